@@ -1,0 +1,1 @@
+"""Agents (one per agent user) and teams led by supervisors."""

@@ -1,0 +1,214 @@
+"""FastAPI application factory: routers under /api, one error shape, request ids, the panel, socket.io."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import socketio
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from enlace import __version__
+from enlace.errores import ErrorEnlace, cuerpo_error
+from enlace.nucleo import Nucleo
+
+log = structlog.get_logger(__name__)
+
+DIRECTORIO_WEB = Path(__file__).resolve().parents[2] / "web" / "dist"
+
+NOMBRES_HTTP = {
+    400: ("peticion_invalida", "La petición no es válida."),
+    401: ("no_autenticado", "Inicia sesión para continuar."),
+    403: ("prohibido", "No tienes permiso para esta acción."),
+    404: ("no_encontrado", "La ruta o el recurso no existe."),
+    405: ("metodo_no_permitido", "Este método no está permitido en esta ruta."),
+    413: ("demasiado_grande", "El archivo o la petición es demasiado grande."),
+    415: ("tipo_no_soportado", "El tipo de contenido no es compatible."),
+}
+
+
+def _routers() -> list[Any]:
+    """Every domain's router; a new domain adds its line here."""
+    from enlace.agentes.routes import router as agentes
+    from enlace.auth.routes import router as auth
+
+    return [auth, agentes]
+
+
+def describir_error_validacion(errores: list[dict[str, Any]]) -> str:
+    """Pydantic errors → one Spanish sentence naming each field and what to do."""
+    partes = []
+    for error in errores[:5]:
+        ubicacion = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header", "cookie")]
+        campo = ".".join(ubicacion) or "petición"
+        tipo = error.get("type", "")
+        contexto = error.get("ctx") or {}
+        if tipo == "missing":
+            detalle = "es obligatorio"
+        elif tipo in ("string_too_short",):
+            detalle = f"debe tener al menos {contexto.get('min_length')} caracteres"
+        elif tipo in ("string_too_long",):
+            detalle = f"debe tener como máximo {contexto.get('max_length')} caracteres"
+        elif tipo.startswith("int") or tipo.startswith("float"):
+            detalle = "debe ser un número"
+        elif tipo == "literal_error" or tipo == "enum":
+            detalle = f"debe ser uno de: {contexto.get('expected')}"
+        elif tipo == "string_pattern_mismatch":
+            detalle = "tiene caracteres no permitidos"
+        elif tipo.startswith("datetime") or tipo.startswith("date"):
+            detalle = "debe ser una fecha válida (AAAA-MM-DD o ISO 8601)"
+        elif tipo == "json_invalid":
+            detalle = "el cuerpo no es JSON válido"
+        elif tipo.startswith("bool"):
+            detalle = "debe ser verdadero o falso"
+        elif tipo in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+            limite = next(iter(contexto.values()), "")
+            signo = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤", "less_than": "<"}[tipo]
+            detalle = f"debe ser {signo} {limite}"
+        else:
+            detalle = "no es válido"
+        partes.append(f"{campo}: {detalle}")
+    return "Revisa los datos enviados — " + "; ".join(partes) + "."
+
+
+class IdPeticion:
+    """Binds a request id to every log line of the request and returns it as X-Request-ID."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cabeceras = dict(scope.get("headers") or [])
+        entrante = cabeceras.get(b"x-request-id", b"").decode("latin-1")[:64]
+        request_id = entrante if entrante.replace("-", "").isalnum() else uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+
+        async def enviar(mensaje: Message) -> None:
+            if mensaje["type"] == "http.response.start":
+                mensaje.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(mensaje)
+
+        try:
+            await self.app(scope, receive, enviar)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+
+
+def create_app(nucleo: Nucleo, *, iniciar_nucleo: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def ciclo(app: FastAPI) -> AsyncIterator[None]:
+        if iniciar_nucleo:
+            await nucleo.iniciar()
+        try:
+            yield
+        finally:
+            if iniciar_nucleo:
+                await nucleo.detener()
+
+    app = FastAPI(
+        title="Enlace",
+        version=__version__,
+        description="API de Enlace: sesiones de WhatsApp, carteras, campañas, captura, cumplimiento y supervisión.",
+        lifespan=ciclo,
+    )
+    app.state.nucleo = nucleo
+    app.add_middleware(IdPeticion)
+
+    @app.exception_handler(ErrorEnlace)
+    async def _error_enlace(_request: Request, exc: ErrorEnlace) -> JSONResponse:
+        cabeceras = {}
+        if exc.status == 429 and exc.extra.get("reintentar_en_s"):
+            cabeceras["Retry-After"] = str(exc.extra["reintentar_en_s"])
+        return JSONResponse(cuerpo_error(exc.codigo, exc.mensaje, **exc.extra), exc.status, headers=cabeceras)
+
+    @app.exception_handler(RequestValidationError)
+    async def _error_validacion(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errores = list(exc.errors())
+        campos = [".".join(str(p) for p in e.get("loc", ())[1:]) or str(e.get("loc", ("",))[0]) for e in errores]
+        return JSONResponse(cuerpo_error("entrada_invalida", describir_error_validacion(errores), campos=campos), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _error_http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codigo, mensaje = NOMBRES_HTTP.get(exc.status_code, ("error", "No se pudo atender la petición."))
+        if isinstance(exc.detail, str) and exc.detail and exc.status_code not in NOMBRES_HTTP:
+            mensaje = exc.detail
+        return JSONResponse(cuerpo_error(codigo, mensaje), exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _error_interno(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("error_no_controlado", error=type(exc).__name__)
+        return JSONResponse(
+            cuerpo_error("error_interno", "Ocurrió un error inesperado. Inténtalo de nuevo; si persiste, avisa a TI."),
+            500,
+        )
+
+    @app.get("/healthz", tags=["salud"])
+    async def healthz() -> dict[str, str]:
+        return {"estado": "vivo"}
+
+    @app.get("/readyz", tags=["salud"])
+    async def readyz() -> JSONResponse:
+        from enlace.db.migrar import revision_cabeza
+
+        try:
+            async with nucleo.motor_bd.connect() as conexion:
+                actual = await conexion.scalar(text("SELECT version_num FROM alembic_version"))
+        except Exception:
+            error = cuerpo_error("bd_no_disponible", "La base de datos no responde o no está migrada.")
+            return JSONResponse(error, 503)
+        cabeza = revision_cabeza()
+        if actual != cabeza:
+            return JSONResponse(
+                cuerpo_error("migraciones_pendientes", f"La base está en {actual}; falta migrar a {cabeza}."), 503
+            )
+        return JSONResponse({"estado": "listo", "migracion": actual})
+
+    for router in _routers():
+        app.include_router(router)
+
+    _montar_panel(app)
+    return app
+
+
+def _montar_panel(app: FastAPI) -> None:
+    """Serve the built React panel (web/dist) with SPA fallback; /api stays JSON."""
+    if not (DIRECTORIO_WEB / "index.html").exists():
+        return
+    raiz = DIRECTORIO_WEB.resolve()
+
+    @app.get("/{ruta:path}", include_in_schema=False)
+    async def panel(ruta: str) -> FileResponse:
+        if ruta.startswith(("api/", "socket.io")):
+            raise StarletteHTTPException(404)
+        candidato = (raiz / ruta).resolve()
+        if ruta and candidato.is_file() and candidato.is_relative_to(raiz):
+            return FileResponse(candidato)
+        return FileResponse(raiz / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+def create_asgi(nucleo: Nucleo) -> ASGIApp:
+    """The served application: socket.io at /socket.io in front of the FastAPI app."""
+    from enlace.tiempo_real.bus import configurar_emisor
+    from enlace.tiempo_real.servidor import crear_servidor
+
+    app = create_app(nucleo)
+    sio = crear_servidor(nucleo)
+    nucleo.sio = sio
+
+    async def emitir(evento: str, datos: dict[str, Any], sala: str) -> None:
+        await sio.emit(evento, datos, room=sala)
+
+    configurar_emisor(emitir)
+    return socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")

@@ -1,0 +1,256 @@
+"""Login, sessions, API tokens and users: the decisions (the caller owns the transaction)."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from fastapi import Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from enlace.agentes.models import Agente, Equipo
+from enlace.auth import repository as repo
+from enlace.auth.actor import Actor
+from enlace.auth.models import SesionUsuario, TokenApi, Usuario
+from enlace.auth.schemas import TokenCrear, UsuarioActualizar, UsuarioCrear
+from enlace.auth.seguridad import hash_token, hashear_password, nuevo_token, verificar_password
+from enlace.errores import Conflicto, DemasiadosIntentos, EntradaInvalida, NoAutenticado, NoEncontrado, Prohibido
+
+COOKIE_SESION = "enlace_sesion"
+COOKIE_CSRF = "enlace_csrf"
+CABECERA_CSRF = "x-csrf-token"
+METODOS_SEGUROS = {"GET", "HEAD", "OPTIONS"}
+# The same words whatever went wrong: no user enumeration through messages.
+MENSAJE_LOGIN_FALLIDO = "Usuario o contraseña incorrectos."
+MAX_FALLOS_POR_IP = 50
+
+
+@dataclass(slots=True)
+class SesionCreada:
+    token: str
+    csrf: str
+    usuario: Usuario
+    expira_at: datetime
+
+
+async def construir_actor(
+    session: AsyncSession, usuario: Usuario, *, alcances: tuple[str, ...] = (), via_token: bool = False
+) -> Actor:
+    agente_id = await repo.agente_de_usuario(session, usuario.id) if usuario.rol == "agente" else None
+    equipos = await repo.equipos_de_supervisor(session, usuario.id) if usuario.rol == "supervisor" else ()
+    return Actor(
+        usuario_id=usuario.id,
+        rol=usuario.rol,
+        nombre=usuario.nombre,
+        agente_id=agente_id,
+        equipo_ids=equipos,
+        alcances=alcances,
+        via_token=via_token,
+    )
+
+
+async def iniciar_sesion(
+    session: AsyncSession,
+    fabrica_independiente,  # type: ignore[no-untyped-def]
+    *,
+    usuario: str,
+    password: str,
+    ip: str | None,
+    user_agent: str | None,
+    ahora: datetime,
+    max_fallos: int,
+    ventana_minutos: int,
+    horas_sesion: int,
+) -> SesionCreada:
+    desde = ahora - timedelta(minutes=ventana_minutos)
+    por_usuario, por_ip = await repo.contar_fallos(session, usuario=usuario, ip=ip, desde=desde)
+    if por_usuario >= max_fallos or por_ip >= MAX_FALLOS_POR_IP:
+        raise DemasiadosIntentos(
+            f"Demasiados intentos fallidos. Espera {ventana_minutos} minutos e inténtalo de nuevo.",
+            reintentar_en_s=ventana_minutos * 60,
+        )
+    encontrado = await repo.usuario_por_nombre(session, usuario)
+    # Always verify a hash, even for unknown users, so timing does not reveal who exists.
+    valido = verificar_password(encontrado.password_hash if encontrado else None, password)
+    if not valido or encontrado is None or not encontrado.activo:
+        # The failure must survive the rollback of this request: record it in its own transaction.
+        async with fabrica_independiente() as otra:
+            await repo.registrar_fallo(otra, usuario=usuario, ip=ip, momento=ahora)
+            await otra.commit()
+        raise NoAutenticado(MENSAJE_LOGIN_FALLIDO, codigo="credenciales_invalidas")
+    await repo.limpiar_fallos(session, usuario, ahora)
+    token, csrf = nuevo_token(), nuevo_token()
+    expira = ahora + timedelta(hours=horas_sesion)
+    session.add(
+        SesionUsuario(
+            usuario_id=encontrado.id,
+            token_hash=hash_token(token),
+            csrf_token=csrf,
+            expira_at=expira,
+            ip=ip,
+            user_agent=(user_agent or "")[:300] or None,
+        )
+    )
+    encontrado.ultimo_acceso_at = ahora
+    return SesionCreada(token=token, csrf=csrf, usuario=encontrado, expira_at=expira)
+
+
+async def cerrar_sesion(session: AsyncSession, token: str | None, ahora: datetime) -> None:
+    if token:
+        await repo.revocar_sesion(session, hash_token(token), ahora)
+
+
+async def autenticar_peticion(session: AsyncSession, request: Request) -> Actor | None:
+    """Bearer token (integrations) or session cookie (panel, with CSRF on unsafe methods)."""
+    ahora = request.app.state.nucleo.reloj.ahora()
+    autorizacion = request.headers.get("authorization", "")
+    if autorizacion.lower().startswith("bearer "):
+        return await autenticar_token(session, autorizacion[7:].strip(), ahora)
+    cookie = request.cookies.get(COOKIE_SESION)
+    if not cookie:
+        return None
+    fila = await repo.sesion_por_token(session, hash_token(cookie), ahora)
+    if fila is None:
+        return None
+    if request.method not in METODOS_SEGUROS:
+        enviado = request.headers.get(CABECERA_CSRF, "")
+        if not enviado or not hmac.compare_digest(enviado, fila.csrf_token):
+            raise Prohibido(
+                "Falta el token CSRF o no coincide. Recarga la página e inténtalo de nuevo.", codigo="csrf_invalido"
+            )
+    usuario = await repo.usuario_por_id(session, fila.usuario_id)
+    if usuario is None or not usuario.activo:
+        return None
+    return await construir_actor(session, usuario)
+
+
+async def autenticar_token(session: AsyncSession, token: str, ahora: datetime) -> Actor | None:
+    fila = await repo.token_por_hash(session, hash_token(token), ahora)
+    if fila is None:
+        return None
+    usuario = await repo.usuario_por_id(session, fila.usuario_id)
+    if usuario is None or not usuario.activo:
+        return None
+    fila.ultimo_uso_at = ahora
+    return await construir_actor(session, usuario, alcances=tuple(fila.alcances or ()), via_token=True)
+
+
+async def autenticar_cookie(session: AsyncSession, cookie: str | None, ahora: datetime) -> Actor | None:
+    """For the realtime channel: the same session cookie the panel uses."""
+    if not cookie:
+        return None
+    fila = await repo.sesion_por_token(session, hash_token(cookie), ahora)
+    if fila is None:
+        return None
+    usuario = await repo.usuario_por_id(session, fila.usuario_id)
+    if usuario is None or not usuario.activo:
+        return None
+    return await construir_actor(session, usuario)
+
+
+# ---- users -----------------------------------------------------------------------------------
+
+
+async def validar_equipo(session: AsyncSession, equipo_id: int | None) -> None:
+    if equipo_id is not None and await session.get(Equipo, equipo_id) is None:
+        raise EntradaInvalida(f"equipo_id: el equipo {equipo_id} no existe.")
+
+
+async def crear_usuario(session: AsyncSession, datos: UsuarioCrear) -> Usuario:
+    if await repo.usuario_por_nombre(session, datos.usuario):
+        raise Conflicto(f"Ya existe un usuario llamado «{datos.usuario}».", codigo="usuario_duplicado")
+    await validar_equipo(session, datos.equipo_id)
+    usuario = Usuario(
+        usuario=datos.usuario,
+        nombre=datos.nombre,
+        email=datos.email,
+        rol=datos.rol,
+        password_hash=hashear_password(datos.password),
+    )
+    session.add(usuario)
+    await session.flush()
+    if datos.rol == "agente":
+        session.add(Agente(nombre=datos.nombre, usuario_id=usuario.id, equipo_id=datos.equipo_id))
+    elif datos.rol == "supervisor" and datos.equipo_id is not None:
+        equipo = await session.get(Equipo, datos.equipo_id)
+        if equipo is not None:
+            equipo.supervisor_id = usuario.id
+    await session.flush()
+    return usuario
+
+
+async def actualizar_usuario(
+    session: AsyncSession, actor: Actor, usuario_id: int, datos: UsuarioActualizar, ahora: datetime
+) -> Usuario:
+    usuario = await repo.usuario_por_id(session, usuario_id)
+    if usuario is None:
+        raise NoEncontrado("El usuario no existe.")
+    if usuario.id == actor.usuario_id and (datos.activo is False or (datos.rol and datos.rol != "admin")):
+        raise Conflicto("No puedes desactivarte ni quitarte el rol de administrador a ti mismo.")
+    await validar_equipo(session, datos.equipo_id)
+    if datos.rol and datos.rol != usuario.rol:
+        if usuario.rol == "agente" or datos.rol == "agente":
+            raise Conflicto("Un agente no puede cambiar de rol (ni otro usuario volverse agente); crea otro usuario.")
+        usuario.rol = datos.rol
+    for campo in ("nombre", "email"):
+        valor = getattr(datos, campo)
+        if valor is not None:
+            setattr(usuario, campo, valor)
+    if datos.activo is not None:
+        usuario.activo = datos.activo
+        if not datos.activo:
+            await repo.revocar_sesiones_de(session, usuario.id, ahora)
+    if datos.password:
+        usuario.password_hash = hashear_password(datos.password)
+        await repo.revocar_sesiones_de(session, usuario.id, ahora)
+    if datos.equipo_id is not None:
+        if usuario.rol == "agente":
+            agente = await session.scalar(select(Agente).where(Agente.usuario_id == usuario.id))
+            if agente is not None:
+                agente.equipo_id = datos.equipo_id
+        elif usuario.rol == "supervisor":
+            equipo = await session.get(Equipo, datos.equipo_id)
+            if equipo is not None:
+                equipo.supervisor_id = usuario.id
+    await session.flush()
+    return usuario
+
+
+async def cambiar_password(session: AsyncSession, actor: Actor, actual: str, nueva: str) -> None:
+    usuario = await repo.usuario_por_id(session, actor.usuario_id)
+    if usuario is None or not verificar_password(usuario.password_hash, actual):
+        raise EntradaInvalida("actual: la contraseña actual no es correcta.")
+    usuario.password_hash = hashear_password(nueva)
+    usuario.debe_cambiar_password = False
+
+
+# ---- API tokens ------------------------------------------------------------------------------
+
+
+async def crear_token(session: AsyncSession, actor: Actor, datos: TokenCrear) -> tuple[TokenApi, str]:
+    dueno = datos.usuario_id or actor.usuario_id
+    if await repo.usuario_por_id(session, dueno) is None:
+        raise EntradaInvalida(f"usuario_id: el usuario {dueno} no existe.")
+    token = nuevo_token("enl_")
+    fila = TokenApi(
+        usuario_id=dueno,
+        nombre=datos.nombre,
+        prefijo=token[:8],
+        token_hash=hash_token(token),
+        alcances=datos.alcances,
+        expira_at=datos.expira_at,
+    )
+    session.add(fila)
+    await session.flush()
+    return fila, token
+
+
+async def revocar_token(session: AsyncSession, token_id: int, ahora: datetime) -> TokenApi:
+    fila = await session.get(TokenApi, token_id)
+    if fila is None:
+        raise NoEncontrado("El token no existe.")
+    if fila.revocado_at is None:
+        fila.revocado_at = ahora
+    return fila

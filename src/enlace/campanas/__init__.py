@@ -1,0 +1,1 @@
+"""Campaigns: create, start (render every message), pause, resume, cancel, progress."""

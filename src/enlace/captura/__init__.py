@@ -1,0 +1,1 @@
+"""Capture: every message, receipt and reply from the engines, stored exactly once."""

@@ -1,0 +1,547 @@
+"""The capture service (InterceptorService): engine events in, one correct row per message out.
+
+Events are queued and written in batches (one transaction per batch, a few multi-row statements).
+Everything is idempotent on (agente_id, wa_message_id), so a duplicated, reordered or replayed
+stream ends in the same rows. Side effects (realtime events, media downloads) run after commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from enlace.captura import repository as repo
+from enlace.captura.alcance import Contexto, Decision, decidir
+from enlace.captura.estados import Resumen
+from enlace.captura.lotes import ConsumidorPorLotes
+from enlace.captura.medios import TIPOS_CON_MEDIO, DescargadorMedios, SolicitudMedio, metadatos
+from enlace.captura.plan import Clave, MensajePlan, PlanLote, Recibo, planificar
+from enlace.db.sesion import al_confirmar, transaccion
+from enlace.motores.base import (
+    EventoEstado,
+    EventoMapeoIdentificador,
+    EventoMensaje,
+    EventoPreferencia,
+    Motor,
+    TipoContenido,
+)
+from enlace.reloj import Reloj
+from enlace.settings import AlcanceCaptura, Settings
+from enlace.tiempo_real import emitir, salas_agente
+
+log = structlog.get_logger(__name__)
+
+TIPOS_EVENTO = (EventoMensaje, EventoEstado, EventoMapeoIdentificador, EventoPreferencia)
+DIAS_RECIBOS_HUERFANOS = 7
+
+
+class CumplimientoNoDisponible(RuntimeError):
+    """The compliance module does not offer the function capture needs (opt-outs would go undetected)."""
+
+
+@dataclass(slots=True)
+class ResultadoLote:
+    """What one batch did (tests and the bench read it)."""
+
+    enviados_nuevos: int = 0
+    enviados_confirmados: int = 0
+    recibidos_nuevos: int = 0
+    recibos_aplicados: int = 0
+    recibos_en_espera: int = 0
+    fuera_de_alcance: int = 0
+    modificaciones: int = 0
+    solicitudes_medio: list[SolicitudMedio] = field(default_factory=list)
+
+
+def _funcion_cumplimiento(nombre: str) -> Callable[..., Any]:
+    try:
+        modulo = importlib.import_module("enlace.cumplimiento.service")
+    except ModuleNotFoundError as exc:
+        raise CumplimientoNoDisponible("enlace.cumplimiento.service no existe todavía") from exc
+    funcion = getattr(modulo, nombre, None)
+    if funcion is None:
+        raise CumplimientoNoDisponible(f"enlace.cumplimiento.service.{nombre} no existe todavía")
+    return funcion  # type: ignore[no-any-return]
+
+
+def _salas(agente: repo.InfoAgente | None, agente_id: int, campana_id: int | None) -> list[str]:
+    salas = salas_agente(agente_id, agente.equipo_id if agente else None)
+    if campana_id is not None:
+        salas.append(f"campana:{campana_id}")
+    return salas
+
+
+def _vista_previa(mp: MensajePlan) -> str:
+    ev = mp.evento
+    if ev.texto:
+        return ev.texto
+    return f"[{ev.tipo}]"
+
+
+async def aplicar_plan(
+    session: AsyncSession,
+    plan: PlanLote,
+    *,
+    alcance: AlcanceCaptura,
+    zona: ZoneInfo,
+    ahora: datetime,
+    evaluar_respuestas: bool = True,
+) -> ResultadoLote:
+    """Write one planned batch inside the caller's transaction (never commits)."""
+    res = ResultadoLote()
+
+    # 1. Identifier maps first: later messages in this batch (and LID-only messages) need them.
+    if plan.mapeos:
+        await repo.guardar_mapeos(session, plan.mapeos, ahora)
+        if alcance == AlcanceCaptura.todo:
+            await repo.completar_telefono_por_lid(session, plan.mapeos)
+    sin_resolver = plan.lids_sin_resolver()
+    if sin_resolver:
+        plan.resolver_lids(await repo.mapeos_conocidos(session, sorted(sin_resolver)))
+
+    mensajes = [*plan.salientes.values(), *plan.entrantes.values()]
+    agentes_ids = sorted({m.evento.agente_id for m in mensajes} | {r.agente_id for r in plan.recibos})
+    agentes = await repo.agentes(session, agentes_ids)
+    telefonos = sorted({m.telefono for m in mensajes if m.telefono})
+    contactos = await repo.contactos_por_telefono(session, telefonos)
+    escritos: set[str] = set()
+    if alcance == AlcanceCaptura.negocio:
+        escritos = await repo.telefonos_escritos_por_sistema(session, [t for t in telefonos if t not in contactos])
+    conocidos = await repo.enviados_existentes(session, list(plan.salientes))
+
+    conteos: dict[tuple[int, date], list[int]] = {}
+    conversaciones: list[dict[str, Any]] = []
+
+    def contar(mp: MensajePlan, entrante: bool) -> None:
+        res.fuera_de_alcance += 1
+        k = (mp.evento.agente_id, mp.evento.momento.astimezone(zona).date())
+        c = conteos.setdefault(k, [0, 0])
+        c[0 if entrante else 1] += 1
+
+    def decision(mp: MensajePlan, conocido: bool) -> Decision:
+        ctx = Contexto(
+            telefono=mp.telefono,
+            es_grupo=mp.es_grupo,
+            es_difusion=mp.es_difusion,
+            es_contacto=bool(mp.telefono and mp.telefono in contactos),
+            sistema_escribio=bool(mp.telefono and mp.telefono in escritos),
+            mensaje_conocido=conocido,
+        )
+        return decidir(alcance, ctx)
+
+    # 2. Sent messages: the echo of a system-sent row (proof it left) or a message typed on the phone.
+    filas_enviadas: list[dict[str, Any]] = []
+    planes_enviados: dict[Clave, MensajePlan] = {}
+    for clave, mp in plan.salientes.items():
+        d = decision(mp, clave in conocidos)
+        if d == Decision.contar:
+            contar(mp, entrante=False)
+        if d != Decision.guardar:
+            continue
+        ev = mp.evento
+        contacto = contactos.get(mp.telefono) if mp.telefono else None
+        agente = agentes.get(ev.agente_id)
+        filas_enviadas.append(
+            {
+                "agente_id": ev.agente_id,
+                "wa_message_id": ev.wa_message_id,
+                "origen": "telefono",
+                "numero_origen": agente.numero_wa if agente else None,
+                "numero_destino": mp.telefono,
+                "destino_jid": ev.telefono_jid or ev.chat_jid,
+                "mensaje": ev.texto,
+                "tipo": str(ev.tipo),
+                "medio": metadatos(ev.medio, ev.tipo),
+                "contacto_id": contacto.id if contacto else None,
+                "enviado_at": ev.momento,
+            }
+        )
+        planes_enviados[clave] = mp
+    enviadas = await repo.upsert_enviados(session, filas_enviadas)
+    for fila in enviadas:
+        mp = planes_enviados[(fila.agente_id, fila.wa_message_id)]
+        agente = agentes.get(fila.agente_id)
+        salas = _salas(agente, fila.agente_id, fila.campana_id)
+        if fila.insertada:
+            res.enviados_nuevos += 1
+            if not mp.evento.historial:
+                emitir(session, "mensaje.enviado", _datos_enviado(fila, mp), salas)
+            if fila.numero_destino:
+                conversaciones.append(
+                    _conversacion(fila.agente_id, fila.numero_destino, fila.contacto_id, mp, "saliente", False)
+                )
+            if mp.evento.medio is not None and mp.evento.tipo in TIPOS_CON_MEDIO:
+                res.solicitudes_medio.append(
+                    SolicitudMedio(
+                        "mensajes_enviados", fila.agente_id, fila.wa_message_id, mp.evento.momento, mp.evento.medio
+                    )
+                )
+        else:
+            res.enviados_confirmados += 1
+            if fila.estado != fila.estado_anterior and not mp.evento.historial:
+                emitir(session, "mensaje.estado", _datos_estado(fila), salas)
+
+    # 3. Receipts: every one appended, each row merged once; unknown ids wait for their message.
+    claves_recibos = sorted({(r.agente_id, r.wa_message_id) for r in plan.recibos})
+    ids = await repo.ids_enviados(session, claves_recibos)
+    encontrados: list[tuple[int, Recibo]] = []
+    en_espera: list[Recibo] = []
+    for r in plan.recibos:
+        mensaje_id = ids.get((r.agente_id, r.wa_message_id))
+        if mensaje_id is None:
+            en_espera.append(r)
+        else:
+            encontrados.append((mensaje_id, r))
+    nuevas = [(f.agente_id, f.wa_message_id) for f in enviadas if f.insertada]
+    if nuevas:
+        encontrados.extend(await repo.tomar_pendientes(session, nuevas))
+    res.recibos_aplicados = len(encontrados)
+    res.recibos_en_espera = len(en_espera)
+    await repo.guardar_pendientes(session, en_espera)
+    await _aplicar_recibos(session, encontrados, agentes)
+
+    # 4. Received messages (replies), tied to the last message this agent sent to that number.
+    filas_recibidas: list[dict[str, Any]] = []
+    planes_recibidos: dict[Clave, MensajePlan] = {}
+    for clave, mp in plan.entrantes.items():
+        d = decision(mp, False)
+        if d == Decision.contar:
+            contar(mp, entrante=True)
+        if d != Decision.guardar:
+            continue
+        ev = mp.evento
+        contacto = contactos.get(mp.telefono) if mp.telefono else None
+        agente = agentes.get(ev.agente_id)
+        filas_recibidas.append(
+            {
+                "agente_id": ev.agente_id,
+                "wa_message_id": ev.wa_message_id,
+                "numero_origen": mp.telefono,
+                "numero_destino": agente.numero_wa if agente else None,
+                "chat_jid": mp.lid or ev.chat_jid,
+                "mensaje": ev.texto,
+                "tipo": str(ev.tipo),
+                "medio": metadatos(ev.medio, ev.tipo),
+                "referencia_id": ev.referencia_id,
+                "recibido_at": ev.momento,
+                "contacto_id": contacto.id if contacto else None,
+            }
+        )
+        planes_recibidos[clave] = mp
+    recibidas = await repo.insertar_recibidos(session, filas_recibidas)
+    res.recibidos_nuevos = len(recibidas)
+    respondieron: dict[int, datetime] = {}
+    por_evaluar: list[tuple[repo.FilaRecibida, MensajePlan]] = []
+    for fila in recibidas:
+        mp = planes_recibidos[(fila.agente_id, fila.wa_message_id)]
+        vivo = not mp.evento.historial
+        if fila.contacto_id is not None and vivo:
+            previo = respondieron.get(fila.contacto_id)
+            respondieron[fila.contacto_id] = max(previo, fila.recibido_at) if previo else fila.recibido_at
+        if vivo and mp.evento.texto and fila.numero_origen:
+            por_evaluar.append((fila, mp))
+        if vivo:
+            emitir(
+                session,
+                "mensaje.recibido",
+                _datos_recibido(fila, mp),
+                _salas(agentes.get(fila.agente_id), fila.agente_id, fila.campana_id),
+            )
+        if fila.numero_origen:
+            conversaciones.append(
+                _conversacion(fila.agente_id, fila.numero_origen, fila.contacto_id, mp, "entrante", vivo)
+            )
+        if mp.evento.medio is not None and mp.evento.tipo in TIPOS_CON_MEDIO:
+            res.solicitudes_medio.append(
+                SolicitudMedio(
+                    "mensajes_recibidos", fila.agente_id, fila.wa_message_id, mp.evento.momento, mp.evento.medio
+                )
+            )
+    await repo.marcar_respondio(session, respondieron)
+    if evaluar_respuestas and por_evaluar:
+        await _evaluar_respuestas(session, por_evaluar, ahora)
+
+    # 5. Edits and deletes of captured replies.
+    mods = [
+        {
+            "agente_id": mp.evento.agente_id,
+            "referencia_id": mp.evento.referencia_id,
+            "texto": mp.evento.texto,
+            "borrado": mp.evento.tipo == TipoContenido.borrado,
+            "momento": mp.evento.momento,
+        }
+        for mp in plan.modificaciones
+        if not mp.evento.de_mi
+    ]
+    res.modificaciones = await repo.aplicar_modificaciones(session, mods)
+
+    await repo.contar_fuera_de_alcance(session, {k: (v[0], v[1]) for k, v in conteos.items()})
+    await repo.actualizar_conversaciones(session, conversaciones)
+    if plan.preferencias:
+        await _aplicar_preferencias(session, plan.preferencias, ahora)
+    return res
+
+
+async def _aplicar_recibos(
+    session: AsyncSession, encontrados: list[tuple[int, Recibo]], agentes: dict[int, repo.InfoAgente]
+) -> None:
+    if not encontrados:
+        return
+    await repo.anotar_eventos(session, encontrados)
+    resumenes: dict[int, Resumen] = {}
+    for mensaje_id, r in encontrados:
+        resumenes.setdefault(mensaje_id, Resumen()).agregar(r.tipo, r.momento, r.codigo_error, r.detalle_error)
+    for fila in await repo.aplicar_resumenes(session, resumenes):
+        emitir(
+            session,
+            "mensaje.estado",
+            _datos_estado(fila),
+            _salas(agentes.get(fila.agente_id), fila.agente_id, fila.campana_id),
+        )
+
+
+async def _evaluar_respuestas(
+    session: AsyncSession, por_evaluar: list[tuple[repo.FilaRecibida, MensajePlan]], ahora: datetime
+) -> None:
+    """Opt-out detection for each new reply, each in a savepoint: a failure there never loses the reply."""
+    try:
+        evaluar = _funcion_cumplimiento("evaluar_respuesta")
+    except CumplimientoNoDisponible as exc:
+        log.error("cumplimiento_no_disponible", detalle=str(exc), respuestas_sin_evaluar=len(por_evaluar))
+        return
+    for fila, mp in por_evaluar:
+        try:
+            async with session.begin_nested():
+                await evaluar(
+                    session,
+                    mensaje_recibido_id=fila.id,
+                    telefono=fila.numero_origen,
+                    texto=mp.evento.texto,
+                    contacto_id=fila.contacto_id,
+                    agente_id=fila.agente_id,
+                    ahora=ahora,
+                )
+        except Exception:
+            log.exception("evaluar_respuesta_fallo", mensaje_recibido_id=fila.id)
+
+
+async def _aplicar_preferencias(session: AsyncSession, preferencias: list[EventoPreferencia], ahora: datetime) -> None:
+    """Cloud API `user_preferences`: stopping marketing is an opt-out, handled by compliance."""
+    from enlace.captura.jid import telefono_de_jid
+
+    detener = [p for p in preferencias if p.detener_marketing]
+    if not detener:
+        return
+    try:
+        suprimir = _funcion_cumplimiento("suprimir")
+    except CumplimientoNoDisponible as exc:
+        log.error("cumplimiento_no_disponible", detalle=str(exc), preferencias=len(detener))
+        return
+    por_bsuid = await repo.mapeos_conocidos(session, [p.bsuid for p in detener if p.bsuid])
+    for p in detener:
+        telefono = telefono_de_jid(p.telefono_jid) or (por_bsuid.get(p.bsuid) if p.bsuid else None)
+        if not telefono:
+            log.warning("preferencia_sin_telefono", agente_id=p.agente_id)
+            continue
+        try:
+            async with session.begin_nested():
+                await suprimir(
+                    session, telefono=telefono, motivo="preferencia_marketing", fuente="cloud_api", actor=None
+                )
+        except Exception:
+            log.exception("suprimir_por_preferencia_fallo", agente_id=p.agente_id)
+
+
+def _conversacion(
+    agente_id: int, telefono: str, contacto_id: int | None, mp: MensajePlan, direccion: str, no_leido: bool
+) -> dict[str, Any]:
+    return {
+        "agente_id": agente_id,
+        "telefono": telefono,
+        "contacto_id": contacto_id,
+        "momento": mp.evento.momento,
+        "texto": _vista_previa(mp),
+        "direccion": direccion,
+        "no_leido": no_leido,
+    }
+
+
+def _datos_enviado(fila: repo.FilaEnviada, mp: MensajePlan) -> dict[str, Any]:
+    return {
+        "id": fila.id,
+        "agente_id": fila.agente_id,
+        "wa_message_id": fila.wa_message_id,
+        "origen": fila.origen,
+        "estado": fila.estado,
+        "contacto_id": fila.contacto_id,
+        "campana_id": fila.campana_id,
+        "numero_destino": fila.numero_destino,
+        "tipo": str(mp.evento.tipo),
+        "momento": mp.evento.momento.isoformat(),
+    }
+
+
+def _datos_estado(fila: repo.FilaEnviada) -> dict[str, Any]:
+    return {
+        "id": fila.id,
+        "agente_id": fila.agente_id,
+        "wa_message_id": fila.wa_message_id,
+        "estado": fila.estado,
+        "estado_anterior": fila.estado_anterior,
+        "campana_id": fila.campana_id,
+        "contacto_id": fila.contacto_id,
+    }
+
+
+def _datos_recibido(fila: repo.FilaRecibida, mp: MensajePlan) -> dict[str, Any]:
+    return {
+        "id": fila.id,
+        "agente_id": fila.agente_id,
+        "wa_message_id": fila.wa_message_id,
+        "contacto_id": fila.contacto_id,
+        "campana_id": fila.campana_id,
+        "mensaje_origen_id": fila.mensaje_origen_id,
+        "numero_origen": fila.numero_origen,
+        "tipo": str(mp.evento.tipo),
+        "texto": mp.evento.texto,
+        "momento": fila.recibido_at.isoformat(),
+    }
+
+
+class Captura:
+    """The running capture component: subscribe it to the core, it queues, batches and writes."""
+
+    def __init__(
+        self,
+        fabrica: async_sessionmaker[AsyncSession],
+        reloj: Reloj,
+        settings: Settings,
+        *,
+        motor: Callable[[], Motor] | None = None,
+        max_lote: int = 500,
+        ventana_s: float = 0.005,
+        evaluar_respuestas: bool = True,
+        al_procesar: Callable[[list[float]], None] | None = None,
+    ) -> None:
+        self._fabrica = fabrica
+        self._reloj = reloj
+        self._settings = settings
+        self._motor = motor
+        self._evaluar = evaluar_respuestas
+        self._zona = ZoneInfo(settings.zona_horaria)
+        self.consumidor: ConsumidorPorLotes[object] = ConsumidorPorLotes(
+            self.procesar, max_lote=max_lote, ventana_s=ventana_s, nombre="captura", al_procesar=al_procesar
+        )
+        self.descargador: DescargadorMedios | None = None
+        if settings.directorio_medios is not None:
+            self.descargador = DescargadorMedios(
+                Path(settings.directorio_medios), self._obtener_medio, self._registrar_medio
+            )
+        self._hay_pendientes = True  # unknown at start: sweep once
+        self._barrido: asyncio.Task[None] | None = None
+
+    @property
+    def alcance(self) -> AlcanceCaptura:
+        return self._settings.alcance_captura
+
+    def suscribir_en(self, nucleo: Any) -> None:
+        for tipo in TIPOS_EVENTO:
+            nucleo.suscribir(tipo, self.recibir)
+
+    async def iniciar(self) -> None:
+        self.consumidor.iniciar()
+        if self.descargador is not None:
+            self.descargador.iniciar()
+        if self._barrido is None:
+            self._barrido = asyncio.create_task(self._barrer_periodicamente(), name="captura-barrido")
+
+    async def detener(self) -> None:
+        await self.consumidor.detener()
+        if self._barrido is not None:
+            self._barrido.cancel()
+            await asyncio.gather(self._barrido, return_exceptions=True)
+            self._barrido = None
+        if self.descargador is not None:
+            await self.descargador.detener()
+
+    async def recibir(self, evento: object) -> None:
+        """The core's handler: queue and return (the engine is never held up by the database)."""
+        if not self.consumidor.en_marcha:
+            self.consumidor.iniciar()
+        await self.consumidor.poner(evento)
+
+    async def vaciar(self) -> None:
+        """Wait until every event received so far is committed (tests, graceful shutdown)."""
+        await self.consumidor.vaciar()
+
+    async def procesar(self, eventos: list[object]) -> None:
+        """One batch, one transaction."""
+        plan = planificar(eventos)
+        async with transaccion(self._fabrica) as session:
+            res = await aplicar_plan(
+                session,
+                plan,
+                alcance=self.alcance,
+                zona=self._zona,
+                ahora=self._reloj.ahora(),
+                evaluar_respuestas=self._evaluar,
+            )
+            if self.descargador is not None and res.solicitudes_medio:
+                descargador = self.descargador
+                solicitudes = list(res.solicitudes_medio)
+
+                async def pedir() -> None:
+                    for s in solicitudes:
+                        descargador.solicitar(s)
+
+                al_confirmar(session, pedir)
+        if res.recibos_en_espera:
+            self._hay_pendientes = True
+
+    async def aplicar_recibos_pendientes(self) -> int:
+        """Apply waiting receipts whose message row appeared by other means (e.g. written by the dispatcher)."""
+        async with transaccion(self._fabrica) as session:
+            encontrados = await repo.tomar_pendientes(session, None)
+            agentes = await repo.agentes(session, sorted({r.agente_id for _, r in encontrados}))
+            await _aplicar_recibos(session, encontrados, agentes)
+            await repo.purgar_pendientes(session, self._reloj.ahora() - timedelta(days=DIAS_RECIBOS_HUERFANOS))
+            quedan = await session.scalar(_HAY_PENDIENTES)
+        self._hay_pendientes = bool(quedan)
+        return len(encontrados)
+
+    async def _barrer_periodicamente(self) -> None:
+        # Technical polling interval (event-loop time), not a domain delay.
+        while True:
+            await asyncio.sleep(2.0)
+            if not self._hay_pendientes:
+                continue
+            try:
+                await self.aplicar_recibos_pendientes()
+            except Exception:
+                log.exception("barrido_recibos_fallo")
+
+    async def _obtener_medio(self, agente_id: int, referencia: str) -> bytes:
+        motor = self._motor() if self._motor else None
+        descargar = getattr(motor, "descargar_medio", None)
+        if descargar is None:
+            raise RuntimeError("el motor no descarga medios")
+        return await descargar(agente_id, referencia)  # type: ignore[no-any-return]
+
+    async def _registrar_medio(self, solicitud: SolicitudMedio, ruta: str) -> None:
+        async with transaccion(self._fabrica) as session:
+            await repo.registrar_ruta_medio(
+                session, solicitud.tabla, solicitud.agente_id, solicitud.wa_message_id, ruta
+            )
+
+
+_HAY_PENDIENTES = text("SELECT EXISTS (SELECT 1 FROM recibos_pendientes)")

@@ -1,0 +1,1 @@
+"""Carteras: CSV/XLSX import, phone normalization, the pool and exclusive self-assignment."""

@@ -1,0 +1,68 @@
+"""Carteras, contactos and their WhatsApp identifiers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from enlace.db.base import Base, ConCreado, check_en
+
+FUENTES_CARTERA = ("csv_upload", "auto_asignacion", "manual", "pool")
+ESTADOS_CONTACTO = ("pendiente", "contactado", "respondio", "interesado", "no_interesado", "baja", "anonimizado")
+TIPOS_IDENTIFICADOR = ("wa_jid", "lid", "bsuid")
+
+
+class Cartera(ConCreado, Base):
+    __tablename__ = "carteras"
+    __table_args__ = (CheckConstraint(check_en("fuente", FUENTES_CARTERA), name="fuente"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agente_id: Mapped[int | None] = mapped_column(ForeignKey("agentes.id", ondelete="SET NULL"), index=True)
+    nombre: Mapped[str] = mapped_column(String(100))
+    fuente: Mapped[str] = mapped_column(String(50))
+    total_contactos: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    creada_por: Mapped[int | None] = mapped_column(ForeignKey("usuarios.id", ondelete="SET NULL"))
+
+
+class Contacto(ConCreado, Base):
+    """One person (one canonical phone). `agente_id` is the single agent who owns it now, if any."""
+
+    __tablename__ = "contactos"
+    __table_args__ = (
+        CheckConstraint(check_en("estado", ESTADOS_CONTACTO), name="estado"),
+        Index("ix_contactos_agente_estado", "agente_id", "estado"),
+        Index("ix_contactos_pool", "id", postgresql_where=text("agente_id IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cartera_id: Mapped[int | None] = mapped_column(ForeignKey("carteras.id", ondelete="SET NULL"), index=True)
+    agente_id: Mapped[int | None] = mapped_column(ForeignKey("agentes.id", ondelete="SET NULL"))
+    nombre: Mapped[str | None] = mapped_column(String(100))
+    telefono: Mapped[str] = mapped_column(String(20), unique=True)  # canonical +52XXXXXXXXXX
+    telefono_wa: Mapped[str | None] = mapped_column(String(40))  # resolved WhatsApp jid when known
+    estado_mx: Mapped[str | None] = mapped_column(String(40))  # state, for the time zone
+    zona_horaria: Mapped[str | None] = mapped_column(String(40))
+    datos_credito: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    estado: Mapped[str] = mapped_column(String(30), default="pendiente", server_default="pendiente")
+    asignado_at: Mapped[datetime | None]
+    ultima_actividad_at: Mapped[datetime | None]
+    # Consent evidence (LFPDPPP): where it came from, when, and the text or a document reference.
+    consentimiento_fuente: Mapped[str | None] = mapped_column(String(100))
+    consentimiento_at: Mapped[datetime | None]
+    consentimiento_evidencia: Mapped[str | None] = mapped_column(Text)
+
+
+class IdentificadorContacto(ConCreado, Base):
+    """Every WhatsApp identity seen for a contact: jids (521…/52…), LIDs, Cloud API user ids."""
+
+    __tablename__ = "identificadores_contacto"
+    __table_args__ = (CheckConstraint(check_en("tipo", TIPOS_IDENTIFICADOR), name="tipo"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contacto_id: Mapped[int] = mapped_column(ForeignKey("contactos.id", ondelete="CASCADE"), index=True)
+    tipo: Mapped[str] = mapped_column(String(10))
+    valor: Mapped[str] = mapped_column(String(120), unique=True)

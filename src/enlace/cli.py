@@ -1,0 +1,197 @@
+"""Command line: `enlace serve | migrate | crear-usuario | version` (domains add their commands)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated
+
+import typer
+
+from enlace import __version__
+from enlace.settings import ErrorDeConfiguracion, Settings, get_settings
+
+app = typer.Typer(help="Enlace: plataforma de WhatsApp para contact center.", no_args_is_help=True)
+
+
+def cargar_ajustes() -> Settings:
+    try:
+        return get_settings()
+    except ErrorDeConfiguracion as exc:
+        typer.secho(f"Configuración insegura: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    except Exception as exc:  # pydantic ValidationError: name the variable
+        typer.secho(f"Configuración inválida: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+
+
+def url_bd(ajustes: Settings) -> str:
+    from enlace.db.embebida import resolver_url
+
+    return resolver_url(ajustes.database_url, ajustes.directorio_datos)
+
+
+def configurar(ajustes: Settings) -> None:
+    from enlace.registro import configurar_logs
+
+    configurar_logs(ajustes.usar_log_json)
+
+
+@app.command()
+def version() -> None:
+    """Muestra la versión de Enlace."""
+    typer.echo(f"enlace {__version__}")
+
+
+@app.command()
+def migrate() -> None:
+    """Aplica las migraciones pendientes a la base de datos."""
+    from enlace.db.embebida import detener_embebida
+    from enlace.db.migrar import migrar
+
+    ajustes = cargar_ajustes()
+    configurar(ajustes)
+    try:
+        migrar(url_bd(ajustes))
+        typer.echo("Base de datos al día.")
+    finally:
+        detener_embebida()
+
+
+async def _admin_inicial(url: str) -> str | None:
+    """On an empty database, create `admin` with a one-time random password and return it."""
+    from sqlalchemy import func, select
+
+    from enlace.auth.models import Usuario
+    from enlace.auth.seguridad import hashear_password, password_aleatoria
+    from enlace.db.sesion import crear_fabrica, crear_motor_bd
+
+    motor = crear_motor_bd(url, pool_size=1, max_overflow=0)
+    try:
+        async with crear_fabrica(motor)() as session:
+            if await session.scalar(select(func.count()).select_from(Usuario)):
+                return None
+            password = password_aleatoria()
+            session.add(
+                Usuario(
+                    usuario="admin",
+                    nombre="Administrador",
+                    rol="admin",
+                    password_hash=hashear_password(password),
+                    debe_cambiar_password=True,
+                )
+            )
+            await session.commit()
+            return password
+    finally:
+        await motor.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Dirección (por defecto ENLACE_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Puerto (por defecto ENLACE_PORT)")] = None,
+) -> None:
+    """Migra la base de datos y sirve la API, el panel y el canal en tiempo real."""
+    import uvicorn
+
+    from enlace.api import create_asgi
+    from enlace.db.embebida import detener_embebida
+    from enlace.db.migrar import migrar
+    from enlace.nucleo import Nucleo
+
+    ajustes = cargar_ajustes()
+    configurar(ajustes)
+    try:
+        url = url_bd(ajustes)
+        migrar(url)
+        password = asyncio.run(_admin_inicial(url))
+        if password:
+            typer.secho(
+                "\nPrimer arranque: se creó el usuario «admin» con la contraseña de un solo uso:\n\n"
+                f"    {password}\n\nGuárdala ahora; no se volverá a mostrar. Cámbiala al entrar.\n",
+                fg=typer.colors.YELLOW,
+            )
+        nucleo = Nucleo(ajustes, url)
+        uvicorn.run(
+            create_asgi(nucleo),
+            host=host or ajustes.host,
+            port=port or ajustes.port,
+            log_level="warning",
+            lifespan="on",
+        )
+    finally:
+        detener_embebida()
+
+
+@app.command("crear-usuario")
+def crear_usuario(
+    usuario: Annotated[str, typer.Option(help="Nombre de usuario para entrar")],
+    rol: Annotated[str, typer.Option(help="admin, supervisor o agente")],
+    nombre: Annotated[str | None, typer.Option(help="Nombre para mostrar")] = None,
+    password: Annotated[str | None, typer.Option(help="Contraseña; si se omite se pide")] = None,
+    generar: Annotated[bool, typer.Option(help="Genera una contraseña aleatoria y la muestra una vez")] = False,
+    equipo: Annotated[int | None, typer.Option(help="Equipo (id) del agente o supervisor")] = None,
+) -> None:
+    """Crea un usuario (no hay contraseñas por defecto)."""
+    from pydantic import ValidationError
+
+    from enlace.auth.schemas import UsuarioCrear
+    from enlace.auth.seguridad import password_aleatoria
+    from enlace.db.embebida import detener_embebida
+    from enlace.errores import ErrorEnlace
+
+    ajustes = cargar_ajustes()
+    configurar(ajustes)
+    if password is None:
+        password = (
+            password_aleatoria() if generar else typer.prompt("Contraseña", hide_input=True, confirmation_prompt=True)
+        )
+    try:
+        datos = UsuarioCrear(
+            usuario=usuario,
+            nombre=nombre or usuario,
+            rol=rol,
+            password=password,  # type: ignore[arg-type]
+            equipo_id=equipo,
+        )
+    except ValidationError as exc:
+        from enlace.api import describir_error_validacion
+
+        typer.secho(describir_error_validacion(list(exc.errors())), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+
+    async def crear() -> int:
+        from enlace.auth.service import crear_usuario as crear_servicio
+        from enlace.db.sesion import crear_fabrica, crear_motor_bd
+
+        motor = crear_motor_bd(url_bd(ajustes), pool_size=1, max_overflow=0)
+        try:
+            async with crear_fabrica(motor)() as session:
+                creado = await crear_servicio(session, datos)
+                await session.commit()
+                return creado.id
+        finally:
+            await motor.dispose()
+
+    try:
+        from enlace.db.migrar import migrar
+
+        migrar(url_bd(ajustes))
+        nuevo_id = asyncio.run(crear())
+    except ErrorEnlace as exc:
+        typer.secho(exc.mensaje, fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    finally:
+        detener_embebida()
+    typer.echo(f"Usuario «{usuario}» ({rol}) creado con id {nuevo_id}.")
+    if generar:
+        typer.echo(f"Contraseña (se muestra una sola vez): {password}")
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Compliance: opt-outs, suppression lists, frequency caps, contact hours, consent, audit, ARCO."""

@@ -1,0 +1,428 @@
+"""Opt-out detection for incoming replies: baja / no_interesado / otro, with the rule that fired."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+# How the classifier works (docs/cumplimiento.md has the long version):
+#
+# 1. The text is folded: accents, case, emoji and punctuation are normalised, Spanish spelling
+#    variants that sound the same are merged (v/b, z/s, ce/se, qu/k, ll/y, silent h, ge/je) and
+#    repeated letters are squeezed. "NO ME ESCRIVAAAN!!" and "no me escriban" fold to the same thing.
+#    Patterns are written in plain Spanish and folded with the same function, so they stay readable.
+# 2. Rules are tried in a fixed order: every `baja` rule first, then `no_interesado`, then `otro`.
+#    A rule fires when its pattern matches and none of its own exceptions match. The first rule that
+#    fires decides, and its name and the matched fragment are stored with the decision.
+# 3. Being conservative means two things here. A bare keyword that has other meanings in Spanish
+#    (BAJA, ALTO, CANCELAR) only counts when it is the whole message, give or take courtesy words, so
+#    "mi pensión es baja" or "el interés es muy alto" are not opt-outs. And a request to cancel or
+#    "dar de baja" a *product* ("¿cómo doy de baja mi crédito anterior?") is a customer-service
+#    question for the agent, not a refusal of messages: it is classed `otro` with the rule that says
+#    why, while "denme de baja de su lista" or "¿cómo me doy de baja?" are opt-outs.
+
+
+class ClaseRespuesta(StrEnum):
+    baja = "baja"
+    no_interesado = "no_interesado"
+    otro = "otro"
+
+
+@dataclass(frozen=True, slots=True)
+class ResultadoBaja:
+    clase: ClaseRespuesta
+    regla: str  # name of the rule that decided; "sin_regla" when nothing fired
+    fragmento: str | None = None  # the folded fragment the rule matched (explains the decision)
+    descripcion: str = ""
+
+
+# ---- folding ------------------------------------------------------------------------------------
+
+# Emoji that carry meaning are turned into words before the rest are dropped.
+_EMOJI = {
+    "\U0001f6d1": " stop ",  # 🛑
+    "\u26d4": " stop ",  # ⛔
+    "\U0001f44e": " pulgarabajo ",  # 👎
+}
+_SEPARADORES = re.compile(r"[.,;:!¡?¿\n\r\t…/()\[\]{}\"'“”«»\-–—_*+=|]+")
+_NO_ALFANUMERICO = re.compile(r"[^a-z0-9ñ. ]+")
+_ESPACIOS = re.compile(r"\s+")
+
+
+def _quitar_acentos(texto: str) -> str:
+    descompuesto = unicodedata.normalize("NFKD", texto)
+    return "".join(c for c in descompuesto if not unicodedata.combining(c))
+
+
+def _plegar_palabra(palabra: str) -> str:
+    """Merge Spanish spellings that sound alike, then squeeze repeated letters."""
+    # "ch" is protected by a placeholder so the silent-h and c→k steps leave it alone.
+    p = palabra.replace("ñ", "n").replace("qu", "k").replace("ll", "y").replace("ch", "\x00")
+    p = p.replace("h", "")
+    p = re.sub(r"c(?=[ei])", "s", p)
+    p = p.replace("c", "k").replace("z", "s").replace("v", "b").replace("w", "u")
+    p = re.sub(r"g(?=[ei])", "j", p)
+    p = re.sub(r"(.)\1+", r"\1", p)
+    return p.replace("\x00", "ch")
+
+
+def plegar(texto: str) -> str:
+    """Fold a reply to ' tok tok . tok ' form: one space between tokens, '.' where punctuation was."""
+    t = texto
+    for emoji, palabra in _EMOJI.items():
+        t = t.replace(emoji, palabra)
+    t = _quitar_acentos(t.lower())
+    t = _SEPARADORES.sub(" . ", t)
+    t = _NO_ALFANUMERICO.sub(" ", t)
+    tokens = [tok if tok == "." else _plegar_palabra(tok) for tok in _ESPACIOS.split(t) if tok]
+    # Runs of separators mean one pause; a pause at either end means nothing.
+    limpios: list[str] = []
+    for tok in tokens:
+        if tok == "." and (not limpios or limpios[-1] == "."):
+            continue
+        limpios.append(tok)
+    while limpios and limpios[-1] == ".":
+        limpios.pop()
+    return " " + " ".join(limpios) + " " if limpios else " "
+
+
+_PALABRA_PATRON = re.compile(r"[a-záéíóúüñ]+")
+
+
+def _patron(texto: str) -> re.Pattern[str]:
+    """Compile a readable Spanish regex: every letter run is folded like the replies are.
+
+    Token boundaries are spaces (replies are folded to ' a b c '), so patterns never use \\b.
+    """
+    plegado = _PALABRA_PATRON.sub(lambda m: _plegar_palabra(_quitar_acentos(m.group(0))), texto)
+    return re.compile(r"(?<= )(?:" + plegado + r")(?= )")
+
+
+def _palabras(texto: str) -> frozenset[str]:
+    return frozenset(_plegar_palabra(_quitar_acentos(p)) for p in texto.split())
+
+
+# ---- rules --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Excepcion:
+    nombre: str
+    patron: re.Pattern[str]
+    # Some exceptions look at the raw text (a question mark), which folding turns into a pause.
+    sobre_crudo: bool = False
+
+    def aplica(self, plegado: str, crudo: str) -> bool:
+        return self.patron.search(crudo if self.sobre_crudo else plegado) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Regla:
+    nombre: str
+    clase: ClaseRespuesta
+    descripcion: str
+    patron: re.Pattern[str] | None = None
+    # The pattern must match at the start of the reply.
+    al_inicio: bool = False
+    # For keyword rules: the message, minus courtesy words, must consist only of these words.
+    solo: frozenset[str] | None = None
+    relleno: frozenset[str] = frozenset()
+    excepciones: tuple[Excepcion, ...] = ()
+
+    def coincidencia(self, plegado: str) -> str | None:
+        """The fragment this rule's pattern matches in `plegado`, ignoring exceptions."""
+        if self.solo is not None:
+            tokens = [t for t in plegado.split() if t != "."]
+            utiles = [t for t in tokens if t not in self.relleno]
+            if not utiles or any(t not in self.solo for t in utiles):
+                return None
+            return " ".join(tokens)
+        assert self.patron is not None
+        encontrado = self.patron.match(plegado, 1) if self.al_inicio else self.patron.search(plegado)
+        return encontrado.group(0).strip() if encontrado else None
+
+    def evaluar(self, plegado: str, crudo: str) -> tuple[str | None, Excepcion | None]:
+        """(fragment, None) when the rule fires; (None, exception) when an exception stopped it."""
+        fragmento = self.coincidencia(plegado)
+        if fragmento is None:
+            return None, None
+        excepcion = next((e for e in self.excepciones if e.aplica(plegado, crudo)), None)
+        if excepcion is not None:
+            return None, excepcion
+        return fragmento, None
+
+
+_PRODUCTOS = (
+    "crédito|créditos|préstamo|préstamos|seguro|seguros|tarjeta|tarjetas|cuenta|cuentas|descuento|descuentos"
+    "|póliza|domiciliación|afore|adeudo|deuda|pago|pagos|cargo|cargos|nómina|pensión|trámite|solicitud|contrato"
+)
+_ARTICULOS = "(?:mi |mis |el |la |los |las |un |una |del |de mi |de la |de el |ese |este |esta |otro |otra )?"
+
+# "dar de baja" / "cancelar" aimed at a product is a service question, not an opt-out.
+_EXC_PRODUCTO = Excepcion(
+    "baja_de_producto",
+    _patron(
+        rf"(?:de baja|cancelar|cancelen|cancela|cancele|cancelo|cancelarlo|cancelarla) {_ARTICULOS}"
+        rf"(?:\S+ )?(?:{_PRODUCTOS})"
+        rf"|(?:{_PRODUCTOS})(?: \S+){{0,6}} (?:lo|la|los|las) (?:doy|damos|dan|dar|puedo dar|cancelo|cancela)"
+        rf"|(?:{_PRODUCTOS})(?: \S+){{0,6}} (?:darlo|darla|cancelarlo|cancelarla)"
+    ),
+)
+# "no quiero darme de baja" is the opposite of an opt-out.
+_EXC_NEGADA = Excepcion(
+    "baja_negada",
+    _patron(
+        r"no (?:quiero|deseo|quisiera|pedí|pedi|solicité) (?:que me den|darme|dar|que me des|cancelar)"
+        r"|no me (?:den|des|dé) de baja|no (?:cancelen|cancele|canceles)"
+    ),
+)
+# "no me llamen, mejor por mensaje" asks for messages instead of calls.
+_EXC_PREFIERE_MENSAJES = Excepcion(
+    "prefiere_mensajes",
+    _patron(
+        r"mejor (?:por )?(?:mensaje|mensajes|whatsapp|wats|aquí|escrito|chat)|escríbanme|escríbeme|escríbame"
+        r"|prefiero (?:por )?(?:mensaje|mensajes|whatsapp|escrito)"
+    ),
+)
+# "no me escriban tan tarde" limits when, not whether: the 07:00–22:00 window already applies to all.
+_EXC_HORARIO = Excepcion(
+    "pide_otro_horario",
+    _patron(
+        r"(?:escriban|manden|envíen|llamen|molesten|escribas|mandes|llames) (?:tan |muy )?"
+        r"(?:tarde|temprano|noche|en la noche|de noche|en la madrugada|en la mañana|a esta hora|a estas horas"
+        r"|en mi trabajo|en horario)"
+    ),
+)
+
+_CORTESIA = _palabras(
+    "ya por favor porfavor porfa porfis plis pls please gracias ok okey okay si de a me mi mí nos la el "
+    "lo los las su sus este esta número numero celular teléfono telefono lista todo todos yo inmediato "
+    "inmediatamente urgente ahora ahorita mismo quiero deseo solicito pido dame denme den deme darme "
+    "dar x fa mensajes mensaje msj msjs whatsapp wats envíos envios favor tu tus ustedes bye adiós adios"
+)
+
+_VERBOS_CONTACTO_SUBJ = (
+    "escriban|escriba|escribas|manden|mande|mandes|envíen|envíe|envíes|contacten|contacte|contactes"
+    "|busquen|busque|busques|molesten|moleste|molestes|marquen|textean|texteen|hablen"
+)
+_VERBOS_CONTACTO_INF = (
+    "escribir|escribirme|escribirnos|mandar|mandarme|enviar|enviarme|contactar|contactarme|molestar|molestarme"
+    "|llamar|llamarme|buscar|buscarme|marcar|marcarme|insistir|fastidiar|fastidiarme|chingar|chingarme"
+)
+_VERBOS_CONTACTO_GER = "escribiendo|mandando|enviando|contactando|molestando|llamando|buscando|marcando|insistiendo"
+
+REGLAS: tuple[Regla, ...] = (
+    # ---- baja -------------------------------------------------------------------------------
+    Regla(
+        "no_molestar",
+        ClaseRespuesta.baja,
+        "Pide que no lo molesten o que lo dejen en paz.",
+        patron=_patron(
+            r"no (?:me |nos )?(?:molesten|moleste|molestes|molestar)"
+            r"|no (?:me |nos )?(?:sigan|siga|sigas|estén|esten|estés) (?:molestando|fastidiando)"
+            r"|(?:déjenme|déjeme|déjame|dejenme|dejeme|dejame|déjennos) (?:en paz|tranquilo|tranquila|tranquilos)"
+            r"|no (?:insistan|insista|insistas)|ya basta|basta de (?:mensajes|molestar)"
+        ),
+        excepciones=(_EXC_HORARIO,),
+    ),
+    Regla(
+        "no_escribir",
+        ClaseRespuesta.baja,
+        "Pide que no le escriban, manden ni envíen mensajes, o que no lo contacten.",
+        patron=_patron(
+            rf"no (?:me |nos |le |les )?(?:(?:vuelvan|vuelva|vuelvas) a (?:{_VERBOS_CONTACTO_INF}|llamar|llamarme)"
+            rf"|(?:{_VERBOS_CONTACTO_SUBJ})"
+            rf"|(?:sigan|siga|sigas|estén|esten|estés) (?:{_VERBOS_CONTACTO_GER}))"
+            rf"|(?:no|ya no) (?:quiero|deseo|quisiera) (?:que me (?:{_VERBOS_CONTACTO_SUBJ}|llamen)"
+            r"|recibir|más mensajes|mas mensajes|mensajes|publicidad|promociones|saber nada)"
+            r"|favor de no (?:" + _VERBOS_CONTACTO_INF + ")"
+        ),
+        excepciones=(_EXC_HORARIO,),
+    ),
+    Regla(
+        "dejen_de",
+        ClaseRespuesta.baja,
+        "Pide que dejen de escribirle, mandarle mensajes, molestarlo o insistir.",
+        patron=_patron(
+            rf"(?:dejen|deje|deja|dejes|dejar|dejaran|dejarán|dejaría|dejarian) de (?:{_VERBOS_CONTACTO_INF})"
+        ),
+        excepciones=(_EXC_HORARIO,),
+    ),
+    Regla(
+        "no_llamar",
+        ClaseRespuesta.baja,
+        "Pide que no lo llamen (salvo que pida mensajes en su lugar).",
+        patron=_patron(r"no (?:me |nos )?(?:llamen|llame|llames|vuelvan a llamar)"),
+        excepciones=(_EXC_PREFIERE_MENSAJES, _EXC_HORARIO),
+    ),
+    Regla(
+        "dar_de_baja",
+        ClaseRespuesta.baja,
+        "Pide que lo den de baja (de la lista, de los mensajes o sin objeto), o pregunta cómo darse de baja.",
+        patron=_patron(
+            r"(?:darme|darnos|denme|deme|dame|dénme|den|de|des|dar|doy|me doy|da|dan|puedo dar|pueden dar|dieran)"
+            r" de baja|de baja (?:mi|este|el) (?:número|numero|teléfono|telefono|celular|contacto)"
+            r"|(?:baja|bajas) de (?:su|la|esta|sus|las|tu) (?:lista|listas|base|base de datos|registro|campaña)"
+        ),
+        excepciones=(_EXC_PRODUCTO, _EXC_NEGADA),
+    ),
+    Regla(
+        "cancelar_mensajes",
+        ClaseRespuesta.baja,
+        "Pide cancelar los mensajes, la suscripción o las promociones.",
+        patron=_patron(
+            r"(?:cancelar|cancelen|cancela|cancele|cancelo|quiten|quitar) (?:la |las |los |mi |mis |el |esta |estos )?"
+            r"(?:suscripción|suscripcion|mensajes|envíos|envios|notificaciones|promociones|publicidad|campaña)"
+        ),
+        excepciones=(_EXC_NEGADA,),
+    ),
+    Regla(
+        "sacar_de_lista",
+        ClaseRespuesta.baja,
+        "Pide que lo saquen, quiten, borren o eliminen de la lista o sus datos.",
+        patron=_patron(
+            r"(?:sacar|saquen|saque|sácame|sacame|sáqueme|sáquenme|saquenme|quitar|quiten|quite|quítame|quitame"
+            r"|quíteme|quítenme|quitenme|borrar|borren|borre|bórrame|borrame|bórreme|bórrenme|borrenme|eliminar"
+            r"|eliminen|elimine|elimíname|elimíneme|elimínenme|eliminenme|remover|remuevan)"
+            r"(?: me)? (?:de )?(?:su |la |esta |sus |las |mi |mis |este |tu )?"
+            r"(?:lista|listas|base|base de datos|registro|registros|contactos|número|numero|teléfono|telefono"
+            r"|celular|datos)"
+        ),
+        excepciones=(_EXC_NEGADA,),
+    ),
+    Regla(
+        "reportar_spam",
+        ClaseRespuesta.baja,
+        "Califica los mensajes de spam o amenaza con reportar o bloquear el número.",
+        patron=_patron(
+            r"spam|(?:los|lo|las|la|le|les|te|voy a|vamos a) (?:reportar|reporto|reportaré|reportare|denunciar"
+            r"|denuncio|denunciaré|bloquear|bloqueo|bloquearé|bloqueare|bloqueé)"
+        ),
+    ),
+    Regla(
+        "ingles",
+        ClaseRespuesta.baja,
+        "Opt-out en inglés (unsubscribe, remove me, stop messaging).",
+        patron=_patron(r"unsubscribe|remove me|stop (?:messaging|texting|sending)|opt out|do not (?:text|contact)"),
+    ),
+    Regla(
+        "palabra_clave_sola",
+        ClaseRespuesta.baja,
+        "El mensaje es solo una palabra clave de baja (BAJA, ALTO, STOP, CANCELAR...) con palabras de cortesía.",
+        solo=_palabras(
+            "baja bajas alto stop estop stopp cancelar cancela cancelen cancelo cancelado basta unsubscribe "
+            "desuscribir desuscribirme desuscribanme"
+        ),
+        relleno=_CORTESIA,
+        excepciones=(_EXC_NEGADA,),
+    ),
+    # ---- no_interesado ----------------------------------------------------------------------
+    Regla(
+        "no_me_interesa",
+        ClaseRespuesta.no_interesado,
+        "Dice que no le interesa o que no está interesado.",
+        patron=_patron(
+            r"no (?:me |nos )?(?:interesa|interesan|intereza|interesó)|no (?:estoy|estamos) interesad[oa]s?"
+            r"|sin interés|no me llama la atención|ya no me interesa"
+        ),
+    ),
+    Regla(
+        "no_necesita",
+        ClaseRespuesta.no_interesado,
+        "Dice que no lo necesita, no lo quiere o ya tiene uno.",
+        patron=_patron(
+            r"no (?:lo |la |los |las )?(?:necesito|necesitamos|ocupo|ocupamos|requiero|quiero|queremos|busco)"
+            r"|ya (?:tengo|tenemos|cuento con|saqué|saque|pedí|pedi) (?:un |una |mi |otro |otra )?(?:crédito|préstamo)"
+        ),
+    ),
+    Regla(
+        "ahora_no",
+        ClaseRespuesta.no_interesado,
+        "Rechazo por ahora (ahorita no, por el momento no, tal vez después).",
+        patron=_patron(
+            r"(?:ahorita|ahora|por ahora|por el momento|de momento|por lo pronto|en este momento) no(?= \.| gracias| $)"
+            r"|no (?:\. )?(?:por ahora|por el momento|de momento|ahorita|por lo pronto|en este momento)"
+        ),
+        excepciones=(
+            Excepcion(
+                "no_puede_ahora",
+                _patron(
+                    r"no (?:puedo|estoy disponible|tengo tiempo|me es posible)|estoy (?:ocupado|ocupada|trabajando"
+                    r"|manejando)"
+                ),
+            ),
+            Excepcion("muestra_interes", _patron(r"(?:sí|si) (?:me )?interesa|más adelante sí|mas adelante si")),
+        ),
+    ),
+    Regla(
+        "negativa_corta",
+        ClaseRespuesta.no_interesado,
+        "La respuesta es solo un no (no, no gracias, nop, nel, 👎).",
+        solo=_palabras("no nop nope nel nah negativo paso pulgarabajo"),
+        relleno=_palabras("gracias muchas ya por ahora de verdad la neta así estoy bien estamos"),
+    ),
+    Regla(
+        "no_gracias",
+        ClaseRespuesta.no_interesado,
+        "Empieza con 'no, gracias'.",
+        patron=_patron(r"no (?:\. )?(?:muchas )?gracias"),
+        al_inicio=True,
+    ),
+    Regla(
+        "numero_equivocado",
+        ClaseRespuesta.no_interesado,
+        "Dice que no es la persona buscada o que el número es equivocado.",
+        patron=_patron(
+            r"número equivocado|numero equivocado|se equivocaron|se equivocó|está equivocado|esta equivocado"
+            r"|no soy (?:yo|esa persona|él|ella|el|la persona)|no conozco a|aquí no vive|no vive aquí"
+            r"|no es (?:mi|este|su) (?:nombre|número|numero)|no es aquí|ya no es (?:su|de)"
+        ),
+    ),
+    Regla(
+        "titular_fallecido",
+        ClaseRespuesta.no_interesado,
+        "Informa que la persona falleció.",
+        patron=_patron(r"falleció|fallecio|fallecida|fallecido|murió|murio|finado|finada|en paz descanse|q e p d"),
+    ),
+    Regla(
+        "acusa_fraude",
+        ClaseRespuesta.no_interesado,
+        "Acusa de fraude o estafa sin preguntar (una pregunta la contesta el agente).",
+        patron=_patron(
+            r"fraude|fraudes|estafa|estafas|estafadores|rateros|ladrones|extorsión|extorsion|extorsionadores"
+        ),
+        excepciones=(Excepcion("es_pregunta", re.compile(r"[?¿]"), sobre_crudo=True),),
+    ),
+)
+
+_SIN_REGLA = ResultadoBaja(ClaseRespuesta.otro, "sin_regla", None, "Ninguna regla de baja ni de rechazo aplica.")
+
+
+def clasificar(texto: str | None, reglas: Iterable[Regla] = REGLAS) -> ResultadoBaja:
+    """Classify one reply. Pure and deterministic; the result names the rule that decided."""
+    if not texto or not texto.strip():
+        return _SIN_REGLA
+    plegado = plegar(texto)
+    bloqueo: tuple[Regla, Excepcion] | None = None
+    for regla in reglas:
+        fragmento, excepcion = regla.evaluar(plegado, texto)
+        if fragmento is not None:
+            return ResultadoBaja(regla.clase, regla.nombre, fragmento, regla.descripcion)
+        if excepcion is not None and bloqueo is None and regla.clase == ClaseRespuesta.baja:
+            bloqueo = (regla, excepcion)
+        if bloqueo is not None and regla.clase != ClaseRespuesta.baja:
+            # A reply that looked like an opt-out but is explained by an exception ("no quiero darme de
+            # baja", "¿cómo doy de baja mi crédito?") goes to the agent as is, not to the refusal rules.
+            break
+    if bloqueo is not None:
+        regla, excepcion = bloqueo
+        return ResultadoBaja(
+            ClaseRespuesta.otro,
+            excepcion.nombre,
+            None,
+            f"La regla {regla.nombre} coincidió pero la excepción {excepcion.nombre} la descarta.",
+        )
+    return _SIN_REGLA

@@ -1,0 +1,50 @@
+"""Suppression list, audit log and runtime settings editable by admins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from enlace.db.base import Base, ConCreado
+
+
+class Supresion(ConCreado, Base):
+    """A phone that must never be contacted (opt-out, REPEP/REUS, ARCO, manual)."""
+
+    __tablename__ = "supresiones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telefono: Mapped[str] = mapped_column(String(20), unique=True)
+    motivo: Mapped[str] = mapped_column(Text)
+    fuente: Mapped[str] = mapped_column(String(20))  # baja | manual | repep | reus | arco | marketing
+    regla: Mapped[str | None] = mapped_column(String(80))
+    mensaje_recibido_id: Mapped[int | None] = mapped_column(ForeignKey("mensajes_recibidos.id", ondelete="SET NULL"))
+    creada_por: Mapped[int | None] = mapped_column(ForeignKey("usuarios.id", ondelete="SET NULL"))
+
+
+class Auditoria(ConCreado, Base):
+    """Append-only: who did what and when (exports, suppression, settings, users, sensitive views)."""
+
+    __tablename__ = "auditoria"
+    __table_args__ = (Index("ix_auditoria_accion_creado", "accion", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    usuario_id: Mapped[int | None] = mapped_column(ForeignKey("usuarios.id", ondelete="SET NULL"), index=True)
+    accion: Mapped[str] = mapped_column(String(60))
+    objeto_tipo: Mapped[str | None] = mapped_column(String(40))
+    objeto_id: Mapped[str | None] = mapped_column(String(60))
+    detalle: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class Ajuste(Base):
+    """A runtime setting admins change from the panel (capture scope, frequency cap...)."""
+
+    __tablename__ = "ajustes"
+
+    clave: Mapped[str] = mapped_column(String(60), primary_key=True)
+    valor: Mapped[Any] = mapped_column(JSONB)
+    actualizado_por: Mapped[int | None] = mapped_column(ForeignKey("usuarios.id", ondelete="SET NULL"))

@@ -1,0 +1,203 @@
+"""HTTP routes of compliance: suppression list, audit log, consent, ARCO rights and compliance settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import Response
+
+from enlace.auth.alcance import exigir_rol, puede_ver_agente
+from enlace.carteras.models import Contacto
+from enlace.cumplimiento import repository as repo
+from enlace.cumplimiento import service
+from enlace.cumplimiento.ajustes import cambiar_ajuste, como_dict
+from enlace.cumplimiento.ajustes import ajustes_cumplimiento as leer_ajustes
+from enlace.cumplimiento.auditoria import FiltroAuditoria, listar_auditoria
+from enlace.cumplimiento.bajas import clasificar
+from enlace.cumplimiento.schemas import (
+    ArcoCancelado,
+    ArcoEntrada,
+    AuditoriaSalida,
+    ClasificarEntrada,
+    ClasificarSalida,
+    ConsentimientoEntrada,
+    ConsentimientoSalida,
+    ImportacionSalida,
+    PaginaSupresiones,
+    RetencionSalida,
+    SupresionAgregada,
+    SupresionCrear,
+    SupresionQuitar,
+    SupresionSalida,
+)
+from enlace.dependencias import ActorDep, NucleoDep, SessionBD
+from enlace.errores import EntradaInvalida, NoEncontrado
+
+router = APIRouter(prefix="/api", tags=["cumplimiento"])
+
+MAX_ARCHIVO = 50 * 1024 * 1024
+
+
+@router.get("/supresiones", response_model=PaginaSupresiones)
+async def listar_supresiones(
+    actor: ActorDep,
+    session: SessionBD,
+    telefono: str | None = None,
+    fuente: str | None = None,
+    limite: Annotated[int, Query(ge=1, le=500)] = 100,
+    desplazamiento: Annotated[int, Query(ge=0)] = 0,
+) -> PaginaSupresiones:
+    exigir_rol(actor, "admin")
+    filas, total = await repo.listar_supresiones(
+        session, telefono=telefono, fuente=fuente, limite=limite, desplazamiento=desplazamiento
+    )
+    return PaginaSupresiones(total=total, filas=[SupresionSalida.model_validate(f) for f in filas])
+
+
+@router.post("/supresiones", response_model=SupresionAgregada, status_code=201)
+async def agregar_supresion(
+    datos: SupresionCrear, actor: ActorDep, session: SessionBD, nucleo: NucleoDep
+) -> SupresionAgregada:
+    exigir_rol(actor, "admin")
+    telefono = service.telefono_canonico(datos.telefono)
+    hecho = await service.suprimir(
+        session, telefono=telefono, motivo=datos.motivo, fuente="manual", actor=actor, ahora=nucleo.reloj.ahora()
+    )
+    return SupresionAgregada(
+        supresion=SupresionSalida.model_validate(hecho.supresion), nueva=hecho.nueva, cancelados=len(hecho.cancelados)
+    )
+
+
+@router.post("/supresiones/quitar", response_model=SupresionSalida)
+async def quitar_supresion(datos: SupresionQuitar, actor: ActorDep, session: SessionBD) -> SupresionSalida:
+    exigir_rol(actor, "admin")
+    telefono = service.telefono_canonico(datos.telefono)
+    fila = await service.quitar_supresion(session, telefono=telefono, motivo=datos.motivo, actor=actor)
+    return SupresionSalida.model_validate(fila)
+
+
+@router.post("/supresiones/importar", response_model=ImportacionSalida)
+async def importar_supresiones(
+    actor: ActorDep,
+    session: SessionBD,
+    archivo: Annotated[UploadFile, File(description="CSV con un número por fila o una columna 'telefono'")],
+    fuente: Annotated[str, Form()] = "repep",
+    motivo: Annotated[str | None, Form()] = None,
+) -> ImportacionSalida:
+    exigir_rol(actor, "admin")
+    contenido = await archivo.read(MAX_ARCHIVO + 1)
+    if len(contenido) > MAX_ARCHIVO:
+        raise EntradaInvalida("archivo: supera 50 MB; divídelo en partes.")
+    resultado = await service.importar_lista(
+        session,
+        contenido=contenido,
+        fuente=fuente,
+        motivo=motivo,
+        nombre_archivo=archivo.filename or "lista.csv",
+        actor=actor,
+    )
+    return ImportacionSalida.model_validate(resultado, from_attributes=True)
+
+
+@router.get("/supresiones/exportar")
+async def exportar_supresiones(actor: ActorDep, session: SessionBD, fuente: str | None = None) -> Response:
+    exigir_rol(actor, "admin")
+    texto = await service.exportar_csv(session, actor=actor, fuente=fuente)
+    return Response(
+        content=texto.encode("utf-8-sig"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="supresiones.csv"'},
+    )
+
+
+@router.get("/auditoria", response_model=list[AuditoriaSalida])
+async def leer_auditoria(
+    actor: ActorDep,
+    session: SessionBD,
+    accion: str | None = None,
+    usuario_id: int | None = None,
+    objeto_tipo: str | None = None,
+    objeto_id: str | None = None,
+    desde: datetime | None = None,
+    hasta: datetime | None = None,
+    antes_de_id: int | None = None,
+    limite: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[AuditoriaSalida]:
+    exigir_rol(actor, "admin")
+    filtro = FiltroAuditoria(accion, usuario_id, objeto_tipo, objeto_id, desde, hasta, antes_de_id, limite)
+    return [AuditoriaSalida.model_validate(f) for f in await listar_auditoria(session, filtro)]
+
+
+@router.put("/cumplimiento/consentimiento/{contacto_id}", response_model=ConsentimientoSalida)
+async def registrar_consentimiento(
+    contacto_id: int, datos: ConsentimientoEntrada, actor: ActorDep, session: SessionBD, nucleo: NucleoDep
+) -> ConsentimientoSalida:
+    exigir_rol(actor, "admin", "supervisor")
+    contacto = await session.get(Contacto, contacto_id)
+    # Supervisors only for contacts of their teams' agents; 404 either way (no existence leak).
+    if contacto is None or not (actor.es_admin or await puede_ver_agente(session, actor, contacto.agente_id)):
+        raise NoEncontrado("El contacto no existe o no tienes acceso a él.")
+    contacto = await service.registrar_consentimiento(
+        session,
+        contacto=contacto,
+        fuente=datos.fuente,
+        fecha=datos.fecha,
+        evidencia=datos.evidencia,
+        actor=actor,
+        ahora=nucleo.reloj.ahora(),
+    )
+    return ConsentimientoSalida(
+        contacto_id=contacto.id,
+        consentimiento_fuente=contacto.consentimiento_fuente,
+        consentimiento_at=contacto.consentimiento_at,
+        consentimiento_evidencia=contacto.consentimiento_evidencia,
+    )
+
+
+@router.post("/arco/exportar")
+async def arco_exportar(datos: ArcoEntrada, actor: ActorDep, session: SessionBD) -> dict[str, Any]:
+    exigir_rol(actor, "admin")
+    telefono = service.telefono_canonico(datos.telefono)
+    return await service.arco_exportar(session, telefono=telefono, actor=actor, canal="api")
+
+
+@router.post("/arco/cancelar", response_model=ArcoCancelado)
+async def arco_cancelar(datos: ArcoEntrada, actor: ActorDep, session: SessionBD) -> ArcoCancelado:
+    exigir_rol(actor, "admin")
+    telefono = service.telefono_canonico(datos.telefono)
+    conteos = await service.arco_cancelar(session, telefono=telefono, actor=actor, canal="api", motivo=datos.motivo)
+    return ArcoCancelado(telefono=telefono, **conteos)
+
+
+@router.get("/cumplimiento/ajustes")
+async def ver_ajustes(actor: ActorDep, session: SessionBD) -> dict[str, Any]:
+    exigir_rol(actor, "admin")
+    return como_dict(await leer_ajustes(session))
+
+
+@router.put("/cumplimiento/ajustes")
+async def cambiar_ajustes(cambios: dict[str, Any], actor: ActorDep, session: SessionBD) -> dict[str, Any]:
+    exigir_rol(actor, "admin")
+    if not cambios:
+        raise EntradaInvalida("Envía al menos un ajuste, por ejemplo {\"frecuencia_dias\": 7}.")
+    ajustes = None
+    for clave, valor in cambios.items():
+        ajustes = await cambiar_ajuste(session, actor, clave, valor)
+    assert ajustes is not None
+    return como_dict(ajustes)
+
+
+@router.post("/cumplimiento/retencion", response_model=RetencionSalida)
+async def aplicar_retencion(actor: ActorDep, session: SessionBD, nucleo: NucleoDep) -> RetencionSalida:
+    exigir_rol(actor, "admin")
+    return RetencionSalida(**await service.aplicar_retencion(session, ahora=nucleo.reloj.ahora(), actor=actor))
+
+
+@router.post("/cumplimiento/clasificar", response_model=ClasificarSalida)
+async def probar_clasificador(datos: ClasificarEntrada, actor: ActorDep, request: Request) -> ClasificarSalida:
+    """Explain how a reply would be classified (the panel shows it next to each decision)."""
+    del actor, request
+    r = clasificar(datos.texto)
+    return ClasificarSalida(clase=r.clase.value, regla=r.regla, fragmento=r.fragmento, descripcion=r.descripcion)

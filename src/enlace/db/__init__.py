@@ -1,0 +1,1 @@
+"""Database: connection, embedded PostgreSQL, models' base and Alembic migrations."""

@@ -1,0 +1,1 @@
+"""The sending engine: per-session dispatcher loops, pacing and safety stops."""

@@ -1,0 +1,1 @@
+"""WhatsApp engines behind one interface; business code imports only `motores.base`."""

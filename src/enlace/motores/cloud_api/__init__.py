@@ -1,0 +1,1 @@
+"""The official WhatsApp Cloud API engine."""

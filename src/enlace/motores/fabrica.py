@@ -1,0 +1,27 @@
+"""Builds the configured engine (ENLACE_MOTOR); business code never imports an engine directly."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from enlace.motores.base import Motor
+from enlace.reloj import Reloj
+from enlace.settings import Motor as NombreMotor
+from enlace.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+
+def crear_motor(settings: Settings, reloj: Reloj, fabrica: async_sessionmaker[AsyncSession] | None = None) -> Motor:
+    if settings.motor == NombreMotor.simulador:
+        from enlace.motores.simulador.motor import crear_motor_simulador
+
+        return crear_motor_simulador(settings, reloj)
+    if settings.motor == NombreMotor.baileys:
+        from enlace.motores.baileys.motor import crear_motor_baileys
+
+        return crear_motor_baileys(settings, reloj)
+    from enlace.motores.cloud_api.motor import crear_motor_cloud_api
+
+    return crear_motor_cloud_api(settings, reloj, fabrica)

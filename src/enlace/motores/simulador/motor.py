@@ -1,0 +1,527 @@
+"""The `simulador` engine: agents' sessions on the virtual network, plus the controls a demo or test uses.
+
+Controls (not part of `Motor`): scan the QR, type the pairing code, inject failures, type on the agent's
+phone, make a virtual person write. The API exposes them under `/api/simulador/...` only when
+`ENLACE_MOTOR=simulador`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from enlace.motores.base import (
+    ClaseDesconexion,
+    ErrorMotor,
+    Evento,
+    EventoCapping,
+    EventoCodigoEmparejamiento,
+    EventoConectado,
+    EventoCredenciales,
+    EventoDesconectado,
+    EventoQR,
+    Medio,
+    NivelCapping,
+    OpcionesInicio,
+    ReceptorEventos,
+    ResultadoEnvio,
+    SesionNoDisponible,
+    TipoContenido,
+)
+from enlace.motores.simulador.ledger import Ledger
+from enlace.motores.simulador.perfiles import numero_de_agente, telefono_canonico
+from enlace.motores.simulador.red import (
+    Cuenta,
+    RedVirtual,
+    Socket,
+    codigo_emparejamiento,
+    credenciales_iniciales,
+    id_mensaje_web,
+    qr_para,
+)
+from enlace.reloj import Reloj
+from enlace.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+VIDA_PRIMER_QR_S = 60
+VIDA_QR_S = 20
+MAX_QRS = 6  # then the link attempt times out (408), as WhatsApp Web does
+
+
+class EstadoSocket(StrEnum):
+    inactivo = "inactivo"
+    esperando_qr = "esperando_qr"
+    conectando = "conectando"
+    conectado = "conectado"
+
+
+class Fallo(StrEnum):
+    desconexion = "desconexion"  # network drop (transient): the session must be started again
+    cierre = "cierre"  # logged out from the phone (401)
+    reemplazo = "reemplazo"  # another WhatsApp Web took the session (440)
+    restriccion = "restriccion"  # 463: the account may not start new chats for a while
+    bloqueo = "bloqueo"  # 403: the number is banned
+    capping = "capping"  # new-chat quota warning
+    error_envio = "error_envio"  # the next send(s) fail
+
+
+@dataclass(slots=True, eq=False)
+class _FalloEnvio:
+    codigo: int | None
+    excepcion: bool
+
+
+@dataclass(slots=True, eq=False)
+class _Sesion:
+    agente_id: int
+    estado: EstadoSocket = EstadoSocket.inactivo
+    generacion: int = 0
+    creds: dict[str, Any] | None = None
+    cuenta: Cuenta | None = None
+    qr: str | None = None
+    qr_expira: datetime | None = None
+    codigo: str | None = None
+    telefono_codigo: str | None = None
+    tarea: asyncio.Task[None] | None = None
+    fallos_envio: list[_FalloEnvio] = field(default_factory=list)
+    presencias: dict[str, str] = field(default_factory=dict)
+
+
+class MotorSimulador:
+    """A node's engine on a virtual network (its own, or one shared with other nodes)."""
+
+    nombre = "simulador"
+
+    def __init__(
+        self,
+        reloj: Reloj,
+        *,
+        red: RedVirtual | None = None,
+        semilla: int = 7,
+        auto_escanear: bool = False,
+        auto_escanear_s: float = 3.0,
+        ruta_ledger: Path | str | None = None,
+    ) -> None:
+        self.reloj = reloj
+        self._red_propia = red is None
+        self.red = red or RedVirtual(reloj, semilla=semilla, ledger=Ledger(ruta_ledger))
+        self.auto_escanear = auto_escanear
+        self.auto_escanear_s = auto_escanear_s
+        self._receptor: ReceptorEventos | None = None
+        self._sesiones: dict[int, _Sesion] = {}
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.red.ledger
+
+    # ---- Motor ------------------------------------------------------------------------------
+
+    async def iniciar(self, receptor: ReceptorEventos) -> None:
+        self._receptor = receptor
+
+    async def detener(self) -> None:
+        for agente_id in list(self._sesiones):
+            await self.detener_sesion(agente_id)
+        if self._red_propia:
+            await self.red.cerrar()
+
+    async def iniciar_sesion(self, agente_id: int, opciones: OpcionesInicio) -> None:
+        s = self._sesiones.setdefault(agente_id, _Sesion(agente_id))
+        self._cerrar_socket(s)  # like Baileys: end() the old socket before building a new one
+        s.generacion += 1
+        gen = s.generacion
+        creds = (opciones.credenciales or {}).get("creds") or None
+        if creds and creds.get("registered"):
+            s.creds = creds
+            s.estado = EstadoSocket.conectando
+            s.tarea = self._tarea(self._reanudar(s, gen, creds))
+            await asyncio.sleep(0)
+            return
+        s.creds = creds if creds and "noiseKey" in creds else credenciales_iniciales()
+        s.estado = EstadoSocket.esperando_qr
+        s.codigo = None
+        s.tarea = self._tarea(self._vinculacion(s, gen, opciones.telefono_emparejamiento))
+        await asyncio.sleep(0)
+
+    async def pedir_codigo_emparejamiento(self, agente_id: int, telefono: str) -> str:
+        s = self._sesiones.get(agente_id)
+        if s is None or s.estado != EstadoSocket.esperando_qr:
+            raise SesionNoDisponible("Inicia la vinculación antes de pedir el código de emparejamiento")
+        canonico = telefono_canonico(telefono)
+        if canonico is None:
+            raise ErrorMotor(f"Teléfono inválido para emparejar: {telefono}")
+        s.codigo = codigo_emparejamiento()
+        s.telefono_codigo = canonico
+        s.qr = None
+        await self._emitir(EventoCodigoEmparejamiento(agente_id, s.codigo))
+        if self.auto_escanear:
+            gen = s.generacion
+            self.red.programar(self._auto(s, gen, self.confirmar_codigo(agente_id, s.codigo)))
+        return s.codigo
+
+    async def detener_sesion(self, agente_id: int) -> None:
+        s = self._sesiones.get(agente_id)
+        if s is None:
+            return
+        self._cerrar_socket(s)
+        s.generacion += 1
+
+    async def cerrar_sesion(self, agente_id: int) -> None:
+        s = self._sesiones.get(agente_id)
+        cuenta = s.cuenta if s else None
+        if s is not None:
+            token = ((s.creds or {}).get("sim") or {}).get("token")
+            if token:
+                self.red.revocar_token(token)
+            self._cerrar_socket(s)
+            s.generacion += 1
+            s.creds = None
+        if cuenta is not None:
+            self.red.revocar(cuenta)
+            await self._emitir(
+                EventoDesconectado(agente_id, ClaseDesconexion.sesion_cerrada, 401, "Sesión cerrada desde Enlace")
+            )
+
+    async def enviar_texto(self, agente_id: int, destino_jid: str, texto: str, wa_message_id: str) -> ResultadoEnvio:
+        s, cuenta = self._conectada(agente_id)
+        ahora = self.reloj.ahora()
+        perfil = self.red.resolver(destino_jid)
+        if perfil is None:
+            raise ErrorMotor(f"Destino desconocido: {destino_jid}", codigo=400)
+        if s.fallos_envio:
+            fallo = s.fallos_envio.pop(0)
+            if fallo.excepcion:
+                raise ErrorMotor("Connection Closed", codigo=fallo.codigo, reintentable=True)
+            await self._lanzar(
+                self.red.ciclo_mensaje(cuenta, perfil, wa_message_id, texto, eco=True, codigo_error=fallo.codigo)
+            )
+            return ResultadoEnvio(wa_message_id, ahora)
+        if cuenta.restringida_hasta is not None and ahora < cuenta.restringida_hasta:
+            await self._lanzar(self.red.ciclo_mensaje(cuenta, perfil, wa_message_id, texto, eco=True, codigo_error=463))
+            return ResultadoEnvio(wa_message_id, ahora)
+        if perfil.en_whatsapp:
+            # Written (fsync'd) before we return: once the caller hears "sent", the phone has it.
+            self.red.registrar_recepcion(cuenta, perfil, wa_message_id, texto, "sistema")
+        await self._lanzar(self.red.ciclo_mensaje(cuenta, perfil, wa_message_id, texto, eco=True))
+        return ResultadoEnvio(wa_message_id, ahora)
+
+    async def presencia(self, agente_id: int, destino_jid: str, estado: str) -> None:
+        s, _ = self._conectada(agente_id)
+        if estado not in ("composing", "paused", "available", "unavailable", "recording"):
+            raise ErrorMotor(f"Presencia desconocida: {estado}")
+        s.presencias[destino_jid] = estado
+
+    async def consultar_numero(self, agente_id: int, telefonos: list[str]) -> dict[str, str | None]:
+        self._conectada(agente_id)
+        resultado: dict[str, str | None] = {}
+        for telefono in telefonos:
+            canonico = telefono_canonico(telefono)
+            perfil = self.red.perfil(canonico) if canonico else None
+            resultado[telefono] = perfil.jid if perfil and perfil.en_whatsapp else None
+        return resultado
+
+    def nuevo_id_mensaje(self, agente_id: int) -> str:
+        return id_mensaje_web()
+
+    # ---- simulator controls ------------------------------------------------------------
+
+    def qr_actual(self, agente_id: int) -> str | None:
+        s = self._sesiones.get(agente_id)
+        return s.qr if s and s.estado == EstadoSocket.esperando_qr else None
+
+    def estado_socket(self, agente_id: int) -> EstadoSocket:
+        s = self._sesiones.get(agente_id)
+        return s.estado if s else EstadoSocket.inactivo
+
+    def presencia_en(self, agente_id: int, destino_jid: str) -> str | None:
+        s = self._sesiones.get(agente_id)
+        return s.presencias.get(destino_jid) if s else None
+
+    def numero_por_defecto(self, agente_id: int) -> str:
+        return numero_de_agente(self.red.semilla, agente_id)
+
+    async def escanear_qr(self, agente_id: int, qr: str | None = None, numero: str | None = None) -> str:
+        """The agent points the phone at the QR. Returns the number that gets linked."""
+        s = self._sesiones.get(agente_id)
+        if s is None or s.estado != EstadoSocket.esperando_qr or s.qr is None:
+            raise ErrorMotor("No hay un código QR vigente para este agente")
+        if qr is not None and qr != s.qr:
+            raise ErrorMotor("El código QR ya no es válido: escanea el más reciente")
+        numero = self._vincular(s, numero)
+        await asyncio.sleep(0)
+        return numero
+
+    async def confirmar_codigo(self, agente_id: int, codigo: str) -> str:
+        """The agent types the pairing code on the phone."""
+        s = self._sesiones.get(agente_id)
+        if s is None or s.estado != EstadoSocket.esperando_qr or s.codigo is None:
+            raise ErrorMotor("No hay un código de emparejamiento vigente para este agente")
+        if codigo.replace("-", "").upper() != s.codigo:
+            raise ErrorMotor("El código de emparejamiento no coincide")
+        numero = self._vincular(s, s.telefono_codigo)
+        await asyncio.sleep(0)
+        return numero
+
+    async def inyectar_fallo(
+        self,
+        agente_id: int,
+        fallo: Fallo | str,
+        *,
+        codigo: int | None = None,
+        caida_s: float = 0.0,
+        duracion_s: float = 24 * 3600,
+        nivel: NivelCapping | str = NivelCapping.primer_aviso,
+        veces: int = 1,
+        excepcion: bool = False,
+    ) -> None:
+        fallo = Fallo(fallo)
+        s = self._sesiones.get(agente_id)
+        cuenta = (s.cuenta if s else None) or self.red.cuenta_de_agente(agente_id)
+        if fallo == Fallo.error_envio:
+            s = self._sesiones.setdefault(agente_id, _Sesion(agente_id))
+            s.fallos_envio.extend(_FalloEnvio(codigo if codigo is not None else 479, excepcion) for _ in range(veces))
+            return
+        if cuenta is None:
+            raise ErrorMotor("Este agente no tiene una cuenta vinculada en el simulador")
+        if fallo == Fallo.restriccion:
+            cuenta.restringida_hasta = self.reloj.ahora() + timedelta(seconds=duracion_s)
+            await self.red.entregar(
+                cuenta,
+                EventoDesconectado(agente_id, ClaseDesconexion.restringida, 463, "Cuenta restringida temporalmente"),
+            )
+            return
+        if fallo == Fallo.capping:
+            cuenta.capping = NivelCapping(nivel)
+            await self.red.entregar(cuenta, EventoCapping(agente_id, cuenta.capping, "Cupo de chats nuevos"))
+            return
+        # The rest close the socket.
+        conectado = s is not None and s.cuenta is cuenta
+        if s is not None:
+            self._cerrar_socket(s)
+            s.generacion += 1
+        if fallo == Fallo.desconexion:
+            if caida_s:
+                self.red.marcar_caida(agente_id, self.reloj.ahora() + timedelta(seconds=caida_s))
+            evento = EventoDesconectado(agente_id, ClaseDesconexion.transitoria, codigo or 428, "Conexión perdida")
+        elif fallo == Fallo.cierre:
+            self.red.revocar(cuenta)
+            evento = EventoDesconectado(
+                agente_id, ClaseDesconexion.sesion_cerrada, 401, "Sesión cerrada desde el teléfono"
+            )
+        elif fallo == Fallo.reemplazo:
+            evento = EventoDesconectado(
+                agente_id, ClaseDesconexion.reemplazada, 440, "Otra conexión de WhatsApp Web tomó esta sesión"
+            )
+        else:
+            self.red.revocar(cuenta)
+            evento = EventoDesconectado(agente_id, ClaseDesconexion.bloqueada, 403, "Número bloqueado por WhatsApp")
+        if conectado:
+            await self._emitir(evento)
+
+    async def escribir_desde_telefono(self, agente_id: int, telefono: str, texto: str) -> str:
+        """The agent types a message on the phone (not through Enlace)."""
+        cuenta = self._cuenta(agente_id)
+        perfil = self.red.resolver(telefono)
+        if perfil is None:
+            raise ErrorMotor(f"Teléfono inválido: {telefono}")
+        return await self.red.escrito_en_telefono(cuenta, perfil, texto)
+
+    async def recibir_de(
+        self,
+        agente_id: int,
+        telefono: str,
+        texto: str | None,
+        *,
+        tipo: TipoContenido = TipoContenido.texto,
+        medio: Medio | None = None,
+        referencia_id: str | None = None,
+    ) -> str:
+        """A virtual person writes to the agent's number (text, media with caption, a reaction...)."""
+        cuenta = self._cuenta(agente_id)
+        perfil = self.red.resolver(telefono)
+        if perfil is None:
+            raise ErrorMotor(f"Teléfono inválido: {telefono}")
+        return await self.red.recibir(
+            cuenta, perfil, texto, tipo=tipo, medio=medio, referencia_id=referencia_id, rng=random.Random()
+        )
+
+    # ---- internals ---------------------------------------------------------------------
+
+    async def _lanzar(self, corrutina: Any) -> None:
+        # One yield lets the new task reach its first clock sleep before the caller moves time on.
+        self.red.programar(corrutina)
+        await asyncio.sleep(0)
+
+    def _tarea(self, corrutina: Any) -> asyncio.Task[None]:
+        return asyncio.get_running_loop().create_task(corrutina)
+
+    def _cuenta(self, agente_id: int) -> Cuenta:
+        s = self._sesiones.get(agente_id)
+        cuenta = (s.cuenta if s else None) or self.red.cuenta_de_agente(agente_id)
+        if cuenta is None:
+            raise ErrorMotor("Este agente no tiene una cuenta vinculada en el simulador")
+        return cuenta
+
+    def _conectada(self, agente_id: int) -> tuple[_Sesion, Cuenta]:
+        s = self._sesiones.get(agente_id)
+        if s is None or s.estado != EstadoSocket.conectado or s.cuenta is None:
+            raise SesionNoDisponible("La sesión de WhatsApp de este agente no está conectada")
+        return s, s.cuenta
+
+    def _cerrar_socket(self, s: _Sesion) -> None:
+        tarea = s.tarea
+        if tarea is not None and tarea is not asyncio.current_task() and not tarea.done():
+            tarea.cancel()
+        s.tarea = None
+        if s.cuenta is not None:
+            self.red.desenlazar(s.cuenta, Socket(self, s.agente_id))
+        s.cuenta = None
+        s.estado = EstadoSocket.inactivo
+        s.qr = None
+        s.qr_expira = None
+        s.codigo = None
+
+    async def _emitir(self, evento: Evento) -> None:
+        if self._receptor is None:
+            return
+        try:
+            await self._receptor(evento)
+        except Exception:  # consumers must not break the engine
+            log.exception("simulador.receptor_fallo", tipo=type(evento).__name__)
+
+    async def _auto(self, s: _Sesion, gen: int, accion: Any) -> None:
+        try:
+            await self.reloj.dormir(self.auto_escanear_s)
+            if s.generacion == gen and s.estado == EstadoSocket.esperando_qr:
+                await accion
+        finally:
+            accion.close()  # never awaited when the attempt was abandoned
+
+    async def _vinculacion(self, s: _Sesion, gen: int, telefono_emparejamiento: str | None) -> None:
+        assert s.creds is not None
+        await self._emitir(EventoCredenciales(s.agente_id, {"creds": dict(s.creds)}))
+        if telefono_emparejamiento:
+            await self.pedir_codigo_emparejamiento(s.agente_id, telefono_emparejamiento)
+        elif self.auto_escanear:
+            self.red.programar(self._auto(s, gen, self.escanear_qr(s.agente_id)))
+        for i in range(MAX_QRS):
+            if s.generacion != gen or s.estado != EstadoSocket.esperando_qr:
+                return
+            vida = VIDA_PRIMER_QR_S if i == 0 else VIDA_QR_S
+            if s.codigo is None:
+                s.qr = qr_para(s.creds)
+                s.qr_expira = self.reloj.ahora() + timedelta(seconds=vida)
+                await self._emitir(EventoQR(s.agente_id, s.qr, vida))
+            await self.reloj.dormir(vida)
+        if s.generacion == gen and s.estado == EstadoSocket.esperando_qr:
+            self._cerrar_socket(s)
+            await self._emitir(
+                EventoDesconectado(
+                    s.agente_id, ClaseDesconexion.transitoria, 408, "Se agotó el tiempo para vincular el teléfono"
+                )
+            )
+
+    def _vincular(self, s: _Sesion, numero: str | None) -> str:
+        canonico = telefono_canonico(numero) if numero else None
+        if numero and canonico is None:
+            raise ErrorMotor(f"Número inválido: {numero}")
+        canonico = canonico or self.numero_por_defecto(s.agente_id)
+        cuenta = self.red.cuenta_nueva(canonico, s.agente_id)
+        tarea_qr = s.tarea
+        s.generacion += 1
+        s.estado = EstadoSocket.conectando
+        s.qr = None
+        s.codigo = None
+        if tarea_qr is not None and tarea_qr is not asyncio.current_task():
+            tarea_qr.cancel()
+        s.tarea = self._tarea(self._completar_vinculo(s, s.generacion, cuenta))
+        return canonico
+
+    async def _completar_vinculo(self, s: _Sesion, gen: int, cuenta: Cuenta) -> None:
+        await self.reloj.dormir(1.0)
+        if s.generacion != gen:
+            return
+        creds = dict(s.creds or credenciales_iniciales())
+        creds.update(
+            registered=True,
+            me={"id": cuenta.wa_id.replace("@", ":1@"), "lid": cuenta.lid, "name": ""},
+            sim={"token": cuenta.token, "lid": cuenta.lid},
+        )
+        s.creds = creds
+        rng = random.Random()
+        llaves = {
+            "pre-key": {str(i): {"private": rng.getrandbits(128).to_bytes(16).hex()} for i in range(1, 6)},
+            "app-state-sync-key": {"AAAAAB": {"keyData": rng.getrandbits(256).to_bytes(32).hex()}},
+        }
+        # Stored before connecting: a crash right after pairing must not cost another QR.
+        await self._emitir(EventoCredenciales(s.agente_id, {"creds": creds, "keys": llaves}))
+        await self._abrir(s, gen, cuenta)
+
+    async def _reanudar(self, s: _Sesion, gen: int, creds: dict[str, Any]) -> None:
+        rng = random.Random()
+        await self.reloj.dormir(rng.uniform(0.5, 2.0))
+        if s.generacion != gen:
+            return
+        if self.red.caida(s.agente_id):
+            self._cerrar_socket(s)
+            await self._emitir(
+                EventoDesconectado(s.agente_id, ClaseDesconexion.transitoria, 408, "Sin conexión con WhatsApp")
+            )
+            return
+        cuenta = self.red.cuenta_desde_credenciales(s.agente_id, creds)
+        if cuenta is None:
+            self._cerrar_socket(s)
+            s.creds = None
+            await self._emitir(
+                EventoDesconectado(s.agente_id, ClaseDesconexion.sesion_cerrada, 401, "El dispositivo fue desvinculado")
+            )
+            return
+        await self._abrir(s, gen, cuenta)
+
+    async def _abrir(self, s: _Sesion, gen: int, cuenta: Cuenta) -> None:
+        if s.generacion != gen:
+            return
+        s.cuenta = cuenta
+        s.estado = EstadoSocket.conectado
+        socket = Socket(self, s.agente_id)
+        anterior, en_espera = self.red.enlazar(cuenta, socket)
+        if anterior is not None:
+            await anterior.motor._reemplazada(anterior.agente_id)
+        await self._emitir(EventoConectado(s.agente_id, cuenta.numero, cuenta.wa_id, cuenta.lid or None))
+        for evento in en_espera:
+            await self._emitir(evento)
+
+    async def _reemplazada(self, agente_id: int) -> None:
+        s = self._sesiones.get(agente_id)
+        if s is None:
+            return
+        s.cuenta = None  # already unbound by the network: don't unbind the new socket
+        self._cerrar_socket(s)
+        s.generacion += 1
+        await self._emitir(
+            EventoDesconectado(
+                agente_id, ClaseDesconexion.reemplazada, 440, "Otra conexión de WhatsApp Web tomó esta sesión"
+            )
+        )
+
+    @property
+    def sesiones_activas(self) -> int:
+        return sum(1 for s in self._sesiones.values() if s.estado != EstadoSocket.inactivo)
+
+
+def crear_motor_simulador(settings: Settings, reloj: Reloj) -> MotorSimulador:
+    """The engine for ENLACE_MOTOR=simulador (seed, demo auto-scan and ledger file from settings)."""
+    return MotorSimulador(
+        reloj,
+        semilla=settings.sim_semilla,
+        auto_escanear=settings.sim_auto_escanear,
+        ruta_ledger=settings.sim_ledger,
+    )

@@ -1,0 +1,117 @@
+"""The running core of one node: settings, clock, database, engine and the domain components.
+
+Engine events enter `recibir_evento` and fan out to the handlers each component registered with
+`suscribir`. Components start in order and stop in reverse order.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from enlace.db.sesion import crear_fabrica, crear_motor_bd, esperar_post_commit
+from enlace.motores.base import Evento, Motor
+from enlace.reloj import Reloj, RelojAcelerado, RelojReal
+from enlace.settings import Motor as NombreMotor
+from enlace.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+Manejador = Callable[[Any], Awaitable[None]]
+
+
+class Componente(Protocol):
+    async def iniciar(self) -> None: ...
+
+    async def detener(self) -> None: ...
+
+
+def reloj_por_defecto(settings: Settings) -> Reloj:
+    if settings.motor == NombreMotor.simulador and settings.sim_velocidad != 1:
+        return RelojAcelerado(settings.sim_velocidad)
+    return RelojReal()
+
+
+class Nucleo:
+    def __init__(
+        self,
+        settings: Settings,
+        database_url: str,
+        *,
+        reloj: Reloj | None = None,
+        motor: Motor | None = None,
+        con_componentes: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.database_url = database_url
+        self.reloj: Reloj = reloj or reloj_por_defecto(settings)
+        self.nodo_id = settings.nodo_id or f"{socket.gethostname()}-{os.getpid()}"
+        self.motor_bd: AsyncEngine = crear_motor_bd(database_url)
+        self.fabrica: async_sessionmaker[AsyncSession] = crear_fabrica(self.motor_bd)
+        self._motor = motor
+        self.con_componentes = con_componentes
+        self._suscriptores: dict[type, list[Manejador]] = defaultdict(list)
+        self.componentes: list[Componente] = []
+        self.iniciado = False
+        # Domain components, set in `iniciar` (None when con_componentes=False).
+        self.sesiones: Any = None  # enlace.sesiones.manager.SessionManager
+        self.captura: Any = None  # enlace.captura.service.Captura
+        self.despachador: Any = None  # enlace.envios.despachador.Despachador
+        self.sio: Any = None  # socket.io server (enlace.tiempo_real.servidor)
+
+    @property
+    def motor(self) -> Motor:
+        if self._motor is None:
+            from enlace.motores.fabrica import crear_motor
+
+            self._motor = crear_motor(self.settings, self.reloj, self.fabrica)
+        return self._motor
+
+    def suscribir(self, tipo: type, manejador: Manejador) -> None:
+        self._suscriptores[tipo].append(manejador)
+
+    async def recibir_evento(self, evento: Evento) -> None:
+        for manejador in self._suscriptores.get(type(evento), ()):
+            try:
+                await manejador(evento)
+            except Exception:
+                log.exception("manejador_evento_fallo", evento=type(evento).__name__)
+
+    async def iniciar(self) -> None:
+        if self.iniciado:
+            return
+        if self.con_componentes:
+            self._construir_componentes()
+            await self.motor.iniciar(self.recibir_evento)
+            for componente in self.componentes:
+                await componente.iniciar()
+        self.iniciado = True
+        log.info("nucleo_iniciado", nodo=self.nodo_id, motor=self.settings.motor.value)
+
+    def _construir_componentes(self) -> None:
+        """Each domain adds its component here, in start order."""
+        # -- sesiones (SessionManager) --
+        # -- captura --
+        # -- envios (Despachador) --
+
+    async def detener(self) -> None:
+        for componente in reversed(self.componentes):
+            try:
+                await componente.detener()
+            except Exception:
+                log.exception("componente_no_se_detuvo", componente=type(componente).__name__)
+        if self.con_componentes and self._motor is not None and self.iniciado:
+            try:
+                await self._motor.detener()
+            except Exception:
+                log.exception("motor_no_se_detuvo")
+        await esperar_post_commit()
+        await self.motor_bd.dispose()
+        self.iniciado = False
+        log.info("nucleo_detenido", nodo=self.nodo_id)

@@ -1,0 +1,1 @@
+"""Message templates with variants and placeholders, rendered per contact."""

@@ -1,0 +1,1 @@
+"""Message reports, dashboards (rollups) and streamed exports for supervisors."""

@@ -1,0 +1,131 @@
+"""Streamed CSV and XLSX writers with spreadsheet-formula injection neutralized."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import tempfile
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+# A spreadsheet treats a cell that starts with one of these as a formula (or, for tab/CR, lets the
+# next character start one). A leading apostrophe makes Excel, LibreOffice and Sheets show text.
+CARACTERES_PELIGROSOS = ("=", "+", "-", "@", "\t", "\r")
+
+# Excel reads a CSV as UTF-8 only when it starts with a BOM; without it accents turn to mojibake.
+BOM = "\ufeff"
+
+# Flush the CSV buffer to the client roughly every this many bytes.
+TAMANO_BLOQUE = 64 * 1024
+
+MIME_CSV = "text/csv; charset=utf-8"
+MIME_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def neutralizar(texto: str) -> str:
+    """Return `texto` safe to open in a spreadsheet: a formula-looking start gets a leading apostrophe."""
+    if texto and texto.startswith(CARACTERES_PELIGROSOS):
+        return "'" + texto
+    return texto
+
+
+def _a_zona(valor: datetime, zona: ZoneInfo) -> datetime:
+    return valor.astimezone(zona) if valor.tzinfo is not None else valor
+
+
+def celda_csv(valor: Any, zona: ZoneInfo) -> str:
+    """One value as CSV text: times in the report's zone with offset, text neutralized."""
+    if valor is None:
+        return ""
+    if isinstance(valor, bool):
+        return "sí" if valor else "no"
+    if isinstance(valor, (int, float, Decimal)):
+        # Real numbers are not text the user typed; a negative amount must stay a number.
+        return str(valor)
+    if isinstance(valor, datetime):
+        return _a_zona(valor, zona).isoformat(timespec="seconds")
+    if isinstance(valor, date):
+        return valor.isoformat()
+    return neutralizar(str(valor))
+
+
+def celda_xlsx(valor: Any, zona: ZoneInfo) -> Any:
+    """One value as an XLSX cell value: Excel has no time zones, so times become naive local times."""
+    if isinstance(valor, datetime):
+        return _a_zona(valor, zona).replace(tzinfo=None)
+    if valor is None or isinstance(valor, (bool, int, float, Decimal, date)):
+        return valor
+    # openpyxl itself turns a string starting with "=" into a formula cell; neutralizing prevents that too.
+    return neutralizar(str(valor))
+
+
+async def _filas(filas: AsyncIterable[Sequence[Any]] | Iterable[Sequence[Any]]) -> AsyncIterator[Sequence[Any]]:
+    if hasattr(filas, "__aiter__"):
+        async for fila in filas:  # type: ignore[union-attr]
+            yield fila
+    else:
+        for fila in filas:  # type: ignore[union-attr]
+            yield fila
+
+
+async def csv_en_flujo(
+    encabezados: Sequence[str],
+    filas: AsyncIterable[Sequence[Any]] | Iterable[Sequence[Any]],
+    *,
+    zona: str | ZoneInfo = "America/Mexico_City",
+    bom: bool = True,
+) -> AsyncIterator[bytes]:
+    """Yield a CSV document in ~64 KiB UTF-8 chunks; memory stays flat whatever the row count."""
+    tz = zona if isinstance(zona, ZoneInfo) else ZoneInfo(zona)
+    buffer = io.StringIO()
+    escritor = csv.writer(buffer, lineterminator="\r\n")
+    if bom:
+        buffer.write(BOM)
+    escritor.writerow([neutralizar(e) for e in encabezados])
+    async for fila in _filas(filas):
+        escritor.writerow([celda_csv(v, tz) for v in fila])
+        if buffer.tell() >= TAMANO_BLOQUE:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode("utf-8")
+
+
+async def xlsx_en_flujo(
+    encabezados: Sequence[str],
+    filas: AsyncIterable[Sequence[Any]] | Iterable[Sequence[Any]],
+    *,
+    zona: str | ZoneInfo = "America/Mexico_City",
+    hoja: str = "Reporte",
+) -> AsyncIterator[bytes]:
+    """Yield an XLSX workbook in chunks.
+
+    openpyxl's write-only mode spools each row to a temporary file as it is appended, and the final
+    zip is written to another temporary file that is then read back in chunks: memory stays flat.
+    """
+    from openpyxl import Workbook
+
+    tz = zona if isinstance(zona, ZoneInfo) else ZoneInfo(zona)
+    libro = Workbook(write_only=True)
+    hoja_ws = libro.create_sheet(title=hoja)
+    hoja_ws.append([neutralizar(e) for e in encabezados])
+    contador = 0
+    async for fila in _filas(filas):
+        hoja_ws.append([celda_xlsx(v, tz) for v in fila])
+        contador += 1
+        if contador % 2000 == 0:
+            # Appending is CPU work on the event loop; let other requests breathe.
+            await asyncio.sleep(0)
+    with tempfile.TemporaryFile() as destino:
+        await asyncio.to_thread(libro.save, destino)
+        destino.seek(0)
+        while True:
+            bloque = await asyncio.to_thread(destino.read, TAMANO_BLOQUE)
+            if not bloque:
+                break
+            yield bloque

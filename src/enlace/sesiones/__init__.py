@@ -1,0 +1,1 @@
+"""WhatsApp sessions: one per agent, their state machine, leases and encrypted credentials."""

@@ -1,0 +1,45 @@
+"""`sesiones_wa`: one row per agent's WhatsApp session (state, lease, encrypted credentials)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, LargeBinary, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from enlace.db.base import Base, ConCreado, check_en
+
+ESTADOS_SESION = (
+    "desconectada",
+    "esperando_qr",
+    "conectando",
+    "conectada",
+    "reconectando",
+    "reemplazada",
+    "sesion_cerrada",
+    "restringida",
+)
+
+
+class SesionWA(ConCreado, Base):
+    __tablename__ = "sesiones_wa"
+    __table_args__ = (CheckConstraint(check_en("estado", ESTADOS_SESION), name="estado"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agente_id: Mapped[int] = mapped_column(ForeignKey("agentes.id", ondelete="CASCADE"), unique=True)
+    motor: Mapped[str] = mapped_column(String(20))
+    estado: Mapped[str] = mapped_column(String(20), default="desconectada", server_default="desconectada")
+    motivo: Mapped[str | None] = mapped_column(Text)
+    numero_wa: Mapped[str | None] = mapped_column(String(20))
+    wa_jid: Mapped[str | None] = mapped_column(String(80))
+    lid: Mapped[str | None] = mapped_column(String(80))
+    # Lease: the node holding the session, until when, and a fencing token bumped on every takeover.
+    nodo_id: Mapped[str | None] = mapped_column(String(80))
+    lease_expira_at: Mapped[datetime | None]
+    fencing_token: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # AES-256-GCM ciphertext of the engine's auth state (nonce || ciphertext+tag) and the key id.
+    credenciales: Mapped[bytes | None] = mapped_column(LargeBinary)
+    clave_id: Mapped[str | None] = mapped_column(String(40))
+    conectada_at: Mapped[datetime | None]
+    ultima_actividad_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())

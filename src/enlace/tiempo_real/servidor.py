@@ -1,0 +1,143 @@
+"""The socket.io server: authenticates with the panel's cookie or an API token; rooms are joined only if allowed.
+
+Rooms: `agente:{id}`, `equipo:{id}`, `campana:{id}`, `supervision` (admins: everything). On connect a
+client joins its own rooms (an agent its agent room, a supervisor its teams, an admin `supervision`);
+it may ask for more with the `unirse` event ({"sala": "campana:12"}) and gets {"ok": bool, ...} back.
+With a Redis URL, emits fan out through Redis so every node's clients get them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from http.cookies import SimpleCookie
+from typing import TYPE_CHECKING, Any
+
+import socketio
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import ASGIApp
+
+from enlace.auth.actor import Actor
+from enlace.auth.alcance import puede_ver_agente
+from enlace.auth.service import COOKIE_SESION, autenticar_cookie, autenticar_token
+
+if TYPE_CHECKING:
+    from enlace.nucleo import Nucleo
+
+log = structlog.get_logger(__name__)
+
+PREFIJOS_SALA = ("agente", "equipo", "campana")
+
+
+def salas_permitidas(actor: Actor) -> list[str]:
+    """The rooms a client joins on connect."""
+    if actor.es_admin:
+        return ["supervision"]
+    if actor.es_supervisor:
+        return [f"equipo:{e}" for e in actor.equipo_ids]
+    return [f"agente:{actor.agente_id}"] if actor.agente_id is not None else []
+
+
+def analizar_sala(sala: str) -> tuple[str, int | None] | None:
+    """'campana:12' → ('campana', 12); 'supervision' → ('supervision', None); anything else → None."""
+    if sala == "supervision":
+        return ("supervision", None)
+    tipo, _, ident = sala.partition(":")
+    if tipo not in PREFIJOS_SALA or not ident.isdigit() or len(ident) > 12:
+        return None
+    return (tipo, int(ident))
+
+
+async def puede_unirse(session: AsyncSession, actor: Actor, sala: str) -> bool:
+    """Whether `actor` may receive the events of `sala` (the same scoping as the API's data)."""
+    analizada = analizar_sala(sala)
+    if analizada is None:
+        return False
+    if actor.es_admin:
+        return True
+    tipo, ident = analizada
+    if tipo == "supervision" or ident is None:
+        return False
+    if tipo == "equipo":
+        return actor.es_supervisor and ident in actor.equipo_ids
+    if tipo == "agente":
+        return await puede_ver_agente(session, actor, ident)
+    from enlace.campanas.models import Campana
+
+    agente_id = await session.scalar(select(Campana.agente_id).where(Campana.id == ident))
+    return agente_id is not None and await puede_ver_agente(session, actor, agente_id)
+
+
+def canal_redis(database_url: str) -> str:
+    """Nodes sharing a database share a channel; other deployments on the same Redis stay apart."""
+    return "enlace-sio-" + hashlib.sha256(database_url.encode()).hexdigest()[:16]
+
+
+def crear_servidor(nucleo: Nucleo) -> socketio.AsyncServer:
+    gestor = None
+    if nucleo.settings.redis_url:
+        gestor = socketio.AsyncRedisManager(nucleo.settings.redis_url, channel=canal_redis(nucleo.database_url))
+    sio = socketio.AsyncServer(async_mode="asgi", client_manager=gestor, cors_allowed_origins=[], logger=False)
+
+    @sio.event
+    async def connect(sid: str, environ: dict[str, Any], auth: dict[str, Any] | None = None) -> bool:
+        actor = await _autenticar(nucleo, environ, auth)
+        if actor is None:
+            raise socketio.exceptions.ConnectionRefusedError("no_autenticado")
+        await sio.save_session(sid, {"actor": actor})
+        for sala in salas_permitidas(actor):
+            await sio.enter_room(sid, sala)
+        return True
+
+    @sio.event
+    async def unirse(sid: str, datos: Any) -> dict[str, Any]:
+        sala = str(datos.get("sala", "")) if isinstance(datos, dict) else str(datos or "")
+        actor: Actor = (await sio.get_session(sid))["actor"]
+        async with nucleo.fabrica() as session:
+            permitido = await puede_unirse(session, actor, sala)
+        if not permitido:
+            log.info("sala_rechazada", usuario=actor.usuario_id, sala=sala[:40])
+            return {"ok": False, "error": {"codigo": "prohibido", "mensaje": "No tienes acceso a esa sala."}}
+        await sio.enter_room(sid, sala)
+        return {"ok": True, "sala": sala}
+
+    @sio.event
+    async def salir(sid: str, datos: Any) -> dict[str, Any]:
+        sala = str(datos.get("sala", "")) if isinstance(datos, dict) else str(datos or "")
+        await sio.leave_room(sid, sala)
+        return {"ok": True, "sala": sala}
+
+    @sio.event
+    async def salas(sid: str, _datos: Any = None) -> list[str]:
+        """The rooms this client is in (the panel shows what it is listening to)."""
+        return [s for s in sio.rooms(sid) if s != sid]
+
+    return sio
+
+
+async def _autenticar(nucleo: Nucleo, environ: dict[str, Any], auth: dict[str, Any] | None) -> Actor | None:
+    ahora = nucleo.reloj.ahora()
+    async with nucleo.fabrica() as session:
+        if isinstance(auth, dict) and auth.get("token"):
+            actor = await autenticar_token(session, str(auth["token"]), ahora)
+        else:
+            cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
+            valor = cookie[COOKIE_SESION].value if COOKIE_SESION in cookie else None
+            actor = await autenticar_cookie(session, valor, ahora)
+        await session.commit()
+    return actor
+
+
+def montar(nucleo: Nucleo, app: ASGIApp) -> tuple[ASGIApp, socketio.AsyncServer]:
+    """socket.io at /socket.io in front of `app`, with the bus emitting through it."""
+    from enlace.tiempo_real.bus import configurar_emisor
+
+    sio = crear_servidor(nucleo)
+    nucleo.sio = sio
+
+    async def emitir(evento: str, datos: dict[str, Any], salas: Any) -> None:
+        await sio.emit(evento, datos, room=salas)
+
+    configurar_emisor(emitir)
+    return socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io"), sio

@@ -1,0 +1,1 @@
+"""Outbound CRM webhooks: signed, retried through the job queue, logged, replayable."""

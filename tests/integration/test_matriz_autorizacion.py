@@ -1,0 +1,168 @@
+"""Authorization matrix: every route × role × someone else's resource proves the denial.
+
+Each route of the app must appear here: in PUBLICAS (no login), PROPIAS (acts only on the caller)
+or MATRIZ with a `preparar` that builds a resource owned by an agent of ANOTHER team. Then:
+anonymous → 401; an agent and a supervisor of the other team → 403/404 (or, for list routes, a
+response that does not contain the other agent's data); an admin → allowed.
+Domains add their routes to MATRIZ; the first test fails when a route is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+PUBLICAS = {
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("POST", "/api/auth/login"),
+}
+# Routes that act only on the caller (no other agent's resource can be named).
+PROPIAS = {
+    ("GET", "/api/auth/yo"),
+    ("POST", "/api/auth/logout"),
+    ("POST", "/api/auth/password"),
+}
+
+
+@dataclass
+class Contexto:
+    """What `preparar` gets: the other team's agent and helpers to build resources."""
+
+    nucleo: Any
+    ajeno: dict[str, Any]  # the other agent's user dict (with agente_id)
+    equipo_ajeno: int
+    admin: Any  # logged-in admin client
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Preparar = Callable[[Contexto], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class Caso:
+    preparar: Preparar
+    # 'recurso': must be denied to agent/supervisor. 'lista': must not contain the other agent's data.
+    # 'admin': admin-only (denied to agent and supervisor whatever the resource).
+    tipo: str = "recurso"
+    contiene_ajeno: Callable[[Any, Contexto], bool] | None = None
+    cuerpo: Callable[[Contexto, dict[str, Any]], Any] | None = None
+
+
+async def _nada(ctx: Contexto) -> dict[str, Any]:
+    return {}
+
+
+async def _agente_ajeno(ctx: Contexto) -> dict[str, Any]:
+    return {"agente_id": ctx.ajeno["agente_id"], "agenteId": ctx.ajeno["agente_id"]}
+
+
+async def _usuario_ajeno(ctx: Contexto) -> dict[str, Any]:
+    return {"usuario_id": ctx.ajeno["id"]}
+
+
+async def _token_ajeno(ctx: Contexto) -> dict[str, Any]:
+    r = await ctx.admin.post("/api/tokens", json={"nombre": "crm", "usuario_id": ctx.ajeno["id"]})
+    assert r.status_code == 201, r.text
+    return {"token_id": r.json()["id"]}
+
+
+async def _equipo_ajeno(ctx: Contexto) -> dict[str, Any]:
+    return {"equipo_id": ctx.equipo_ajeno}
+
+
+def _ids_en(lista: Any, clave: str, valor: Any) -> bool:
+    return any(isinstance(x, dict) and x.get(clave) == valor for x in (lista or []))
+
+
+MATRIZ: dict[tuple[str, str], Caso] = {
+    ("GET", "/api/usuarios"): Caso(_nada, tipo="admin"),
+    ("POST", "/api/usuarios"): Caso(
+        _nada,
+        tipo="admin",
+        cuerpo=lambda ctx, p: {"usuario": "nuevo_x", "nombre": "N", "rol": "agente", "password": "x" * 12},
+    ),
+    ("PATCH", "/api/usuarios/{usuario_id}"): Caso(_usuario_ajeno, tipo="admin", cuerpo=lambda c, p: {"nombre": "Z"}),
+    ("GET", "/api/tokens"): Caso(
+        _token_ajeno, tipo="lista", contiene_ajeno=lambda r, ctx: _ids_en(r, "usuario_id", ctx.ajeno["id"])
+    ),
+    ("POST", "/api/tokens"): Caso(_nada, tipo="admin", cuerpo=lambda c, p: {"nombre": "t"}),
+    ("DELETE", "/api/tokens/{token_id}"): Caso(_token_ajeno, tipo="admin"),
+    ("GET", "/api/agentes"): Caso(
+        _nada, tipo="lista", contiene_ajeno=lambda r, ctx: _ids_en(r, "id", ctx.ajeno["agente_id"])
+    ),
+    ("GET", "/api/agentes/{agente_id}"): Caso(_agente_ajeno),
+    ("PATCH", "/api/agentes/{agente_id}"): Caso(_agente_ajeno, tipo="admin", cuerpo=lambda c, p: {"activo": True}),
+    ("GET", "/api/equipos"): Caso(
+        _nada, tipo="lista", contiene_ajeno=lambda r, ctx: _ids_en(r, "id", ctx.equipo_ajeno)
+    ),
+    ("POST", "/api/equipos"): Caso(_nada, tipo="admin", cuerpo=lambda c, p: {"nombre": "Equipo nuevo"}),
+    ("PATCH", "/api/equipos/{equipo_id}"): Caso(_equipo_ajeno, tipo="admin", cuerpo=lambda c, p: {"nombre": "Otro"}),
+}
+
+
+def _rutas(app: Any) -> set[tuple[str, str]]:
+    """Every documented (method, path) of the app, from its OpenAPI schema."""
+    rutas = set()
+    for ruta, operaciones in app.openapi()["paths"].items():
+        for metodo in operaciones:
+            if metodo.upper() not in ("HEAD", "OPTIONS"):
+                rutas.add((metodo.upper(), ruta))
+    return rutas
+
+
+def test_cada_ruta_esta_en_la_matriz(app: Any) -> None:
+    faltan = sorted(_rutas(app) - PUBLICAS - PROPIAS - set(MATRIZ))
+    assert not faltan, f"Rutas sin caso en la matriz de autorización: {faltan}"
+    sobran = sorted(set(MATRIZ) - _rutas(app))
+    assert not sobran, f"Casos de la matriz para rutas que ya no existen: {sobran}"
+
+
+def _parametros() -> list[Any]:
+    return [pytest.param(clave, id=f"{clave[0]} {clave[1]}") for clave in sorted(MATRIZ)]
+
+
+@pytest.mark.parametrize("clave", _parametros())
+async def test_ruta_niega_recursos_ajenos(clave: tuple[str, str], app: Any, cliente: Any, cliente_como: Any,
+                                          crear_usuario: Any, equipo: Any, nucleo: Any) -> None:
+    metodo, plantilla = clave
+    caso = MATRIZ[clave]
+    equipo_propio = await equipo("Propio")
+    equipo_ajeno = await equipo("Ajeno")
+    ajeno = await crear_usuario("agente", equipo_id=equipo_ajeno)
+    admin = await cliente_como("admin")
+    agente = await cliente_como("agente", equipo_id=equipo_propio)
+    supervisor = await cliente_como("supervisor", equipo_id=equipo_propio)
+    ctx = Contexto(nucleo=nucleo, ajeno=ajeno, equipo_ajeno=equipo_ajeno, admin=admin)
+    params = await caso.preparar(ctx)
+    ruta = plantilla.format(**params)
+    cuerpo = caso.cuerpo(ctx, params) if caso.cuerpo else None
+
+    async def pedir(c: Any) -> Any:
+        kwargs: dict[str, Any] = {}
+        if cuerpo is not None:
+            kwargs["json"] = cuerpo
+        return await c.request(metodo, ruta, **kwargs)
+
+    anonima = await pedir(cliente)
+    assert anonima.status_code == 401, f"{metodo} {ruta} sin sesión dio {anonima.status_code}"
+    for nombre, c in (("agente", agente), ("supervisor", supervisor)):
+        r = await pedir(c)
+        if caso.tipo == "lista":
+            assert r.status_code in (200, 403), f"{nombre}: {r.status_code} {r.text}"
+            if r.status_code == 200:
+                datos = r.json()
+                datos = datos.get("items", datos) if isinstance(datos, dict) else datos
+                assert caso.contiene_ajeno is not None
+                assert not caso.contiene_ajeno(datos, ctx), f"{nombre} ve datos ajenos en {metodo} {ruta}"
+        else:
+            assert r.status_code in (403, 404), f"{nombre} obtuvo {r.status_code} en {metodo} {ruta}: {r.text}"
+    r_admin = await pedir(admin)
+    assert r_admin.status_code not in (401, 403), f"admin negado en {metodo} {ruta}: {r_admin.text}"
+    if caso.tipo == "lista" and r_admin.status_code == 200 and caso.contiene_ajeno:
+        datos = r_admin.json()
+        datos = datos.get("items", datos) if isinstance(datos, dict) else datos
+        assert caso.contiene_ajeno(datos, ctx), f"el admin debería ver los datos del otro agente en {ruta}"

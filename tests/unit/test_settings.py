@@ -1,0 +1,49 @@
+"""Settings refuse unsafe values outside development."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from enlace.settings import ErrorDeConfiguracion, Settings, parse_claves
+
+
+@pytest.mark.parametrize("secreto", ["", "cambiame", "changeme", "  secret "])
+def test_secreto_de_ejemplo_en_produccion_se_rechaza(secreto: str) -> None:
+    with pytest.raises(ErrorDeConfiguracion, match="ENLACE_SECRET_KEY"):
+        Settings(_env_file=None, entorno="produccion", secret_key=secreto, claves_credenciales="a:b")  # type: ignore[call-arg]
+
+
+def test_secreto_corto_en_produccion_se_rechaza() -> None:
+    with pytest.raises(ErrorDeConfiguracion, match="32 caracteres"):
+        Settings(_env_file=None, entorno="produccion", secret_key="corto-pero-no-ejemplo", claves_credenciales="a:b")  # type: ignore[call-arg]
+
+
+def test_desarrollo_acepta_secreto_vacio() -> None:
+    ajustes = Settings(_env_file=None, entorno="desarrollo", secret_key="")  # type: ignore[call-arg]
+    assert ajustes.secreto  # a fixed development value, never empty
+
+
+def test_produccion_valida() -> None:
+    ajustes = Settings(_env_file=None, entorno="produccion", secret_key="k" * 40, claves_credenciales="k1:abc")  # type: ignore[call-arg]
+    assert ajustes.es_produccion and ajustes.usar_log_json and ajustes.cookies_seguras
+
+
+def test_parse_claves_conserva_el_orden() -> None:
+    assert parse_claves("k2:BBB, k1:AAA") == [("k2", "BBB"), ("k1", "AAA")]
+
+
+def test_serve_se_niega_a_arrancar_con_secreto_de_ejemplo(tmp_path: object) -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "enlace.cli", "serve"],
+        env={"ENLACE_ENTORNO": "produccion", "ENLACE_SECRET_KEY": "cambiame", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=str(tmp_path),
+    )
+    assert r.returncode == 2
+    assert "ENLACE_SECRET_KEY" in r.stderr
+    assert "Traceback" not in r.stderr

@@ -1,0 +1,5 @@
+import { Encabezado } from "../../componentes/comunes";
+
+export default function Perfiles() {
+  return <Encabezado titulo="Perfiles" />;
+}

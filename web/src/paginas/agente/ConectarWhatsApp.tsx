@@ -1,0 +1,296 @@
+// "Conectar WhatsApp": link the agent's number by QR (redrawn as it changes) or by pairing code, with live state.
+import { useEffect, useState, type FormEvent } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Code,
+  Grid,
+  Group,
+  List,
+  Loader,
+  Paper,
+  SegmentedControl,
+  Stack,
+  Text,
+  TextInput,
+  Title,
+} from "@mantine/core";
+import { notifications } from "@mantine/notifications";
+import { IconAlertTriangle, IconBrandWhatsapp, IconCircleCheck, IconPlugConnectedX, IconRefresh } from "@tabler/icons-react";
+import QRCode from "qrcode";
+import { mensajeDeError, pedir } from "../../api/cliente";
+import { useUsuario } from "../../auth/sesion";
+import { useEvento } from "../../tiempo_real/socket";
+import { Encabezado, ESTADOS_SESION, Insignia } from "../../componentes/comunes";
+import { fmtFechaHora, fmtTelefono } from "../../formato";
+import { estadoDeSesion, type SesionEstado } from "../../api/tipos";
+
+function ImagenQR({ valor }: { valor: string }) {
+  const [url, setUrl] = useState<string | null>(null);
+  useEffect(() => {
+    let vivo = true;
+    QRCode.toDataURL(valor, { margin: 1, width: 288, errorCorrectionLevel: "L" })
+      .then((u) => vivo && setUrl(u))
+      .catch(() => vivo && setUrl(null));
+    return () => {
+      vivo = false;
+    };
+  }, [valor]);
+  if (!url) return <Loader />;
+  return <img src={url} width={288} height={288} alt="Código QR para vincular WhatsApp" data-testid="qr-imagen" data-qr={valor} />;
+}
+
+function CuentaRegresiva({ hasta }: { hasta: number | null }) {
+  const [ahora, setAhora] = useState(() => Date.now());
+  useEffect(() => {
+    const t = window.setInterval(() => setAhora(Date.now()), 1000);
+    return () => window.clearInterval(t);
+  }, []);
+  if (!hasta) return null;
+  const s = Math.max(0, Math.round((hasta - ahora) / 1000));
+  return (
+    <Text size="sm" c="dimmed" aria-live="off">
+      {s > 0 ? `El código cambia en ${s} s` : "Actualizando el código…"}
+    </Text>
+  );
+}
+
+export default function ConectarWhatsApp() {
+  const usuario = useUsuario();
+  const agenteId = usuario.agente_id;
+  const cliente = useQueryClient();
+  const [modo, setModo] = useState<"qr" | "codigo">("qr");
+  const [qr, setQr] = useState<{ valor: string; hasta: number | null } | null>(null);
+  const [codigo, setCodigo] = useState<string | null>(null);
+  const [telefono, setTelefono] = useState("");
+  const [ocupado, setOcupado] = useState(false);
+
+  const consulta = useQuery({
+    queryKey: ["sesion", agenteId],
+    queryFn: async () => estadoDeSesion(await pedir<unknown>("GET", "/api/sesiones/estado"), agenteId),
+    enabled: agenteId !== null,
+    // While linking, poll as a fallback for the realtime push.
+    refetchInterval: (q) => {
+      const e = q.state.data?.estado;
+      return e === "esperando_qr" || e === "conectando" || e === "reconectando" ? 3000 : 30000;
+    },
+  });
+  const sesion = consulta.data;
+  const estado = sesion?.estado ?? "desconectada";
+
+  // A QR read by polling is used only when the push has not given us one yet.
+  useEffect(() => {
+    if (sesion?.qr && (!qr || qr.valor !== sesion.qr)) {
+      setQr({ valor: sesion.qr, hasta: sesion.qr_expira_at ? new Date(sesion.qr_expira_at).getTime() : null });
+    }
+    if (sesion?.codigo_emparejamiento) setCodigo(sesion.codigo_emparejamiento);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [sesion?.qr, sesion?.codigo_emparejamiento]);
+
+  useEffect(() => {
+    if (estado === "conectada") {
+      setQr(null);
+      setCodigo(null);
+    }
+  }, [estado]);
+
+  useEvento<{ agente_id: number; qr: string; expira_en_s?: number }>("sesion.qr", (d) => {
+    if (d.agente_id !== agenteId) return;
+    setQr({ valor: d.qr, hasta: d.expira_en_s ? Date.now() + d.expira_en_s * 1000 : null });
+    cliente.setQueryData<SesionEstado>(["sesion", agenteId], (s) => (s ? { ...s, estado: "esperando_qr" } : s));
+  });
+  useEvento<{ agente_id: number; codigo: string }>("sesion.codigo", (d) => {
+    if (d.agente_id === agenteId) setCodigo(d.codigo);
+  });
+  useEvento<Partial<SesionEstado> & { agente_id: number }>("sesion.estado", (d) => {
+    if (d.agente_id !== agenteId) return;
+    cliente.setQueryData<SesionEstado>(["sesion", agenteId], (s) => ({ ...(s ?? { agente_id: d.agente_id, estado: "desconectada" }), ...d }) as SesionEstado);
+    if (d.estado === "conectada") notifications.show({ color: "green", title: "WhatsApp conectado", message: "Tu número quedó vinculado." });
+  });
+
+  async function conectar() {
+    if (agenteId === null) return;
+    setOcupado(true);
+    try {
+      const r = await pedir<Partial<SesionEstado>>("POST", `/api/sesion/conectar/${agenteId}`);
+      if (r && typeof r === "object") {
+        if (r.qr) setQr({ valor: r.qr, hasta: r.qr_expira_at ? new Date(r.qr_expira_at).getTime() : null });
+        cliente.setQueryData<SesionEstado>(["sesion", agenteId], (s) => ({ ...(s ?? { agente_id: agenteId, estado: "conectando" }), ...r }) as SesionEstado);
+      }
+      await consulta.refetch();
+    } catch (e) {
+      notifications.show({ color: "red", title: "No se pudo iniciar la vinculación", message: mensajeDeError(e) });
+    } finally {
+      setOcupado(false);
+    }
+  }
+
+  async function pedirCodigo(e: FormEvent) {
+    e.preventDefault();
+    if (agenteId === null) return;
+    setOcupado(true);
+    try {
+      const r = await pedir<{ codigo?: string }>("POST", `/api/sesion/${agenteId}/codigo-emparejamiento`, { json: { telefono } });
+      if (r?.codigo) setCodigo(r.codigo);
+      await consulta.refetch();
+    } catch (err) {
+      notifications.show({ color: "red", title: "No se pudo generar el código", message: mensajeDeError(err) });
+    } finally {
+      setOcupado(false);
+    }
+  }
+
+  async function desconectar() {
+    if (agenteId === null) return;
+    if (!window.confirm("¿Desvincular tu WhatsApp de Enlace? Las campañas activas se detendrán.")) return;
+    setOcupado(true);
+    try {
+      await pedir("POST", `/api/sesion/desconectar/${agenteId}`);
+      setQr(null);
+      setCodigo(null);
+      await consulta.refetch();
+    } catch (e) {
+      notifications.show({ color: "red", title: "No se pudo desconectar", message: mensajeDeError(e) });
+    } finally {
+      setOcupado(false);
+    }
+  }
+
+  if (agenteId === null) {
+    return <Alert color="yellow">Tu usuario no tiene un agente asociado. Pide a un administrador que lo configure.</Alert>;
+  }
+
+  const vinculando = estado === "esperando_qr" || estado === "conectando" || estado === "reconectando";
+  const problema = estado === "reemplazada" || estado === "sesion_cerrada" || estado === "restringida";
+
+  return (
+    <>
+      <Encabezado
+        titulo="Conectar WhatsApp"
+        descripcion="Vincula tu número para enviar campañas y recibir respuestas desde Enlace."
+        acciones={<Insignia mapa={ESTADOS_SESION} valor={estado} size="lg" />}
+      />
+      <Grid gap="lg">
+        <Grid.Col span={{ base: 12, md: 7 }}>
+          <Card data-testid="tarjeta-sesion" data-estado={estado}>
+            {estado === "conectada" ? (
+              <Stack align="center" py="lg" gap="sm">
+                <IconCircleCheck size={56} color="var(--mantine-color-green-7)" aria-hidden />
+                <Title order={3}>Tu WhatsApp está conectado</Title>
+                <Text size="lg" className="num" data-testid="numero-wa">
+                  {fmtTelefono(sesion?.numero_wa ?? null)}
+                </Text>
+                {sesion?.conectada_at && <Text c="dimmed" size="sm">Desde {fmtFechaHora(sesion.conectada_at)}</Text>}
+                <Button variant="light" color="red" leftSection={<IconPlugConnectedX size={18} />} onClick={desconectar} loading={ocupado} mt="md">
+                  Desvincular
+                </Button>
+              </Stack>
+            ) : (
+              <Stack gap="md">
+                {problema && (
+                  <Alert color="red" icon={<IconAlertTriangle size={18} />} title={ESTADOS_SESION[estado]?.texto}>
+                    {sesion?.motivo ??
+                      (estado === "reemplazada"
+                        ? "WhatsApp Web se abrió en otro lugar con tu número. Vuelve a vincular si quieres usar Enlace."
+                        : estado === "sesion_cerrada"
+                          ? "Cerraste la sesión desde tu teléfono. Vuelve a vincular tu número."
+                          : "WhatsApp restringió temporalmente tu número. Los envíos están detenidos.")}
+                  </Alert>
+                )}
+                <SegmentedControl
+                  value={modo}
+                  onChange={(v) => setModo(v as "qr" | "codigo")}
+                  data={[
+                    { value: "qr", label: "Código QR" },
+                    { value: "codigo", label: "Código de emparejamiento" },
+                  ]}
+                  aria-label="Forma de vincular"
+                />
+                {modo === "qr" ? (
+                  <Stack align="center" gap="sm">
+                    <Paper p="md" radius="md" bg="white" miw={320} mih={320} style={{ display: "grid", placeItems: "center" }}>
+                      {qr ? (
+                        <ImagenQR valor={qr.valor} />
+                      ) : vinculando ? (
+                        <Stack align="center" gap="xs">
+                          <Loader />
+                          <Text size="sm" c="dimmed">Generando código QR…</Text>
+                        </Stack>
+                      ) : (
+                        <Stack align="center" gap="xs">
+                          <IconBrandWhatsapp size={64} stroke={1.2} color="var(--mantine-color-gray-5)" aria-hidden />
+                          <Text size="sm" c="dimmed" ta="center" maw={240}>
+                            Pulsa «Generar código QR» y escanéalo con tu teléfono.
+                          </Text>
+                        </Stack>
+                      )}
+                    </Paper>
+                    {qr && <CuentaRegresiva hasta={qr.hasta} />}
+                    <Button leftSection={<IconRefresh size={18} />} onClick={conectar} loading={ocupado} data-testid="boton-conectar">
+                      {qr ? "Generar otro código" : "Generar código QR"}
+                    </Button>
+                  </Stack>
+                ) : (
+                  <form onSubmit={pedirCodigo}>
+                    <Stack>
+                      <TextInput
+                        label="Tu número de WhatsApp"
+                        description="Con lada, por ejemplo 55 1234 5678"
+                        value={telefono}
+                        onChange={(e) => setTelefono(e.currentTarget.value)}
+                        inputMode="tel"
+                        autoComplete="tel"
+                        required
+                      />
+                      <Group>
+                        <Button type="submit" loading={ocupado}>
+                          Obtener código
+                        </Button>
+                      </Group>
+                      {codigo && (
+                        <Paper p="md" bg="gray.0">
+                          <Text size="sm" c="dimmed">Escribe este código en tu teléfono:</Text>
+                          <Code fz={28} fw={700} style={{ letterSpacing: 6 }} data-testid="codigo-emparejamiento">
+                            {codigo}
+                          </Code>
+                        </Paper>
+                      )}
+                    </Stack>
+                  </form>
+                )}
+              </Stack>
+            )}
+          </Card>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, md: 5 }}>
+          <Card>
+            <Title order={3} size="h5" mb="sm">
+              Cómo vincular
+            </Title>
+            <List type="ordered" spacing="xs" size="sm">
+              <List.Item>Abre WhatsApp en tu teléfono.</List.Item>
+              <List.Item>Ve a Ajustes → Dispositivos vinculados → Vincular un dispositivo.</List.Item>
+              <List.Item>Apunta la cámara al código QR, o elige «Vincular con el número de teléfono» y escribe el código.</List.Item>
+            </List>
+            <Alert color="yellow" variant="light" mt="md" title="Importante">
+              Enviar mensajes automatizados desde un número personal va contra los términos de WhatsApp y puede causar el
+              bloqueo del número. Enlace respeta ritmos humanos, bajas y horarios para reducir ese riesgo.
+            </Alert>
+            {sesion?.alcance_captura === "todo" && (
+              <Alert color="blue" variant="light" mt="md" title="Aviso de privacidad">
+                La empresa registra todas las conversaciones de este número, incluidas las personales.
+              </Alert>
+            )}
+            <Group mt="md" gap="xs">
+              <Text size="sm" c="dimmed">Estado:</Text>
+              <Badge variant="outline" data-testid="estado-sesion">{ESTADOS_SESION[estado]?.texto ?? estado}</Badge>
+            </Group>
+          </Card>
+        </Grid.Col>
+      </Grid>
+    </>
+  );
+}

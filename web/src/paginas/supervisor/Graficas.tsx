@@ -1,0 +1,5 @@
+import { Encabezado } from "../../componentes/comunes";
+
+export default function Graficas() {
+  return <Encabezado titulo="Graficas" />;
+}

@@ -1,0 +1,5 @@
+import { Encabezado } from "../../componentes/comunes";
+
+export default function Muro() {
+  return <Encabezado titulo="Muro" />;
+}

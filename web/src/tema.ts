@@ -1,0 +1,32 @@
+// The panel's look: a calm green brand, compact tables for dense screens, system fonts.
+import { createTheme, type MantineColorsTuple } from "@mantine/core";
+
+const enlace: MantineColorsTuple = [
+  "#e6f7f1",
+  "#d2ede3",
+  "#a6d9c6",
+  "#76c4a7",
+  "#4fb28d",
+  "#36a77d",
+  "#25a174",
+  "#138c62",
+  "#067d56",
+  "#006c48",
+];
+
+export const tema = createTheme({
+  primaryColor: "enlace",
+  colors: { enlace },
+  primaryShade: 8,
+  defaultRadius: "md",
+  fontFamily:
+    'Inter, system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Noto Sans", "Liberation Sans", Arial, sans-serif',
+  headings: { fontWeight: "650" },
+  cursorType: "pointer",
+  focusRing: "auto",
+  components: {
+    Table: { defaultProps: { verticalSpacing: "xs", highlightOnHover: true } },
+    Card: { defaultProps: { withBorder: true, padding: "lg" } },
+    Paper: { defaultProps: { withBorder: true } },
+  },
+});

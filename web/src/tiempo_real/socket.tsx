@@ -1,0 +1,82 @@
+// One socket.io connection per logged-in user (cookie auth), with hooks to listen to events and join rooms.
+import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from "react";
+import { io, type Socket } from "socket.io-client";
+
+export type EstadoConexion = "conectando" | "conectado" | "desconectado";
+
+interface Contexto {
+  socket: Socket | null;
+  estado: EstadoConexion;
+  /** Increases on every (re)connection: screens refetch their snapshot when it changes. */
+  generacion: number;
+}
+
+const Ctx = createContext<Contexto>({ socket: null, estado: "desconectado", generacion: 0 });
+
+export function ProveedorTiempoReal({ activo, children }: { activo: boolean; children: ReactNode }) {
+  const [socket, setSocket] = useState<Socket | null>(null);
+  const [estado, setEstado] = useState<EstadoConexion>("desconectado");
+  const [generacion, setGeneracion] = useState(0);
+
+  useEffect(() => {
+    if (!activo) return;
+    const s = io({
+      path: "/socket.io",
+      withCredentials: true,
+      transports: ["websocket", "polling"],
+      reconnectionDelay: 1000,
+      reconnectionDelayMax: 10000,
+    });
+    setSocket(s);
+    setEstado("conectando");
+    const alConectar = () => {
+      setEstado("conectado");
+      setGeneracion((g) => g + 1);
+    };
+    const alDesconectar = () => setEstado("desconectado");
+    s.on("connect", alConectar);
+    s.on("disconnect", alDesconectar);
+    s.on("connect_error", alDesconectar);
+    return () => {
+      s.off("connect", alConectar);
+      s.off("disconnect", alDesconectar);
+      s.off("connect_error", alDesconectar);
+      s.disconnect();
+      setSocket(null);
+      setEstado("desconectado");
+    };
+  }, [activo]);
+
+  return <Ctx.Provider value={{ socket, estado, generacion }}>{children}</Ctx.Provider>;
+}
+
+export function useTiempoReal(): Contexto {
+  return useContext(Ctx);
+}
+
+/** Calls `manejador` for every `evento`; the latest handler is used without re-subscribing. */
+export function useEvento<T = Record<string, unknown>>(evento: string, manejador: (datos: T) => void) {
+  const { socket } = useTiempoReal();
+  const ref = useRef(manejador);
+  ref.current = manejador;
+  useEffect(() => {
+    if (!socket) return;
+    const f = (datos: T) => ref.current(datos);
+    socket.on(evento, f);
+    return () => {
+      socket.off(evento, f);
+    };
+  }, [socket, evento]);
+}
+
+/** Asks the server to put this client in a room (it checks the user may); leaves it on unmount. */
+export function useSala(sala: string | null) {
+  const { socket, generacion } = useTiempoReal();
+  useEffect(() => {
+    if (!socket || !sala || generacion === 0) return;
+    socket.emit("unirse", { sala });
+    return () => {
+      socket.emit("salir", { sala });
+    };
+  }, [socket, sala, generacion]);
+}
