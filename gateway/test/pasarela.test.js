@@ -406,3 +406,23 @@ describe('comandos', () => {
     await assert.rejects(m.pasarela.ejecutar({ cmd: 'enviar_texto', agente_id: 1, jid: 'a@s.whatsapp.net', texto: 'x' }), (e) => e.codigo === 'sin_sesion')
   })
 })
+
+describe('makeWASocket real', () => {
+  test('acepta nuestra configuración y un cierre de red se reporta transitoria (solo loopback, puerto cerrado)', async () => {
+    const { makeWASocket } = await import('baileys')
+    const { createServer } = await import('node:net')
+    // A loopback port that was just free: nothing listens there, the connection is refused at once.
+    const servidor = createServer()
+    await new Promise((r) => servidor.listen(0, '127.0.0.1', r))
+    const puerto = servidor.address().port
+    await new Promise((r) => servidor.close(r))
+    const m = montar({
+      crearSocket: makeWASocket,
+      opcionesSocket: { waWebSocketUrl: `ws://127.0.0.1:${puerto}/ws`, connectTimeoutMs: 2000 },
+    })
+    await m.pasarela.ejecutar({ cmd: 'iniciar', agente_id: 1, credenciales: null })
+    const d = await m.esperar((e) => e.evento === 'desconectado', 8000)
+    assert.equal(d.clase, 'transitoria')
+    assert.equal(m.pasarela.sesiones.size, 0)
+  })
+})

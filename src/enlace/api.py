@@ -40,8 +40,14 @@ def _routers() -> list[Any]:
     """Every domain's router; a new domain adds its line here."""
     from enlace.agentes.routes import router as agentes
     from enlace.auth.routes import router as auth
+    from enlace.conversaciones.routes import router as conversaciones
+    from enlace.cumplimiento.routes import router as cumplimiento
+    from enlace.oficial.routes import router as oficial
+    from enlace.reportes.routes import router as reportes
+    from enlace.sesiones.routes import router as sesiones
+    from enlace.webhooks.routes import router as webhooks
 
-    return [auth, agentes]
+    return [auth, agentes, reportes, cumplimiento, oficial, webhooks, conversaciones, sesiones]
 
 
 def describir_error_validacion(errores: list[dict[str, Any]]) -> str:

@@ -189,6 +189,57 @@ def crear_usuario(
         typer.echo(f"Contraseña (se muestra una sola vez): {password}")
 
 
+@app.command("rotar-clave")
+def rotar_clave(
+    generar: Annotated[bool, typer.Option(help="Solo muestra una clave nueva para ENLACE_CLAVES_CREDENCIALES")] = False,
+) -> None:
+    """Vuelve a cifrar las credenciales de WhatsApp con la primera clave de ENLACE_CLAVES_CREDENCIALES."""
+    from enlace.sesiones.cifrado import generar_clave
+
+    if generar:
+        typer.echo(f"Clave nueva (agrégala AL PRINCIPIO de ENLACE_CLAVES_CREDENCIALES): nueva:{generar_clave()}")
+        return
+    from enlace.db.embebida import detener_embebida
+    from enlace.db.migrar import migrar
+    from enlace.db.sesion import crear_fabrica, crear_motor_bd
+    from enlace.sesiones.cifrado import Llavero
+    from enlace.sesiones.rotacion import ResultadoRotacion, rotar_claves
+
+    ajustes = cargar_ajustes()
+    configurar(ajustes)
+    try:
+        llavero = Llavero.desde_settings(ajustes)
+    except ErrorDeConfiguracion as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+
+    async def rotar() -> ResultadoRotacion:
+        motor = crear_motor_bd(url_bd(ajustes), pool_size=1, max_overflow=0)
+        try:
+            return await rotar_claves(crear_fabrica(motor), llavero)
+        finally:
+            await motor.dispose()
+
+    try:
+        migrar(url_bd(ajustes))
+        resultado = asyncio.run(rotar())
+    finally:
+        detener_embebida()
+    typer.echo(
+        f"Credenciales recifradas con la clave «{llavero.actual.id}»: {resultado.recifradas} "
+        f"(ya estaban al día: {resultado.al_dia})."
+    )
+    if resultado.ilegibles:
+        typer.secho(
+            "No se pudieron descifrar las sesiones de los agentes "
+            f"{resultado.ilegibles}: falta su clave en ENLACE_CLAVES_CREDENCIALES; "
+            "esos agentes deberán vincular de nuevo.",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
 def main() -> None:  # pragma: no cover
     app()
 

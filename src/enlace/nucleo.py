@@ -97,8 +97,22 @@ class Nucleo:
     def _construir_componentes(self) -> None:
         """Each domain adds its component here, in start order."""
         # -- sesiones (SessionManager) --
+        from enlace.sesiones.manager import SessionManager
+
+        self.sesiones = SessionManager.desde_nucleo(self)
+        self.sesiones.suscribir(self.suscribir)
+        self.componentes.append(self.sesiones)
         # -- captura --
+        from enlace.captura.service import Captura
+
+        self.captura = Captura(self.fabrica, self.reloj, self.settings, motor=lambda: self.motor)
+        self.captura.suscribir_en(self)
+        self.componentes.append(self.captura)
         # -- envios (Despachador) --
+        # -- webhooks (CRM deliveries: procrastinate worker on the `webhooks` queue) --
+        from enlace.webhooks.tasks import ComponenteWebhooks
+
+        self.componentes.append(ComponenteWebhooks(self))
 
     async def detener(self) -> None:
         for componente in reversed(self.componentes):

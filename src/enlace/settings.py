@@ -89,6 +89,11 @@ class Settings(BaseSettings):
 
     gateway_node: str = "node"
 
+    # Official numbers (WhatsApp Cloud API), JSON list; see docs/oficial.md. Each entry:
+    # {"phone_number_id", "waba_id", "token", "app_secret", "verify_token", "agente_id",
+    #  "numero", "version" (default v21.0), "base_url" (default https://graph.facebook.com)}
+    cloud_numeros: str = ""
+
     @model_validator(mode="after")
     def _rechazar_inseguros(self) -> Settings:
         if self.entorno == Entorno.produccion and self.secret_key.strip().lower() in SECRETOS_DE_EJEMPLO:

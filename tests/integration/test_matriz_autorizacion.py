@@ -19,12 +19,16 @@ PUBLICAS = {
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("POST", "/api/auth/login"),
+    # Meta's webhook: authenticated by the X-Hub-Signature-256 of the raw body (tests/integration/test_oficial.py).
+    ("GET", "/api/webhooks/whatsapp"),
+    ("POST", "/api/webhooks/whatsapp"),
 }
 # Routes that act only on the caller (no other agent's resource can be named).
 PROPIAS = {
     ("GET", "/api/auth/yo"),
     ("POST", "/api/auth/logout"),
     ("POST", "/api/auth/password"),
+    ("POST", "/api/cumplimiento/clasificar"),  # explains a text; reads no stored data
 }
 
 
@@ -78,7 +82,40 @@ def _ids_en(lista: Any, clave: str, valor: Any) -> bool:
     return any(isinstance(x, dict) and x.get(clave) == valor for x in (lista or []))
 
 
+async def _contacto_ajeno(ctx: Contexto) -> dict[str, Any]:
+    """A contact assigned to the other team's agent (cumplimiento)."""
+    from enlace.carteras.models import Contacto
+
+    async with ctx.nucleo.fabrica() as session:
+        fila = Contacto(telefono="+525598765432", nombre="Ajeno", agente_id=ctx.ajeno["agente_id"])
+        session.add(fila)
+        await session.commit()
+        return {"contacto_id": fila.id}
+
+
+async def _conversacion_ajena(ctx: Contexto) -> dict[str, Any]:
+    """A reply captured on the other team's agent's number, from one of its contacts (captura)."""
+    from enlace.captura.service import Captura
+    from enlace.motores.base import EventoMensaje, TipoContenido
+
+    datos = await _contacto_ajeno(ctx)
+    captura = Captura(ctx.nucleo.fabrica, ctx.nucleo.reloj, ctx.nucleo.settings, evaluar_respuestas=False)
+    await captura.procesar(
+        [
+            EventoMensaje(
+                ctx.ajeno["agente_id"], "MATRIZ1", False, "5215598765432@s.whatsapp.net", None,
+                ctx.nucleo.reloj.ahora(), TipoContenido.texto, "Hola",
+            )
+        ]
+    )
+    return datos
+
+
 MATRIZ: dict[tuple[str, str], Caso] = {
+    ("GET", "/api/oficial/numeros"): Caso(_nada, tipo="admin"),
+    ("POST", "/api/oficial/transferir"): Caso(
+        _contacto_ajeno, cuerpo=lambda ctx, p: {"contactoId": p["contacto_id"], "agenteId": ctx.ajeno["agente_id"]}
+    ),
     ("GET", "/api/usuarios"): Caso(_nada, tipo="admin"),
     ("POST", "/api/usuarios"): Caso(
         _nada,
@@ -101,6 +138,37 @@ MATRIZ: dict[tuple[str, str], Caso] = {
     ),
     ("POST", "/api/equipos"): Caso(_nada, tipo="admin", cuerpo=lambda c, p: {"nombre": "Equipo nuevo"}),
     ("PATCH", "/api/equipos/{equipo_id}"): Caso(_equipo_ajeno, tipo="admin", cuerpo=lambda c, p: {"nombre": "Otro"}),
+    # cumplimiento (admins only; consent also for supervisors of the contact's team)
+    ("GET", "/api/supresiones"): Caso(_nada, tipo="admin"),
+    ("POST", "/api/supresiones"): Caso(
+        _nada, tipo="admin", cuerpo=lambda c, p: {"telefono": "5512345678", "motivo": "Prueba de matriz"}
+    ),
+    ("POST", "/api/supresiones/quitar"): Caso(
+        _nada, tipo="admin", cuerpo=lambda c, p: {"telefono": "5512345678", "motivo": "Prueba de matriz"}
+    ),
+    ("POST", "/api/supresiones/importar"): Caso(_nada, tipo="admin"),
+    ("GET", "/api/supresiones/exportar"): Caso(_nada, tipo="admin"),
+    ("GET", "/api/auditoria"): Caso(_nada, tipo="admin"),
+    ("PUT", "/api/cumplimiento/consentimiento/{contacto_id}"): Caso(
+        _contacto_ajeno,
+        cuerpo=lambda c, p: {"fuente": "formulario", "fecha": "2026-11-01T10:00:00-06:00", "evidencia": "Acepto"},
+    ),
+    ("POST", "/api/arco/exportar"): Caso(_nada, tipo="admin", cuerpo=lambda c, p: {"telefono": "5512345678"}),
+    ("POST", "/api/arco/cancelar"): Caso(_nada, tipo="admin", cuerpo=lambda c, p: {"telefono": "5512345678"}),
+    ("GET", "/api/cumplimiento/ajustes"): Caso(_nada, tipo="admin"),
+    ("PUT", "/api/cumplimiento/ajustes"): Caso(_nada, tipo="admin", cuerpo=lambda c, p: {"frecuencia_dias": 7}),
+    ("POST", "/api/cumplimiento/retencion"): Caso(_nada, tipo="admin"),
+    # captura / conversaciones (inbox)
+    ("GET", "/api/conversaciones"): Caso(
+        _conversacion_ajena,
+        tipo="lista",
+        contiene_ajeno=lambda r, ctx: _ids_en(r, "agente_id", ctx.ajeno["agente_id"]),
+    ),
+    ("GET", "/api/conversaciones/{contacto_id}/mensajes"): Caso(_conversacion_ajena),
+    ("POST", "/api/conversaciones/{contacto_id}/responder"): Caso(
+        _conversacion_ajena, cuerpo=lambda c, p: {"texto": "Hola, ¿en qué le ayudo?"}
+    ),
+    ("POST", "/api/conversaciones/{contacto_id}/leida"): Caso(_conversacion_ajena),
 }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +43,12 @@ def xlsx(filas: list[list[Any]]) -> bytes:
     return salida.getvalue()
 
 
-TEXTO = "Nombre,Teléfono,Monto,Estado\nJosé Núñez,55 1234 5678,\"$1,500.00\",Nuevo León\nAna,3312345678,200,Q. Roo\n"
+TEXTO = 'Nombre,Teléfono,Monto,Estado\nJosé Núñez,55 1234 5678,"$1,500.00",Nuevo León\nAna,3312345678,200,Q. Roo\n'
 
 
 @pytest.mark.parametrize(
     ("codificacion", "esperada"),
-    [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("cp1252", "cp1252"), ("latin-1", "cp1252"),
-     ("utf-16", "utf-16")],
+    [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("cp1252", "cp1252"), ("latin-1", "cp1252"), ("utf-16", "utf-16")],
 )
 def test_codificaciones(codificacion: str, esperada: str) -> None:
     lector, filas = leer(TEXTO.encode(codificacion))
@@ -59,7 +57,7 @@ def test_codificaciones(codificacion: str, esperada: str) -> None:
     assert isinstance(primero, ContactoLeido)
     assert primero.nombre == "José Núñez"
     assert primero.telefono == "+525512345678"
-    assert primero.monto == Decimal("1500.00")
+    assert primero.monto == "1500.00"
     assert primero.estado == "Nuevo León" and primero.zona_horaria == "America/Mexico_City"
     assert isinstance(filas[1], ContactoLeido) and filas[1].zona_horaria == "America/Cancun"
 
@@ -111,16 +109,16 @@ def test_filas_de_titulo_antes_del_encabezado() -> None:
 
 def test_rechazos_nombran_fila_campo_y_motivo() -> None:
     datos = (
-        "nombre,telefono,monto,nss,curp\n"
-        "a,5.51234E+09,,,\n"
-        "b,5512345678,abc,,\n"
-        "c,5512345679,,123,\n"
-        "d,5512345670,,,XXXX\n"
-        "e,,,,\n"
-        "f,5512345671,,,,extra\n"
-        "g,5512345672,10,12345678901,GODE561231HDFRRN09\n"
-        ",,,,\n"
-    ).encode()
+        b"nombre,telefono,monto,nss,curp\n"
+        b"a,5.51234E+09,,,\n"
+        b"b,5512345678,abc,,\n"
+        b"c,5512345679,,123,\n"
+        b"d,5512345670,,,XXXX\n"
+        b"e,,,,\n"
+        b"f,5512345671,,,,extra\n"
+        b"g,5512345672,10,12345678901,GODE561231HDFRRN09\n"
+        b",,,,\n"
+    )
     _, filas = leer(datos)
     rechazos = {f.fila: (f.campo, f.motivo) for f in filas if isinstance(f, FilaRechazada)}
     assert rechazos[2][0] == "telefono" and "notación científica" in rechazos[2][1]
@@ -148,7 +146,7 @@ def test_filas_cortas_se_completan_y_comas_finales_se_ignoran() -> None:
         (b"\x00\x01\x02\x03" * 500, "no parece un CSV"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, ".xls"),
         (b"PK\x03\x04" + b"\x00" * 100, "XLSX"),
-        (b"telefono\n\"5512345678\n" + b"x" * 1_100_000, "mal formado"),
+        (b'telefono\n"5512345678\n' + b"x" * 1_100_000, "mal formado"),
     ],
 )
 def test_errores_de_archivo_claros(datos: bytes, fragmento: str) -> None:
@@ -165,7 +163,7 @@ def test_campo_extra_enorme_rechaza_solo_esa_fila() -> None:
 
 
 def test_nul_y_caracteres_de_control_no_llegan_a_la_base() -> None:
-    _, filas = leer("telefono,nombre,nota\n5512345678,An\x00a,x\x00y\n".encode())
+    _, filas = leer(b"telefono,nombre,nota\n5512345678,An\x00a,x\x00y\n")
     (fila,) = filas
     assert isinstance(fila, ContactoLeido) and fila.nombre == "Ana" and fila.datos_credito == {"nota": "xy"}
 
@@ -186,7 +184,7 @@ def test_xlsx_primera_hoja_tipos_y_formulas(tmp_path: Path) -> None:
         assert lector.formato == "xlsx"
         filas = [interpretar(lector.encabezado, n, v, OPC) for n, v in lector]
     ana, luis, sin = filas
-    assert isinstance(ana, ContactoLeido) and ana.telefono == "+525512345678" and ana.monto == Decimal("1500.50")
+    assert isinstance(ana, ContactoLeido) and ana.telefono == "+525512345678" and ana.monto == "1500.50"
     # A formula never computed by Excel has no cached value: it is simply absent, never the formula text.
     assert "calculado" not in ana.datos_credito
     assert isinstance(luis, ContactoLeido) and luis.telefono == "+523312345678"

@@ -55,13 +55,15 @@ def perfiles(draw: st.DrawFn) -> PerfilRitmo:
     return perfil
 
 
-def simular(ritmo: Ritmo, inicio: datetime, n: int, rng: random.Random, zonas: bool) -> tuple[list, list]:
+def simular(
+    ritmo: Ritmo, inicio: datetime, n: int, rng: random.Random, zonas: bool, ocioso: bool = True
+) -> tuple[list, list]:
     """Drive the policy like a dispatcher: idle spells, typing time, late wake-ups re-checked."""
     ahora = inicio
     momentos: list[datetime] = []
     destinos: list[ZoneInfo | None] = []
     while len(momentos) < n:
-        if rng.random() < 0.05:
+        if ocioso and rng.random() < 0.05:
             ahora += timedelta(seconds=rng.uniform(0, 3 * 3600))  # nothing due for a while
         zona = rng.choice(ZONAS) if zonas else None
         escritura = ritmo.escritura("Hola Juan, le escribimos por su crédito de $25,000.00" * rng.randint(1, 3))
@@ -73,7 +75,7 @@ def simular(ritmo: Ritmo, inicio: datetime, n: int, rng: random.Random, zonas: b
             continue
         assert t >= ahora + timedelta(seconds=escritura)
         # The send may happen late (slow engine, event loop busy): it must be re-checked then.
-        real = t + timedelta(seconds=rng.choice([0.0, 0.0, 0.0, rng.uniform(0, 90)]))
+        real = t + timedelta(seconds=rng.choice([0.0, 0.0, 0.0, rng.uniform(0, 90) if ocioso else 0.0]))
         if not ritmo.puede_enviar(real, zona):
             ahora = real
             continue
@@ -84,7 +86,7 @@ def simular(ritmo: Ritmo, inicio: datetime, n: int, rng: random.Random, zonas: b
     return momentos, destinos
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(perfil=perfiles(), semilla=st.integers(0, 2**32), zonas=st.booleans(), dias=st.integers(0, 400))
 def test_ninguna_regla_se_rompe_para_cualquier_perfil_y_semilla(
     perfil: PerfilRitmo, semilla: int, zonas: bool, dias: int
@@ -102,7 +104,7 @@ def test_ninguna_regla_se_rompe_para_cualquier_perfil_y_semilla(
 def test_perfil_original_llena_su_capacidad_y_respeta_la_tabla(semilla: int) -> None:
     ritmo = Ritmo(PERFIL_ORIGINAL, semilla)
     rng = random.Random(semilla)
-    momentos, _ = simular(ritmo, LUNES, 600, rng, zonas=False)
+    momentos, _ = simular(ritmo, LUNES, 600, rng, zonas=False, ocioso=False)
     assert auditar(momentos, Ritmo(PERFIL_ORIGINAL, semilla)).violaciones == []
     por_dia: dict[date, int] = {}
     for m in momentos:

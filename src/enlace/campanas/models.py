@@ -100,6 +100,8 @@ class MensajeEnviado(ConCreado, Base):
     tipo: Mapped[str] = mapped_column(String(12), default="texto", server_default="texto")
     medio: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     variante: Mapped[int | None] = mapped_column(Integer)
+    # The rendered text with only `{saludo}` left, so the greeting is refreshed for the moment it leaves.
+    mensaje_base: Mapped[str | None] = mapped_column(Text)
     wa_message_id: Mapped[str] = mapped_column(String(100))
     estado: Mapped[str] = mapped_column(String(20), default="pendiente", server_default="pendiente")
     programado_para: Mapped[datetime | None]

@@ -223,7 +223,7 @@ async def upsert_enviados(session: AsyncSession, filas: list[dict[str, Any]]) ->
                 destino_jid = COALESCE(m.destino_jid, EXCLUDED.destino_jid),
                 numero_origen = COALESCE(m.numero_origen, EXCLUDED.numero_origen)
             RETURNING m.id, m.agente_id, m.wa_message_id, m.estado, m.campana_id, m.contacto_id, m.numero_destino,
-                      m.origen, (xmax = 0) AS insertada,
+                      m.origen, (m.xmax = 0) AS insertada,
                       (SELECT p.estado FROM previo p WHERE p.id = m.id) AS estado_anterior
             """
         ),
@@ -393,8 +393,8 @@ async def insertar_recibidos(session: AsyncSession, filas: list[dict[str, Any]])
                 SELECT s.id, s.campana_id, s.contacto_id FROM mensajes_enviados s
                 WHERE s.agente_id = v.agente_id AND s.numero_destino = v.numero_origen
                   AND s.estado IN {ESTADOS_SALIDOS}
-                  AND COALESCE(s.enviado_at, s.created_at) <= v.recibido_at + {TOLERANCIA_RELOJ}
-                ORDER BY COALESCE(s.enviado_at, s.created_at) DESC, s.id DESC
+                  AND (s.enviado_at IS NULL OR s.enviado_at <= v.recibido_at + {TOLERANCIA_RELOJ})
+                ORDER BY COALESCE(s.enviado_at, s.intentado_at, s.created_at) DESC, s.id DESC
                 LIMIT 1
             ) o ON v.numero_origen IS NOT NULL
             ON CONFLICT (agente_id, wa_message_id) DO NOTHING

@@ -74,6 +74,16 @@ def _funcion_cumplimiento(nombre: str) -> Callable[..., Any]:
     return funcion  # type: ignore[no-any-return]
 
 
+_avisados: set[str] = set()
+
+
+def _avisar_sin_cumplimiento(detalle: str) -> None:
+    # Once per process and function: loud enough to notice, not one line per batch.
+    if detalle not in _avisados:
+        _avisados.add(detalle)
+        log.error("cumplimiento_no_disponible", detalle=detalle, efecto="las bajas en respuestas no se detectan")
+
+
 def _salas(agente: repo.InfoAgente | None, agente_id: int, campana_id: int | None) -> list[str]:
     salas = salas_agente(agente_id, agente.equipo_id if agente else None)
     if campana_id is not None:
@@ -317,7 +327,7 @@ async def _evaluar_respuestas(
     try:
         evaluar = _funcion_cumplimiento("evaluar_respuesta")
     except CumplimientoNoDisponible as exc:
-        log.error("cumplimiento_no_disponible", detalle=str(exc), respuestas_sin_evaluar=len(por_evaluar))
+        _avisar_sin_cumplimiento(str(exc))
         return
     for fila, mp in por_evaluar:
         try:
@@ -345,7 +355,7 @@ async def _aplicar_preferencias(session: AsyncSession, preferencias: list[Evento
     try:
         suprimir = _funcion_cumplimiento("suprimir")
     except CumplimientoNoDisponible as exc:
-        log.error("cumplimiento_no_disponible", detalle=str(exc), preferencias=len(detener))
+        _avisar_sin_cumplimiento(str(exc))
         return
     por_bsuid = await repo.mapeos_conocidos(session, [p.bsuid for p in detener if p.bsuid])
     for p in detener:
@@ -356,7 +366,12 @@ async def _aplicar_preferencias(session: AsyncSession, preferencias: list[Evento
         try:
             async with session.begin_nested():
                 await suprimir(
-                    session, telefono=telefono, motivo="preferencia_marketing", fuente="cloud_api", actor=None
+                    session,
+                    telefono=telefono,
+                    motivo="Dejó de aceptar mensajes de marketing (Cloud API)",
+                    fuente="marketing",
+                    actor=None,
+                    ahora=p.momento,
                 )
         except Exception:
             log.exception("suprimir_por_preferencia_fallo", agente_id=p.agente_id)

@@ -21,16 +21,42 @@ _ESTADOS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("Campeche", "CAM", CENTRO, ("camp", "cc", "cam")),
     ("Chiapas", "CHP", CENTRO, ("chis", "cs", "chp")),
     ("Chihuahua", "CHH", CENTRO, ("chih", "ch", "chh")),
-    ("Ciudad de México", "CMX", CENTRO, (
-        "cdmx", "cd mx", "cd de mexico", "ciudad de mexico", "mexico df", "df", "d f", "distrito federal",
-        "mexico city", "cmx", "ciudad mexico",
-    )),
+    (
+        "Ciudad de México",
+        "CMX",
+        CENTRO,
+        (
+            "cdmx",
+            "cd mx",
+            "cd de mexico",
+            "ciudad de mexico",
+            "mexico df",
+            "df",
+            "d f",
+            "distrito federal",
+            "mexico city",
+            "cmx",
+            "ciudad mexico",
+        ),
+    ),
     ("Coahuila", "COA", CENTRO, ("coah", "cl", "coa", "coahuila de zaragoza")),
     ("Colima", "COL", CENTRO, ("col", "cm")),
     ("Durango", "DUR", CENTRO, ("dgo", "dg", "dur")),
-    ("Estado de México", "MEX", CENTRO, (
-        "mexico", "edomex", "edo mex", "edo de mexico", "estado de mexico", "mex", "mc", "em",
-    )),
+    (
+        "Estado de México",
+        "MEX",
+        CENTRO,
+        (
+            "mexico",
+            "edomex",
+            "edo mex",
+            "edo de mexico",
+            "estado de mexico",
+            "mex",
+            "mc",
+            "em",
+        ),
+    ),
     ("Guanajuato", "GUA", CENTRO, ("gto", "gt", "gua")),
     ("Guerrero", "GRO", CENTRO, ("gro", "gr")),
     ("Hidalgo", "HID", CENTRO, ("hgo", "hg", "hid")),
@@ -62,9 +88,7 @@ _NO_ALFANUMERICO = re.compile(r"[^a-z0-9]+")
 
 def _clave(texto: str) -> str:
     """Lowercase, without accents or punctuation, single spaces: 'Michoacán de Ocampo.' → 'michoacan de ocampo'."""
-    sin_acentos = "".join(
-        c for c in unicodedata.normalize("NFKD", texto) if not unicodedata.combining(c)
-    )
+    sin_acentos = "".join(c for c in unicodedata.normalize("NFKD", texto) if not unicodedata.combining(c))
     return _NO_ALFANUMERICO.sub(" ", sin_acentos.lower()).strip()
 
 

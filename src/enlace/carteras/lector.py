@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,6 +22,8 @@ from enlace.carteras import estados, telefonos
 MAX_CAMPO = 1_000_000
 # Longest value kept for a mapped text column or an extra column.
 MAX_TEXTO = 500
+# contactos.nombre is varchar(100).
+MAX_NOMBRE = 100
 MAX_EXTRA = 2000
 MAX_COLUMNAS = 200
 # An XLSX is a zip; refuse ones that inflate absurdly (zip bombs).
@@ -48,23 +51,74 @@ CAMPOS = ("telefono", "nombre", "apellidos", "monto", "nss", "curp", "tipo_credi
 # several candidates (a 'whatsapp' column beats a generic 'telefono' one).
 ALIAS: dict[str, tuple[str, ...]] = {
     "telefono": (
-        "whatsapp", "numero_whatsapp", "whatsapp_numero", "telefono_whatsapp", "wa",
-        "celular", "cel", "telefono_celular", "tel_celular", "numero_celular", "movil", "telefono_movil",
-        "telefono", "tel", "telefono_1", "telefono1", "tel1", "numero_telefono", "numero_de_telefono",
-        "num_telefono", "no_telefono", "telefono_contacto", "phone", "mobile", "numero",
+        "whatsapp",
+        "numero_whatsapp",
+        "whatsapp_numero",
+        "telefono_whatsapp",
+        "wa",
+        "celular",
+        "cel",
+        "telefono_celular",
+        "tel_celular",
+        "numero_celular",
+        "movil",
+        "telefono_movil",
+        "telefono",
+        "tel",
+        "telefono_1",
+        "telefono1",
+        "tel1",
+        "numero_telefono",
+        "numero_de_telefono",
+        "num_telefono",
+        "no_telefono",
+        "telefono_contacto",
+        "phone",
+        "mobile",
+        "numero",
     ),
     "nombre": (
-        "nombre", "nombre_completo", "cliente", "nombre_cliente", "nombre_del_cliente", "name", "titular",
-        "acreditado", "derechohabiente", "pensionado", "nombres",
+        "nombre",
+        "nombre_completo",
+        "cliente",
+        "nombre_cliente",
+        "nombre_del_cliente",
+        "name",
+        "titular",
+        "acreditado",
+        "derechohabiente",
+        "pensionado",
+        "nombres",
     ),
-    "apellidos": ("apellidos", "apellido", "apellido_paterno", "apellido_materno", "primer_apellido",
-                  "segundo_apellido"),
+    "apellidos": (
+        "apellidos",
+        "apellido",
+        "apellido_paterno",
+        "apellido_materno",
+        "primer_apellido",
+        "segundo_apellido",
+    ),
     "monto": (
-        "monto", "importe", "monto_credito", "monto_del_credito", "monto_prestamo", "monto_disponible",
-        "monto_ofertado", "monto_oferta", "cantidad",
+        "monto",
+        "importe",
+        "monto_credito",
+        "monto_del_credito",
+        "monto_prestamo",
+        "monto_disponible",
+        "monto_ofertado",
+        "monto_oferta",
+        "cantidad",
     ),
-    "nss": ("nss", "numero_seguro_social", "numero_de_seguridad_social", "no_ss", "no_nss", "num_ss",
-            "seguro_social", "numero_ss"),
+    "nss": (
+        "nss",
+        "numero_seguro_social",
+        "numero_de_seguridad_social",
+        "no_ss",
+        "no_nss",
+        "num_ss",
+        "seguro_social",
+        "numero_ss",
+    ),
     "curp": ("curp",),
     "tipo_credito": ("tipo_credito", "tipo_de_credito", "tipo_prestamo", "producto", "credito", "tipo"),
     "estado": ("estado", "entidad", "entidad_federativa", "estado_residencia", "edo", "estado_republica"),
@@ -98,9 +152,15 @@ class Encabezado:
     apellidos: list[int] = field(default_factory=list)
     extras: list[tuple[str, int]] = field(default_factory=list)
 
-    @property
-    def columnas(self) -> int:
-        return len(self.nombres)
+    def __post_init__(self) -> None:
+        self.columnas = len(self.nombres)
+        self.i_telefono = self.indices["telefono"]
+        self.i_nombre = self.indices.get("nombre")
+        self.i_monto = self.indices.get("monto")
+        self.i_nss = self.indices.get("nss")
+        self.i_curp = self.indices.get("curp")
+        self.i_tipo_credito = self.indices.get("tipo_credito")
+        self.i_estado = self.indices.get("estado")
 
 
 def mapear_encabezado(valores: list[Any], fila: int = 1) -> Encabezado | None:
@@ -148,12 +208,12 @@ def mapear_encabezado(valores: list[Any], fila: int = 1) -> Encabezado | None:
 
 @dataclass(slots=True)
 class ContactoLeido:
-    """An accepted row, with every value already normalized."""
+    """An accepted row, with every value already normalized (`monto` as a 2-decimal string)."""
 
     fila: int
     telefono: str
     nombre: str | None
-    monto: Decimal | None
+    monto: str | None
     nss: str | None
     curp: str | None
     tipo_credito: str | None
@@ -178,16 +238,18 @@ class OpcionesLectura:
     solo_moviles: bool = False
 
 
-_CURP = re.compile(r"[A-Z][AEIOUX][A-Z]{2}\d{6}[HMX][A-Z]{5}[0-9A-Z]\d")
+_CURP = re.compile(r"[A-Z][AEIOUX][A-Z]{2}[0-9]{6}[HMX][A-Z]{5}[0-9A-Z][0-9]")
+_MONTO_SIMPLE = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?")
 _MONTO_LIMPIAR = str.maketrans("", "", " $\u00a0")
 _MONTO_MAX = Decimal("1000000000000")
+_CENTAVOS = Decimal("0.01")
 
 
 def _texto_celda(valor: Any) -> str:
     if valor is None:
         return ""
     if isinstance(valor, str):
-        return valor.replace("\x00", "")
+        return valor.replace("\x00", "") if "\x00" in valor else valor
     if isinstance(valor, bool):
         return "VERDADERO" if valor else "FALSO"
     if isinstance(valor, float) and valor.is_integer() and abs(valor) < 1e16:
@@ -197,15 +259,18 @@ def _texto_celda(valor: Any) -> str:
     return str(valor)
 
 
-def _monto(valor: Any) -> Decimal | str:
-    """Amount as Decimal with 2 places, or a Spanish reason. Accepts '$1,234.50', '1.234,50', 1234.5."""
+def _monto(valor: Any) -> str | FilaRechazada:
+    """Amount as a string with 2 decimals ('1234.50'), or a rejection. Accepts '$1,234.50', '1.234,50', 1234.5."""
+    if type(valor) is str and _MONTO_SIMPLE.fullmatch(valor):  # the usual case, without Decimal
+        entero, _, decimales = valor.partition(".")
+        return f"{int(entero)}.{decimales.ljust(2, '0')}"
     if isinstance(valor, bool):
-        return "no es un importe"
+        return FilaRechazada(0, "monto", "no es un importe")
     if isinstance(valor, int | float):
         try:
             numero = Decimal(str(valor))
         except InvalidOperation:
-            return f"'{valor}' no es un importe"
+            return FilaRechazada(0, "monto", f"'{valor}' no es un importe")
     else:
         texto = str(valor).translate(_MONTO_LIMPIAR).upper().removesuffix("MXN").removeprefix("MXN")
         if "," in texto and "." in texto:
@@ -219,119 +284,107 @@ def _monto(valor: Any) -> Decimal | str:
         try:
             numero = Decimal(texto)
         except InvalidOperation:
-            return f"'{_recortar(str(valor))}' no es un importe"
+            return FilaRechazada(0, "monto", f"'{_recortar(str(valor))}' no es un importe")
     if not numero.is_finite():
-        return f"'{_recortar(str(valor))}' no es un importe"
+        return FilaRechazada(0, "monto", f"'{_recortar(str(valor))}' no es un importe")
     if numero < 0:
-        return f"{numero} es negativo"
+        return FilaRechazada(0, "monto", f"{numero} es negativo")
     if numero >= _MONTO_MAX:
-        return f"{numero} es demasiado grande"
-    return numero.quantize(Decimal("0.01"))
+        return FilaRechazada(0, "monto", f"{numero} es demasiado grande")
+    return str(numero.quantize(_CENTAVOS))
 
 
 def _recortar(texto: str, n: int = 40) -> str:
     return texto if len(texto) <= n else texto[:n] + "…"
 
 
+def _vacio(v: Any) -> bool:
+    return v is None or (type(v) is str and not v.strip())
+
+
 def interpretar(
     encabezado: Encabezado, fila: int, valores: list[Any], opciones: OpcionesLectura
 ) -> ContactoLeido | FilaRechazada | None:
     """Turn one data row into a contact or a rejection naming the field; None for a blank row."""
-    indices = encabezado.indices
     n = len(valores)
-    if n > encabezado.columnas:
-        sobrantes = valores[encabezado.columnas :]
-        if any(v is not None and str(v).strip() for v in sobrantes):
-            return FilaRechazada(
-                fila,
-                "fila",
-                f"la fila tiene {n} columnas y el encabezado {encabezado.columnas} "
-                "(¿una coma o punto y coma sin comillas dentro de un valor?)",
-            )
-    i_tel = indices["telefono"]
-    crudo = valores[i_tel] if i_tel < n else None
-    if crudo is None or (isinstance(crudo, str) and not crudo.strip()):
-        if not any(v is not None and str(v).strip() for v in valores):
+    columnas = encabezado.columnas
+    if n > columnas and not all(_vacio(v) for v in valores[columnas:]):
+        return FilaRechazada(
+            fila,
+            "fila",
+            f"la fila tiene {n} columnas y el encabezado {columnas} "
+            "(¿una coma o punto y coma sin comillas dentro de un valor?)",
+        )
+    if n < columnas:
+        valores = list(valores) + [None] * (columnas - n)
+    crudo = valores[encabezado.i_telefono]
+    if _vacio(crudo):
+        if all(_vacio(v) for v in valores):
             return None
         return FilaRechazada(fila, "telefono", "el teléfono está vacío")
     tel = telefonos.normalizar(crudo, pais=opciones.pais, solo_moviles=opciones.solo_moviles)
     if type(tel) is telefonos.Rechazo:
         return FilaRechazada(fila, "telefono", tel.motivo, _recortar(_texto_celda(crudo), 60))
-    canonico = tel.canonico  # type: ignore[union-attr]
 
-    def celda(campo: str) -> Any:
-        i = indices.get(campo)
-        if i is None or i >= n:
-            return None
-        v = valores[i]
-        if isinstance(v, str):
-            v = v.strip()
-            if not v:
-                return None
-            if "\x00" in v:
-                v = v.replace("\x00", "")
-        return v
-
-    nombre_v = celda("nombre")
-    nombre = _texto_celda(nombre_v) if nombre_v is not None else None
+    nombre: str | None = None
+    i = encabezado.i_nombre
+    if i is not None and not _vacio(valores[i]):
+        nombre = _texto_celda(valores[i])
     if encabezado.apellidos:
         partes = [nombre] if nombre else []
-        for i in encabezado.apellidos:
-            if i < n and valores[i] is not None:
-                parte = _texto_celda(valores[i]).strip()
-                if parte:
-                    partes.append(parte)
+        partes.extend(_texto_celda(valores[j]) for j in encabezado.apellidos if not _vacio(valores[j]))
         nombre = " ".join(partes) or None
     if nombre is not None:
         nombre = " ".join(nombre.split())
-        if len(nombre) > MAX_TEXTO:
-            return FilaRechazada(fila, "nombre", f"el nombre tiene {len(nombre)} caracteres (máximo {MAX_TEXTO})")
+        if len(nombre) > MAX_NOMBRE:
+            return FilaRechazada(fila, "nombre", f"el nombre tiene {len(nombre)} caracteres (máximo {MAX_NOMBRE})")
 
-    monto: Decimal | None = None
-    monto_v = celda("monto")
-    if monto_v is not None:
-        resultado = _monto(monto_v)
-        if isinstance(resultado, str):
-            return FilaRechazada(fila, "monto", resultado)
-        monto = resultado
+    monto: str | None = None
+    i = encabezado.i_monto
+    if i is not None and not _vacio(valores[i]):
+        resultado = _monto(valores[i].strip() if type(valores[i]) is str else valores[i])
+        if type(resultado) is FilaRechazada:
+            resultado.fila = fila
+            return resultado
+        monto = resultado  # type: ignore[assignment]
 
     nss: str | None = None
-    nss_v = celda("nss")
-    if nss_v is not None:
-        nss = _texto_celda(nss_v).replace(" ", "").replace("-", "")
-        if not (nss.isdigit() and nss.isascii() and len(nss) == 11):
+    i = encabezado.i_nss
+    if i is not None and not _vacio(valores[i]):
+        nss = _texto_celda(valores[i]).strip().replace(" ", "").replace("-", "")
+        if not (len(nss) == 11 and nss.isdigit() and nss.isascii()):
             pista = " (¿la hoja de cálculo quitó un cero inicial?)" if nss.isdigit() and len(nss) == 10 else ""
             return FilaRechazada(fila, "nss", f"el NSS debe tener 11 dígitos{pista}")
 
     curp: str | None = None
-    curp_v = celda("curp")
-    if curp_v is not None:
-        curp = _texto_celda(curp_v).replace(" ", "").upper()
+    i = encabezado.i_curp
+    if i is not None and not _vacio(valores[i]):
+        curp = _texto_celda(valores[i]).replace(" ", "").upper()
         if not _CURP.fullmatch(curp):
             return FilaRechazada(fila, "curp", "la CURP no tiene el formato de 18 caracteres")
 
-    tipo_v = celda("tipo_credito")
-    tipo_credito = _texto_celda(tipo_v)[:MAX_TEXTO] if tipo_v is not None else None
+    tipo_credito: str | None = None
+    i = encabezado.i_tipo_credito
+    if i is not None and not _vacio(valores[i]):
+        tipo_credito = _texto_celda(valores[i]).strip()[:MAX_TEXTO]
 
     datos: dict[str, Any] = {}
-    estado_v = celda("estado")
     estado = zona = None
-    if estado_v is not None:
-        texto_estado = _texto_celda(estado_v)
-        estado = estados.estado_canonico(texto_estado)
+    i = encabezado.i_estado
+    if i is not None and not _vacio(valores[i]):
+        texto_estado = _texto_celda(valores[i]).strip()
+        estado = _estado(texto_estado)
         if estado is None:
             # Not a state (maybe a status column called 'estado'): keep it for templates, no time zone.
-            datos["estado"] = _recortar(texto_estado, MAX_EXTRA)
+            datos["estado"] = texto_estado[:MAX_EXTRA]
         else:
             zona = estados.ZONAS[estado]
 
     for clave, i in encabezado.extras:
-        if i >= n:
-            break
         v = valores[i]
         if v is None:
             continue
-        if isinstance(v, str):
+        if type(v) is str:
             v = v.strip()
             if not v:
                 continue
@@ -350,18 +403,12 @@ def interpretar(
             v = str(v)
         datos[clave] = v
 
-    return ContactoLeido(
-        fila=fila,
-        telefono=canonico,
-        nombre=nombre,
-        monto=monto,
-        nss=nss,
-        curp=curp,
-        tipo_credito=tipo_credito,
-        estado=estado,
-        zona_horaria=zona,
-        datos_credito=datos,
-    )
+    return ContactoLeido(fila, tel.canonico, nombre, monto, nss, curp, tipo_credito, estado, zona, datos)  # type: ignore[union-attr]
+
+
+@lru_cache(maxsize=2048)
+def _estado(texto: str) -> str | None:
+    return estados.estado_canonico(texto)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -571,11 +618,11 @@ class LectorXLSX(Lector):
             self._hoja = hojas[0]
             try:
                 self._total_estimado = self._hoja.max_row
-            except Exception:  # noqa: BLE001 - dimension tags are optional and sometimes malformed
+            except Exception:
                 self._total_estimado = None
         except ErrorLectura:
             raise
-        except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for broken files
+        except Exception as exc:
             raise ErrorLectura(
                 "no pude abrir el XLSX (¿está dañado o es otro formato?). Ábrelo en Excel y guárdalo de nuevo"
             ) from exc
@@ -590,7 +637,7 @@ class LectorXLSX(Lector):
                 yield numero, list(fila)
         except ErrorLectura:
             raise
-        except Exception as exc:  # noqa: BLE001 - corrupt sheet XML surfaces mid-iteration
+        except Exception as exc:
             raise ErrorLectura(f"fila {numero + 1}: la hoja del XLSX está dañada", numero + 1) from exc
 
     def progreso(self) -> float:
@@ -601,7 +648,7 @@ class LectorXLSX(Lector):
     def cerrar(self) -> None:
         try:
             self._libro.close()
-        except Exception:  # noqa: BLE001 - closing a broken workbook must not hide the real error
+        except Exception:
             pass
         super().cerrar()
 
@@ -609,7 +656,7 @@ class LectorXLSX(Lector):
 def abrir(origen: str | Path | IO[bytes]) -> Lector:
     """Open a portfolio file by content (not by extension). Raises ErrorLectura with a Spanish message."""
     csv.field_size_limit(MAX_CAMPO)
-    archivo: IO[bytes] = open(origen, "rb") if isinstance(origen, str | Path) else origen  # noqa: SIM115
+    archivo: IO[bytes] = open(origen, "rb") if isinstance(origen, str | Path) else origen
     try:
         archivo.seek(0, io.SEEK_END)
         tamano = archivo.tell()

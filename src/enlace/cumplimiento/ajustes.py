@@ -106,7 +106,10 @@ async def cambiar_ajuste(session: AsyncSession, actor: Actor, clave: str, valor:
     )
     await session.execute(stmt)
     resultado = await ajustes_cumplimiento(session)
-    if resultado.hora_min_contacto >= resultado.hora_max_contacto and clave in ("hora_min_contacto", "hora_max_contacto"):
+    if resultado.hora_min_contacto >= resultado.hora_max_contacto and clave in (
+        "hora_min_contacto",
+        "hora_max_contacto",
+    ):
         raise EntradaInvalida(f"{clave}: la hora mínima debe ser menor que la máxima.")
     await registrar_auditoria(
         session, actor, "ajuste.cambiar", ("ajuste", clave), {"ajuste": clave, "anterior": anterior, "nuevo": nuevo}

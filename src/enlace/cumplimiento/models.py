@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from enlace.db.base import Base, ConCreado
+from enlace.db.base import Base, ConCreado, check_en
+
+FUENTES_SUPRESION = ("baja", "manual", "repep", "reus", "arco", "marketing")
 
 
 class Supresion(ConCreado, Base):
     """A phone that must never be contacted (opt-out, REPEP/REUS, ARCO, manual)."""
 
     __tablename__ = "supresiones"
+    __table_args__ = (CheckConstraint(check_en("fuente", FUENTES_SUPRESION), name="fuente"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     telefono: Mapped[str] = mapped_column(String(20), unique=True)
@@ -23,16 +26,24 @@ class Supresion(ConCreado, Base):
     regla: Mapped[str | None] = mapped_column(String(80))
     mensaje_recibido_id: Mapped[int | None] = mapped_column(ForeignKey("mensajes_recibidos.id", ondelete="SET NULL"))
     creada_por: Mapped[int | None] = mapped_column(ForeignKey("usuarios.id", ondelete="SET NULL"))
+    # The single opt-out confirmation the gate lets through to this (otherwise suppressed) number.
+    confirmacion_mensaje_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("mensajes_enviados.id", ondelete="SET NULL")
+    )
 
 
 class Auditoria(ConCreado, Base):
     """Append-only: who did what and when (exports, suppression, settings, users, sensitive views)."""
 
     __tablename__ = "auditoria"
-    __table_args__ = (Index("ix_auditoria_accion_creado", "accion", "created_at"),)
+    __table_args__ = (
+        Index("ix_auditoria_accion_creado", "accion", "created_at"),
+        Index("ix_auditoria_objeto", "objeto_tipo", "objeto_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    usuario_id: Mapped[int | None] = mapped_column(ForeignKey("usuarios.id", ondelete="SET NULL"), index=True)
+    # No foreign key on purpose: an append-only log outlives its users (a cascade would be an UPDATE).
+    usuario_id: Mapped[int | None] = mapped_column(Integer, index=True)
     accion: Mapped[str] = mapped_column(String(60))
     objeto_tipo: Mapped[str | None] = mapped_column(String(40))
     objeto_id: Mapped[str | None] = mapped_column(String(60))

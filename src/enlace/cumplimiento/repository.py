@@ -81,11 +81,11 @@ async def marcar_contactos(
 
 
 async def guardar_clasificacion(session: AsyncSession, mensaje_recibido_id: int, clase: str, regla: str) -> None:
-    await session.execute(
-        update(MensajeRecibido)
-        .where(MensajeRecibido.id == mensaje_recibido_id)
-        .values(clasificacion=clase, regla=regla[:80])
-    )
+    # Through the ORM object: capture's session may hold the same row, and must see the decision.
+    fila = await session.get(MensajeRecibido, mensaje_recibido_id)
+    if fila is not None:
+        fila.clasificacion, fila.regla = clase, regla[:80]
+        await session.flush()
 
 
 def consulta_supresiones(telefono: str | None, fuente: str | None) -> Select[tuple[Supresion]]:
@@ -138,7 +138,9 @@ def _de_la_persona_recibidos(telefono: str, contacto_ids: Sequence[int]) -> Any:
     return or_(*condiciones)
 
 
-async def mensajes_enviados_de(session: AsyncSession, telefono: str, contacto_ids: Sequence[int]) -> list[MensajeEnviado]:
+async def mensajes_enviados_de(
+    session: AsyncSession, telefono: str, contacto_ids: Sequence[int]
+) -> list[MensajeEnviado]:
     stmt = select(MensajeEnviado).where(_de_la_persona_enviados(telefono, contacto_ids)).order_by(MensajeEnviado.id)
     return list((await session.scalars(stmt)).all())
 

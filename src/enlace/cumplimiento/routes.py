@@ -12,8 +12,8 @@ from enlace.auth.alcance import exigir_rol, puede_ver_agente
 from enlace.carteras.models import Contacto
 from enlace.cumplimiento import repository as repo
 from enlace.cumplimiento import service
-from enlace.cumplimiento.ajustes import cambiar_ajuste, como_dict
 from enlace.cumplimiento.ajustes import ajustes_cumplimiento as leer_ajustes
+from enlace.cumplimiento.ajustes import cambiar_ajuste, como_dict
 from enlace.cumplimiento.auditoria import FiltroAuditoria, listar_auditoria
 from enlace.cumplimiento.bajas import clasificar
 from enlace.cumplimiento.schemas import (
@@ -82,11 +82,15 @@ async def quitar_supresion(datos: SupresionQuitar, actor: ActorDep, session: Ses
 async def importar_supresiones(
     actor: ActorDep,
     session: SessionBD,
-    archivo: Annotated[UploadFile, File(description="CSV con un número por fila o una columna 'telefono'")],
+    archivo: Annotated[
+        UploadFile | None, File(description="CSV con un número por fila o una columna 'telefono'")
+    ] = None,
     fuente: Annotated[str, Form()] = "repep",
     motivo: Annotated[str | None, Form()] = None,
 ) -> ImportacionSalida:
     exigir_rol(actor, "admin")
+    if archivo is None:
+        raise EntradaInvalida("archivo: adjunta el CSV de la lista (campo «archivo»).")
     contenido = await archivo.read(MAX_ARCHIVO + 1)
     if len(contenido) > MAX_ARCHIVO:
         raise EntradaInvalida("archivo: supera 50 MB; divídelo en partes.")
@@ -181,7 +185,7 @@ async def ver_ajustes(actor: ActorDep, session: SessionBD) -> dict[str, Any]:
 async def cambiar_ajustes(cambios: dict[str, Any], actor: ActorDep, session: SessionBD) -> dict[str, Any]:
     exigir_rol(actor, "admin")
     if not cambios:
-        raise EntradaInvalida("Envía al menos un ajuste, por ejemplo {\"frecuencia_dias\": 7}.")
+        raise EntradaInvalida('Envía al menos un ajuste, por ejemplo {"frecuencia_dias": 7}.')
     ajustes = None
     for clave, valor in cambios.items():
         ajustes = await cambiar_ajuste(session, actor, clave, valor)

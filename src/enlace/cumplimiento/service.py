@@ -122,7 +122,12 @@ async def suprimir(
             actor,
             "supresion.agregar",
             ("supresion", supresion.id),
-            {"telefono": enmascarar_telefono(telefono), "fuente": fuente, "motivo": motivo, "cancelados": len(cancelados)},
+            {
+                "telefono": enmascarar_telefono(telefono),
+                "fuente": fuente,
+                "motivo": motivo,
+                "cancelados": len(cancelados),
+            },
         )
     return ResultadoSupresion(supresion, nueva is not None, cancelados, contactos)
 
@@ -137,8 +142,12 @@ async def quitar_supresion(session: AsyncSession, *, telefono: str, motivo: str,
         raise NoEncontrado("Ese número no está en la lista de supresión.")
     datos = {"fuente": fila.fuente, "motivo_original": fila.motivo, "creada": fila.created_at}
     await repo.borrar_supresion(session, telefono)
-    await repo.marcar_contactos(session, [telefono], "pendiente", salvo=("pendiente", "contactado", "respondio",
-                                                                        "interesado", "no_interesado", "anonimizado"))
+    await repo.marcar_contactos(
+        session,
+        [telefono],
+        "pendiente",
+        salvo=("pendiente", "contactado", "respondio", "interesado", "no_interesado", "anonimizado"),
+    )
     await registrar_auditoria(
         session,
         actor,
@@ -198,7 +207,13 @@ async def evaluar_respuesta(
     confirmacion_id = None
     if ajustes.confirmar_baja and hecho.nueva:
         confirmacion_id = await _encolar_confirmacion(
-            session, hecho.supresion, agente_id, contacto_id, telefono, mensaje_recibido_id, ajustes.texto_confirmacion_baja,
+            session,
+            hecho.supresion,
+            agente_id,
+            contacto_id,
+            telefono,
+            mensaje_recibido_id,
+            ajustes.texto_confirmacion_baja,
             ahora,
         )
     return Clasificacion(

@@ -7,6 +7,7 @@ replayed exactly (tests, the bench, and a restart that rebuilds the counters fro
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -21,6 +22,7 @@ LIMITE_INICIO = time(7, 0)
 LIMITE_FIN = time(22, 0)
 _DIA = timedelta(days=1)
 _MAX_PASOS = 300
+_EPS = 1e-6
 
 
 class ErrorPerfil(ValueError):
@@ -300,7 +302,7 @@ class Ritmo:
         clave = (dia, local.hour)
         self.por_hora[clave] = self.por_hora.get(clave, 0) + 1
         rng = self._rng
-        if self.ultimo is None or (momento - self.ultimo).total_seconds() >= p.pausa_rafaga_min_s:
+        if self.ultimo is None or (momento - self.ultimo).total_seconds() >= p.pausa_rafaga_min_s - _EPS:
             # A pause at least as long as a burst pause ends the burst: this message opens a new one.
             self._rafaga_restante = rng.randint(p.rafaga_min, p.rafaga_max)
         self._rafaga_restante -= 1
@@ -309,6 +311,8 @@ class Ritmo:
         else:
             espera = rng.uniform(p.pausa_min_s, p.pausa_max_s) + rng.uniform(-p.jitter_s, p.jitter_s)
             self._espera_s = min(p.pausa_max_s, max(p.pausa_min_s, espera))
+        # Whole microseconds, rounded up: datetimes can't hold less and must never land short of a rule.
+        self._espera_s = math.ceil(self._espera_s * 1e6) / 1e6
         if self.ultimo is None or momento > self.ultimo:
             self.ultimo = momento
 
@@ -350,6 +354,7 @@ def auditar(
     fin = _segundos(_hora(p.hora_fin, "hora_fin"))
     por_hora: dict[tuple[date, int], int] = {}
     por_dia: dict[date, int] = {}
+    feriados = holidays.country_holidays("MX") if p.excluir_feriados else None
     orden = sorted(range(len(momentos)), key=lambda i: momentos[i])
     anterior: datetime | None = None
     rafaga = 0
@@ -359,7 +364,7 @@ def auditar(
         dia, seg = local.date(), local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
         if not ritmo.es_dia_habil(dia) or local.weekday() not in p.dias:
             v.append(Violacion("ventana", m, f"día no hábil {dia}"))
-        if p.excluir_feriados and dia in holidays.country_holidays("MX", years=dia.year):
+        if feriados is not None and dia in feriados:
             v.append(Violacion("ventana", m, f"feriado {dia}"))
         if not inicio <= seg < fin:
             v.append(Violacion("ventana", m, f"fuera de horario {local.time()}"))
@@ -371,9 +376,9 @@ def auditar(
         por_dia[dia] = por_dia.get(dia, 0) + 1
         if anterior is not None:
             hueco = (m - anterior).total_seconds()
-            if hueco < p.pausa_min_s - 1e-6:
+            if hueco < p.pausa_min_s - _EPS:
                 v.append(Violacion("pausa", m, f"{hueco:.2f}s desde el anterior"))
-            rafaga = 1 if hueco >= p.pausa_rafaga_min_s else rafaga + 1
+            rafaga = 1 if hueco >= p.pausa_rafaga_min_s - _EPS else rafaga + 1
         else:
             rafaga = 1
         if rafaga > p.rafaga_max:

@@ -14,6 +14,17 @@ if TYPE_CHECKING:
 
 
 def crear_motor(settings: Settings, reloj: Reloj, fabrica: async_sessionmaker[AsyncSession] | None = None) -> Motor:
+    """The main engine; with official numbers configured, wrapped so their lines go to the Cloud API."""
+    principal = _crear_principal(settings, reloj, fabrica)
+    if settings.cloud_numeros.strip() and settings.motor != NombreMotor.cloud_api:
+        from enlace.motores.cloud_api.motor import crear_motor_cloud_api
+        from enlace.motores.enrutado import MotorEnrutado
+
+        return MotorEnrutado(principal, crear_motor_cloud_api(settings, reloj, fabrica))  # type: ignore[return-value]
+    return principal
+
+
+def _crear_principal(settings: Settings, reloj: Reloj, fabrica: async_sessionmaker[AsyncSession] | None) -> Motor:
     if settings.motor == NombreMotor.simulador:
         from enlace.motores.simulador.motor import crear_motor_simulador
 

@@ -81,12 +81,14 @@ def _piezas(variante: str, indice: int) -> list[tuple[str, Marcador | None]]:
             variante=indice,
         ) from exc
     piezas: list[tuple[str, Marcador | None]] = []
+    # The literal text (markers blanked) must not itself look like a placeholder, e.g. "{{nombre}}".
+    literal_total = "".join(lit + ("\x00" if campo is not None else "") for lit, campo, *_ in crudas)
+    if _RESTO_MARCADOR.search(literal_total):
+        raise ErrorPlantilla(
+            f"La variante {indice + 1} contiene un marcador escapado con llaves dobles; se enviaría tal cual.",
+            variante=indice,
+        )
     for literal, campo, formato, conversion in crudas:
-        if _RESTO_MARCADOR.search(literal):
-            raise ErrorPlantilla(
-                f"La variante {indice + 1} contiene un marcador escapado con llaves dobles; se enviaría tal cual.",
-                variante=indice,
-            )
         if campo is None:
             piezas.append((literal, None))
             continue
@@ -155,7 +157,8 @@ def formato_dinero(valor: Any) -> str:
             numero = Decimal(limpio)
         except InvalidOperation as exc:
             raise ValueError(valor) from exc
-    if not numero.is_finite():
+    # Nobody owes a trillion pesos: such a value is a broken cell (or Excel scientific notation).
+    if not numero.is_finite() or abs(numero) >= Decimal(10) ** 12:
         raise ValueError(valor)
     numero = numero.quantize(Decimal("0.01"))
     signo = "-" if numero < 0 else ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, LargeBinary, String, Text, func
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, LargeBinary, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from enlace.db.base import Base, ConCreado, check_en
@@ -40,6 +40,8 @@ class SesionWA(ConCreado, Base):
     # AES-256-GCM ciphertext of the engine's auth state (nonce || ciphertext+tag) and the key id.
     credenciales: Mapped[bytes | None] = mapped_column(LargeBinary)
     clave_id: Mapped[str | None] = mapped_column(String(40))
+    # The session should be running: a node that finds it without a live lease resumes it (crash, restart).
+    reanudar: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     conectada_at: Mapped[datetime | None]
     ultima_actividad_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())

@@ -39,8 +39,6 @@ VENTANA_COALESCER_S = 0.5
 _emisor: Emisor | None = None
 # In-process observers (tests, the webhooks outbox): called with (evento, datos, salas).
 observadores: list[Observador] = []
-# Hooks run inside the transaction when an event is buffered (the webhooks outbox records it there).
-en_transaccion: list[Callable[[AsyncSession, str, dict[str, Any], str], None]] = []
 
 _coalescidos: dict[tuple[str, str], tuple[dict[str, Any], list[str]]] = {}
 _vaciado: asyncio.Task[None] | None = None
@@ -100,9 +98,10 @@ async def vaciar() -> None:
 
 def emitir(session: AsyncSession, evento: str, datos: dict[str, Any], salas: list[str]) -> None:
     """Buffer `evento` for `salas`; it is emitted after `session` commits, dropped on rollback."""
-    evento_id = str(uuid.uuid4())
-    for gancho in list(en_transaccion):
-        gancho(session, evento, datos, evento_id)
+    from enlace.webhooks.outbox import registrar
+
+    # The CRM outbox rows are written in this same transaction (see enlace.webhooks.outbox).
+    registrar(session, evento, datos, str(uuid.uuid4()))
     al_confirmar(session, lambda: publicar(evento, datos, salas))
 
 

@@ -246,6 +246,776 @@ export interface paths {
         patch: operations["actualizar_equipo_api_equipos__equipo_id__patch"];
         trace?: never;
     };
+    "/api/reportes/mensajes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reporte Mensajes */
+        get: operations["reporte_mensajes_api_reportes_mensajes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reportes/mensajes/exportar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Exportar Mensajes */
+        get: operations["exportar_mensajes_api_reportes_mensajes_exportar_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reportes/tablero/agentes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Tablero Agentes
+         * @description Per agent and day: sent, delivered, read, replied, opt-outs, failed, response rate, median reply time.
+         */
+        get: operations["tablero_agentes_api_reportes_tablero_agentes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reportes/tablero/equipos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tablero Equipos */
+        get: operations["tablero_equipos_api_reportes_tablero_equipos_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reportes/tablero/campanas/{campana_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Embudo Campana */
+        get: operations["embudo_campana_api_reportes_tablero_campanas__campana_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reportes/tablero/hoy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Contadores Hoy */
+        get: operations["contadores_hoy_api_reportes_tablero_hoy_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supervision/snapshot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Snapshot
+         * @description First paint of the supervision panel; a reconnecting client fetches it again, then applies events.
+         */
+        get: operations["snapshot_api_supervision_snapshot_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supervision/avisos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enviar Aviso */
+        post: operations["enviar_aviso_api_supervision_avisos_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supresiones": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Listar Supresiones */
+        get: operations["listar_supresiones_api_supresiones_get"];
+        put?: never;
+        /** Agregar Supresion */
+        post: operations["agregar_supresion_api_supresiones_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supresiones/quitar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Quitar Supresion */
+        post: operations["quitar_supresion_api_supresiones_quitar_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supresiones/importar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Importar Supresiones */
+        post: operations["importar_supresiones_api_supresiones_importar_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/supresiones/exportar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Exportar Supresiones */
+        get: operations["exportar_supresiones_api_supresiones_exportar_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auditoria": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Leer Auditoria */
+        get: operations["leer_auditoria_api_auditoria_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cumplimiento/consentimiento/{contacto_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Registrar Consentimiento */
+        put: operations["registrar_consentimiento_api_cumplimiento_consentimiento__contacto_id__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/arco/exportar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Arco Exportar */
+        post: operations["arco_exportar_api_arco_exportar_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/arco/cancelar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Arco Cancelar */
+        post: operations["arco_cancelar_api_arco_cancelar_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cumplimiento/ajustes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ver Ajustes */
+        get: operations["ver_ajustes_api_cumplimiento_ajustes_get"];
+        /** Cambiar Ajustes */
+        put: operations["cambiar_ajustes_api_cumplimiento_ajustes_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cumplimiento/retencion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Aplicar Retencion */
+        post: operations["aplicar_retencion_api_cumplimiento_retencion_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cumplimiento/clasificar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Probar Clasificador
+         * @description Explain how a reply would be classified (the panel shows it next to each decision).
+         */
+        post: operations["probar_clasificador_api_cumplimiento_clasificar_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/whatsapp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Verificar Webhook
+         * @description Meta's subscription handshake: echo hub.challenge when the verify token matches.
+         */
+        get: operations["verificar_webhook_api_webhooks_whatsapp_get"];
+        put?: never;
+        /**
+         * Recibir Webhook
+         * @description Signed events from the Cloud API; written by the capture service before answering 200.
+         */
+        post: operations["recibir_webhook_api_webhooks_whatsapp_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oficial/numeros": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Listar Numeros */
+        get: operations["listar_numeros_api_oficial_numeros_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oficial/transferir": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transferir
+         * @description Hand a contact to an agent; the conversation continues on the agent's channel, same history.
+         */
+        post: operations["transferir_api_oficial_transferir_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Listar */
+        get: operations["listar_api_webhooks_get"];
+        put?: never;
+        /**
+         * Crear
+         * @description Register a CRM URL; the signing secret is returned only in this response.
+         */
+        post: operations["crear_api_webhooks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{suscripcion_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Borrar */
+        delete: operations["borrar_api_webhooks__suscripcion_id__delete"];
+        options?: never;
+        head?: never;
+        /** Actualizar */
+        patch: operations["actualizar_api_webhooks__suscripcion_id__patch"];
+        trace?: never;
+    };
+    "/api/webhooks/{suscripcion_id}/probar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Probar */
+        post: operations["probar_api_webhooks__suscripcion_id__probar_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{suscripcion_id}/entregas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Entregas
+         * @description The delivery log, newest first, with every attempt (status, error, duration).
+         */
+        get: operations["entregas_api_webhooks__suscripcion_id__entregas_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/entregas/{entrega_id}/reenviar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reenviar
+         * @description Replay a delivery (same bytes and event id, fresh signature); the original stays as it was.
+         */
+        post: operations["reenviar_api_webhooks_entregas__entrega_id__reenviar_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversaciones": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Listar Conversaciones */
+        get: operations["listar_conversaciones_api_conversaciones_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversaciones/{contacto_id}/mensajes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Mensajes Conversacion */
+        get: operations["mensajes_conversacion_api_conversaciones__contacto_id__mensajes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversaciones/{contacto_id}/responder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Responder */
+        post: operations["responder_api_conversaciones__contacto_id__responder_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversaciones/{contacto_id}/leida": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Marcar Leida */
+        post: operations["marcar_leida_api_conversaciones__contacto_id__leida_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sesion/conectar/{agente_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Conectar
+         * @description Start linking (QR or pairing code arrive by socket.io and by polling) or resume without a QR.
+         */
+        post: operations["conectar_api_sesion_conectar__agente_id__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sesion/{agente_id}/codigo-emparejamiento": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Codigo Emparejamiento */
+        post: operations["codigo_emparejamiento_api_sesion__agente_id__codigo_emparejamiento_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sesion/desconectar/{agente_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Desconectar
+         * @description Stop the session keeping its link; `?cerrar_sesion=true` unlinks the phone (a new QR is needed).
+         */
+        post: operations["desconectar_api_sesion_desconectar__agente_id__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sesiones/estado": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Estado Sesiones */
+        get: operations["estado_sesiones_api_sesiones_estado_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sesion/{agente_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Estado Sesion */
+        get: operations["estado_sesion_api_sesion__agente_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/simulador/{agente_id}/escanear": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulador Escanear
+         * @description The agent's virtual phone scans the QR shown now (or the one given).
+         */
+        post: operations["simulador_escanear_api_simulador__agente_id__escanear_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/simulador/{agente_id}/confirmar-codigo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulador Confirmar Codigo
+         * @description The agent types the pairing code on the virtual phone.
+         */
+        post: operations["simulador_confirmar_codigo_api_simulador__agente_id__confirmar_codigo_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/simulador/{agente_id}/fallo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulador Fallo
+         * @description Inject a failure: drop, logout, replaced, restriction 463, ban, capping warning, send errors.
+         */
+        post: operations["simulador_fallo_api_simulador__agente_id__fallo_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/simulador/{agente_id}/telefono": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulador Escribir En Telefono
+         * @description The agent types a message on the phone itself (captured as origen=telefono).
+         */
+        post: operations["simulador_escribir_en_telefono_api_simulador__agente_id__telefono_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/simulador/{agente_id}/recibir": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Simulador Recibir
+         * @description A virtual person writes to the agent's number.
+         */
+        post: operations["simulador_recibir_api_simulador__agente_id__recibir_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/simulador/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Simulador Ledger
+         * @description What the virtual phones received (admins; demos and end-to-end checks).
+         */
+        get: operations["simulador_ledger_api_simulador_ledger_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -272,12 +1042,348 @@ export interface components {
             /** Activo */
             activo: boolean;
         };
+        /** AgenteSnapshot */
+        AgenteSnapshot: {
+            /** Id */
+            id: number;
+            /** Nombre */
+            nombre: string;
+            /** Equipo Id */
+            equipo_id: number | null;
+            /** Activo */
+            activo: boolean;
+            sesion: components["schemas"]["SesionResumen"] | null;
+            hoy: components["schemas"]["Contadores"];
+        };
+        /** ArcoCancelado */
+        ArcoCancelado: {
+            /** Telefono */
+            telefono: string;
+            /** Contactos */
+            contactos: number;
+            /** Identificadores */
+            identificadores: number;
+            /** Mensajes Enviados */
+            mensajes_enviados: number;
+            /** Mensajes Recibidos */
+            mensajes_recibidos: number;
+            /** Cancelados */
+            cancelados: number;
+        };
+        /** ArcoEntrada */
+        ArcoEntrada: {
+            /** Telefono */
+            telefono: string;
+            /** Motivo */
+            motivo?: string | null;
+        };
+        /** AuditoriaSalida */
+        AuditoriaSalida: {
+            /** Id */
+            id: number;
+            /** Usuario Id */
+            usuario_id?: number | null;
+            /** Accion */
+            accion: string;
+            /** Objeto Tipo */
+            objeto_tipo?: string | null;
+            /** Objeto Id */
+            objeto_id?: string | null;
+            /** Detalle */
+            detalle: {
+                [key: string]: unknown;
+            };
+            /** Ip */
+            ip?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** AvisoCrear */
+        AvisoCrear: {
+            /** Texto */
+            texto: string;
+            /** Agenteid */
+            agenteId?: number | null;
+            /** Equipoid */
+            equipoId?: number | null;
+        };
+        /** AvisoEnviado */
+        AvisoEnviado: {
+            /** Salas */
+            salas: string[];
+        };
+        /** Body_importar_supresiones_api_supresiones_importar_post */
+        Body_importar_supresiones_api_supresiones_importar_post: {
+            /**
+             * Archivo
+             * @description CSV con un número por fila o una columna 'telefono'
+             */
+            archivo?: string | null;
+            /**
+             * Fuente
+             * @default repep
+             */
+            fuente: string;
+            /** Motivo */
+            motivo?: string | null;
+        };
         /** CambioPassword */
         CambioPassword: {
             /** Actual */
             actual: string;
             /** Nueva */
             nueva: string;
+        };
+        /** CampanaActiva */
+        CampanaActiva: {
+            /** Id */
+            id: number;
+            /** Nombre */
+            nombre: string;
+            /** Agente Id */
+            agente_id: number;
+            /** Estado */
+            estado: string;
+            /** Total Mensajes */
+            total_mensajes: number;
+            /** Enviados */
+            enviados: number;
+            /** Fallidos */
+            fallidos: number;
+            /** Iniciada At */
+            iniciada_at: string | null;
+        };
+        /** ClasificarEntrada */
+        ClasificarEntrada: {
+            /** Texto */
+            texto: string;
+        };
+        /** ClasificarSalida */
+        ClasificarSalida: {
+            /**
+             * Clase
+             * @enum {string}
+             */
+            clase: "baja" | "no_interesado" | "otro";
+            /** Regla */
+            regla: string;
+            /** Fragmento */
+            fragmento: string | null;
+            /** Descripcion */
+            descripcion: string;
+        };
+        /** CodigoEntrada */
+        CodigoEntrada: {
+            /**
+             * Telefono
+             * @description Número del celular a vincular, con lada
+             */
+            telefono: string;
+        };
+        /** CodigoSalida */
+        CodigoSalida: {
+            /** Agente Id */
+            agente_id: number;
+            /** Codigo */
+            codigo: string;
+        };
+        /** ConfirmarCodigoEntrada */
+        ConfirmarCodigoEntrada: {
+            /** Codigo */
+            codigo: string;
+        };
+        /** ConsentimientoEntrada */
+        ConsentimientoEntrada: {
+            /**
+             * Fuente
+             * @description formulario web, llamada grabada, contrato...
+             */
+            fuente: string;
+            /**
+             * Fecha
+             * Format: date-time
+             */
+            fecha: string;
+            /**
+             * Evidencia
+             * @description texto aceptado o referencia del documento
+             */
+            evidencia: string;
+        };
+        /** ConsentimientoSalida */
+        ConsentimientoSalida: {
+            /** Contacto Id */
+            contacto_id: number;
+            /** Consentimiento Fuente */
+            consentimiento_fuente: string | null;
+            /** Consentimiento At */
+            consentimiento_at: string | null;
+            /** Consentimiento Evidencia */
+            consentimiento_evidencia: string | null;
+        };
+        /** Contadores */
+        Contadores: {
+            /**
+             * Enviados
+             * @default 0
+             */
+            enviados: number;
+            /**
+             * Entregados
+             * @default 0
+             */
+            entregados: number;
+            /**
+             * Leidos
+             * @default 0
+             */
+            leidos: number;
+            /**
+             * Respondidos
+             * @default 0
+             */
+            respondidos: number;
+            /**
+             * Bajas
+             * @default 0
+             */
+            bajas: number;
+            /**
+             * Fallidos
+             * @default 0
+             */
+            fallidos: number;
+            /** Tasa Respuesta */
+            tasa_respuesta?: number | null;
+            /** Mediana Respuesta S */
+            mediana_respuesta_s?: number | null;
+        };
+        /** ContadoresHoy */
+        ContadoresHoy: {
+            /**
+             * Dia
+             * Format: date
+             */
+            dia: string;
+            totales: components["schemas"]["Contadores"];
+            /** Por Agente */
+            por_agente: components["schemas"]["FilaAgenteDia"][];
+        };
+        /** ConversacionSalida */
+        ConversacionSalida: {
+            /** Contacto Id */
+            contacto_id: number;
+            /** Agente Id */
+            agente_id: number;
+            /** Telefono */
+            telefono: string;
+            /** Nombre */
+            nombre: string | null;
+            /** Estado Contacto */
+            estado_contacto: string | null;
+            /**
+             * Ultimo At
+             * Format: date-time
+             */
+            ultimo_at: string;
+            /** Ultimo Texto */
+            ultimo_texto: string | null;
+            /**
+             * Ultimo Direccion
+             * @enum {string}
+             */
+            ultimo_direccion: "entrante" | "saliente";
+            /** No Leidos */
+            no_leidos: number;
+        };
+        /** EmbudoCampana */
+        EmbudoCampana: {
+            /**
+             * Enviados
+             * @default 0
+             */
+            enviados: number;
+            /**
+             * Entregados
+             * @default 0
+             */
+            entregados: number;
+            /**
+             * Leidos
+             * @default 0
+             */
+            leidos: number;
+            /**
+             * Respondidos
+             * @default 0
+             */
+            respondidos: number;
+            /**
+             * Bajas
+             * @default 0
+             */
+            bajas: number;
+            /**
+             * Fallidos
+             * @default 0
+             */
+            fallidos: number;
+            /** Tasa Respuesta */
+            tasa_respuesta?: number | null;
+            /** Mediana Respuesta S */
+            mediana_respuesta_s?: number | null;
+            /** Campana Id */
+            campana_id: number;
+            /** Nombre */
+            nombre: string;
+            /** Agente Id */
+            agente_id: number;
+            /** Estado */
+            estado: string;
+            /** Total Mensajes */
+            total_mensajes: number;
+            /** Por Estado */
+            por_estado: {
+                [key: string]: number;
+            };
+        };
+        /** EntregaSalida */
+        EntregaSalida: {
+            /** Id */
+            id: number;
+            /** Suscripcion Id */
+            suscripcion_id: number;
+            /** Evento */
+            evento: string;
+            /** Evento Id */
+            evento_id: string;
+            /** Estado */
+            estado: string;
+            /** Intentos */
+            intentos: number;
+            /** Proximo Intento At */
+            proximo_intento_at: string | null;
+            /** Entregada At */
+            entregada_at: string | null;
+            /** Ultimo Status */
+            ultimo_status: number | null;
+            /** Ultimo Error */
+            ultimo_error: string | null;
+            /** Reenvio De Id */
+            reenvio_de_id: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Historial
+             * @default []
+             */
+            historial: components["schemas"]["IntentoSalida"][];
         };
         /** EquipoActualizar */
         EquipoActualizar: {
@@ -302,10 +1408,188 @@ export interface components {
             /** Supervisor Id */
             supervisor_id: number | null;
         };
+        /** EscanearEntrada */
+        EscanearEntrada: {
+            /**
+             * Qr
+             * @description El QR mostrado; vacío = el vigente
+             */
+            qr?: string | null;
+            /**
+             * Numero
+             * @description Número del teléfono virtual que escanea
+             */
+            numero?: string | null;
+        };
+        /** FalloEntrada */
+        FalloEntrada: {
+            /**
+             * Tipo
+             * @enum {string}
+             */
+            tipo: "desconexion" | "cierre" | "reemplazo" | "restriccion" | "bloqueo" | "capping" | "error_envio";
+            /** Codigo */
+            codigo?: number | null;
+            /**
+             * Caida S
+             * @default 0
+             */
+            caida_s: number;
+            /**
+             * Duracion S
+             * @default 86400
+             */
+            duracion_s: number;
+            /**
+             * Nivel
+             * @default primer_aviso
+             * @enum {string}
+             */
+            nivel: "ninguno" | "primer_aviso" | "segundo_aviso" | "limitado";
+            /**
+             * Veces
+             * @default 1
+             */
+            veces: number;
+            /**
+             * Excepcion
+             * @default false
+             */
+            excepcion: boolean;
+        };
+        /** FilaAgenteDia */
+        FilaAgenteDia: {
+            /**
+             * Enviados
+             * @default 0
+             */
+            enviados: number;
+            /**
+             * Entregados
+             * @default 0
+             */
+            entregados: number;
+            /**
+             * Leidos
+             * @default 0
+             */
+            leidos: number;
+            /**
+             * Respondidos
+             * @default 0
+             */
+            respondidos: number;
+            /**
+             * Bajas
+             * @default 0
+             */
+            bajas: number;
+            /**
+             * Fallidos
+             * @default 0
+             */
+            fallidos: number;
+            /** Tasa Respuesta */
+            tasa_respuesta?: number | null;
+            /** Mediana Respuesta S */
+            mediana_respuesta_s?: number | null;
+            /** Agente Id */
+            agente_id: number;
+            /** Agente Nombre */
+            agente_nombre: string;
+            /** Equipo Id */
+            equipo_id: number | null;
+            /**
+             * Dia
+             * Format: date
+             */
+            dia: string;
+        };
+        /** FilaEquipo */
+        FilaEquipo: {
+            /**
+             * Enviados
+             * @default 0
+             */
+            enviados: number;
+            /**
+             * Entregados
+             * @default 0
+             */
+            entregados: number;
+            /**
+             * Leidos
+             * @default 0
+             */
+            leidos: number;
+            /**
+             * Respondidos
+             * @default 0
+             */
+            respondidos: number;
+            /**
+             * Bajas
+             * @default 0
+             */
+            bajas: number;
+            /**
+             * Fallidos
+             * @default 0
+             */
+            fallidos: number;
+            /** Tasa Respuesta */
+            tasa_respuesta?: number | null;
+            /** Mediana Respuesta S */
+            mediana_respuesta_s?: number | null;
+            /** Equipo Id */
+            equipo_id: number;
+            /** Equipo Nombre */
+            equipo_nombre: string;
+            /** Agentes */
+            agentes: number;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** ImportacionSalida */
+        ImportacionSalida: {
+            /** Filas */
+            filas: number;
+            /** Agregados */
+            agregados: number;
+            /** Ya Existian */
+            ya_existian: number;
+            /** Duplicados En Archivo */
+            duplicados_en_archivo: number;
+            /** Cancelados */
+            cancelados: number;
+            /** Total Rechazados */
+            total_rechazados: number;
+            /** Rechazados */
+            rechazados: components["schemas"]["RechazoFila"][];
+        };
+        /** IntentoSalida */
+        IntentoSalida: {
+            /** Numero */
+            numero: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Status Http */
+            status_http: number | null;
+            /** Error */
+            error: string | null;
+            /** Duracion Ms */
+            duracion_ms: number;
+        };
+        /** LeidaSalida */
+        LeidaSalida: {
+            /** Marcados */
+            marcados: number;
         };
         /** LoginEntrada */
         LoginEntrada: {
@@ -319,6 +1603,370 @@ export interface components {
             usuario: components["schemas"]["UsuarioSalida"];
             /** Csrf Token */
             csrf_token: string;
+        };
+        /** MensajeConversacion */
+        MensajeConversacion: {
+            /** Id */
+            id: number;
+            /**
+             * Direccion
+             * @enum {string}
+             */
+            direccion: "entrante" | "saliente";
+            /** Agente Id */
+            agente_id: number;
+            /** Wa Message Id */
+            wa_message_id: string;
+            /** Tipo */
+            tipo: string;
+            /** Texto */
+            texto: string | null;
+            /** Medio */
+            medio?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Momento
+             * Format: date-time
+             */
+            momento: string;
+            /** Estado */
+            estado?: string | null;
+            /** Origen */
+            origen?: string | null;
+            /** Campana Id */
+            campana_id?: number | null;
+            /** Editado At */
+            editado_at?: string | null;
+            /** Borrado At */
+            borrado_at?: string | null;
+        };
+        /** MensajeReporte */
+        MensajeReporte: {
+            /** Id */
+            id: number;
+            /** Agente Id */
+            agente_id: number;
+            /** Agente Nombre */
+            agente_nombre?: string | null;
+            /** Campana Id */
+            campana_id: number | null;
+            /** Contacto Id */
+            contacto_id: number | null;
+            /** Origen */
+            origen: string;
+            /** Numero Origen */
+            numero_origen: string | null;
+            /** Numero Destino */
+            numero_destino: string | null;
+            /** Mensaje */
+            mensaje: string | null;
+            /** Tipo */
+            tipo: string;
+            /** Estado */
+            estado: string;
+            /** Wa Message Id */
+            wa_message_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Enviado At */
+            enviado_at: string | null;
+            /** Entregado At */
+            entregado_at: string | null;
+            /** Leido At */
+            leido_at: string | null;
+            /** Fallido At */
+            fallido_at: string | null;
+            /** Codigo Error */
+            codigo_error: number | null;
+        };
+        /** MensajeSimuladoEntrada */
+        MensajeSimuladoEntrada: {
+            /** Telefono */
+            telefono: string;
+            /** Texto */
+            texto: string;
+        };
+        /** MensajeSimuladoSalida */
+        MensajeSimuladoSalida: {
+            /** Wa Message Id */
+            wa_message_id: string;
+        };
+        /** NumeroOficialSalida */
+        NumeroOficialSalida: {
+            /** Agente Id */
+            agente_id: number;
+            /** Phone Number Id */
+            phone_number_id: string;
+            /** Numero */
+            numero: string;
+        };
+        /** PaginaMensajes */
+        PaginaMensajes: {
+            /** Items */
+            items: components["schemas"]["MensajeReporte"][];
+            /** Siguiente */
+            siguiente: string | null;
+        };
+        /** PaginaSupresiones */
+        PaginaSupresiones: {
+            /** Total */
+            total: number;
+            /** Filas */
+            filas: components["schemas"]["SupresionSalida"][];
+        };
+        /** ParadaActiva */
+        ParadaActiva: {
+            /** Id */
+            id: number;
+            /** Agente Id */
+            agente_id: number;
+            /** Motivo */
+            motivo: string;
+            /** Detalle */
+            detalle: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** RechazoFila */
+        RechazoFila: {
+            /** Fila */
+            fila: number;
+            /** Valor */
+            valor: string;
+            /** Motivo */
+            motivo: string;
+        };
+        /** RecibidoSalida */
+        RecibidoSalida: {
+            /** Telefono */
+            telefono: string;
+            /** Wa Message Id */
+            wa_message_id: string;
+            /** Texto */
+            texto: string;
+            /**
+             * Momento
+             * Format: date-time
+             */
+            momento: string;
+            /** Agente Id */
+            agente_id: number;
+            /** Origen */
+            origen: string;
+        };
+        /** ResponderEntrada */
+        ResponderEntrada: {
+            /** Texto */
+            texto: string;
+            /** Agente Id */
+            agente_id?: number | null;
+        };
+        /** RetencionSalida */
+        RetencionSalida: {
+            /** Retencion Dias */
+            retencion_dias: number;
+            /** Antes De */
+            antes_de: string;
+            /** Mensajes Enviados */
+            mensajes_enviados: number;
+            /** Mensajes Recibidos */
+            mensajes_recibidos: number;
+        };
+        /** SesionResumen */
+        SesionResumen: {
+            /** Estado */
+            estado: string;
+            /** Numero Wa */
+            numero_wa: string | null;
+            /** Nodo Id */
+            nodo_id: string | null;
+            /** Conectada At */
+            conectada_at: string | null;
+            /** Ultima Actividad At */
+            ultima_actividad_at: string | null;
+        };
+        /** SesionSalida */
+        SesionSalida: {
+            /** Agente Id */
+            agente_id: number;
+            /** Agente Nombre */
+            agente_nombre?: string | null;
+            /** Estado */
+            estado: string;
+            /** Motivo */
+            motivo?: string | null;
+            /** Numero Wa */
+            numero_wa?: string | null;
+            /** Wa Jid */
+            wa_jid?: string | null;
+            /** Nodo Id */
+            nodo_id?: string | null;
+            /** Conectada At */
+            conectada_at?: string | null;
+            /** Ultima Actividad At */
+            ultima_actividad_at?: string | null;
+            /**
+             * Tiene Credenciales
+             * @default false
+             */
+            tiene_credenciales: boolean;
+            /**
+             * En Este Nodo
+             * @default false
+             */
+            en_este_nodo: boolean;
+            /** Qr */
+            qr?: string | null;
+            /** Qr Expira At */
+            qr_expira_at?: string | null;
+            /** Codigo Emparejamiento */
+            codigo_emparejamiento?: string | null;
+            /** Capping */
+            capping?: string | null;
+        };
+        /** SesionesEstado */
+        SesionesEstado: {
+            /** Items */
+            items: components["schemas"]["SesionSalida"][];
+            /** Resumen */
+            resumen: {
+                [key: string]: number;
+            };
+            /** En Este Nodo */
+            en_este_nodo: number;
+            /** Capacidad Nodo */
+            capacidad_nodo: number;
+        };
+        /** Snapshot */
+        Snapshot: {
+            /**
+             * Generado At
+             * Format: date-time
+             */
+            generado_at: string;
+            /**
+             * Dia
+             * Format: date
+             */
+            dia: string;
+            /** Agentes */
+            agentes: components["schemas"]["AgenteSnapshot"][];
+            totales_hoy: components["schemas"]["Contadores"];
+            /** Campanas Activas */
+            campanas_activas: components["schemas"]["CampanaActiva"][];
+            /** Paradas */
+            paradas: components["schemas"]["ParadaActiva"][];
+            /** Salas */
+            salas: string[];
+        };
+        /** SupresionAgregada */
+        SupresionAgregada: {
+            supresion: components["schemas"]["SupresionSalida"];
+            /** Nueva */
+            nueva: boolean;
+            /** Cancelados */
+            cancelados: number;
+        };
+        /** SupresionCrear */
+        SupresionCrear: {
+            /** Telefono */
+            telefono: string;
+            /** Motivo */
+            motivo: string;
+        };
+        /** SupresionQuitar */
+        SupresionQuitar: {
+            /** Telefono */
+            telefono: string;
+            /** Motivo */
+            motivo: string;
+        };
+        /** SupresionSalida */
+        SupresionSalida: {
+            /** Id */
+            id: number;
+            /** Telefono */
+            telefono: string;
+            /** Motivo */
+            motivo: string;
+            /** Fuente */
+            fuente: string;
+            /** Regla */
+            regla?: string | null;
+            /** Mensaje Recibido Id */
+            mensaje_recibido_id?: number | null;
+            /** Creada Por */
+            creada_por?: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** SuscripcionActualizar */
+        SuscripcionActualizar: {
+            /** Url */
+            url?: string | null;
+            /** Eventos */
+            eventos?: string[] | null;
+            /** Descripcion */
+            descripcion?: string | null;
+            /** Activa */
+            activa?: boolean | null;
+        };
+        /** SuscripcionCreada */
+        SuscripcionCreada: {
+            /** Id */
+            id: number;
+            /** Url */
+            url: string;
+            /** Eventos */
+            eventos: string[];
+            /** Descripcion */
+            descripcion: string | null;
+            /** Activa */
+            activa: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Secreto */
+            secreto: string;
+        };
+        /** SuscripcionCrear */
+        SuscripcionCrear: {
+            /** Url */
+            url: string;
+            /** Eventos */
+            eventos: string[];
+            /** Descripcion */
+            descripcion?: string | null;
+        };
+        /** SuscripcionSalida */
+        SuscripcionSalida: {
+            /** Id */
+            id: number;
+            /** Url */
+            url: string;
+            /** Eventos */
+            eventos: string[];
+            /** Descripcion */
+            descripcion: string | null;
+            /** Activa */
+            activa: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /** TokenCreado */
         TokenCreado: {
@@ -380,6 +2028,24 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /** Transferencia */
+        Transferencia: {
+            /** Contactoid */
+            contactoId: number;
+            /** Agenteid */
+            agenteId: number;
+            /** Nota */
+            nota?: string | null;
+        };
+        /** TransferenciaSalida */
+        TransferenciaSalida: {
+            /** Contacto Id */
+            contacto_id: number;
+            /** Agente Anterior Id */
+            agente_anterior_id: number | null;
+            /** Agente Id */
+            agente_id: number;
         };
         /** UsuarioActualizar */
         UsuarioActualizar: {
@@ -452,6 +2118,16 @@ export interface components {
             /** Context */
             ctx?: Record<string, never>;
         };
+        /** WebhookSalida */
+        WebhookSalida: {
+            /** Recibidos */
+            recibidos: number;
+            /**
+             * Ignorados
+             * @default 0
+             */
+            ignorados: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -461,20 +2137,74 @@ export interface components {
 }
 export type AgenteActualizar = components['schemas']['AgenteActualizar'];
 export type AgenteSalida = components['schemas']['AgenteSalida'];
+export type AgenteSnapshot = components['schemas']['AgenteSnapshot'];
+export type ArcoCancelado = components['schemas']['ArcoCancelado'];
+export type ArcoEntrada = components['schemas']['ArcoEntrada'];
+export type AuditoriaSalida = components['schemas']['AuditoriaSalida'];
+export type AvisoCrear = components['schemas']['AvisoCrear'];
+export type AvisoEnviado = components['schemas']['AvisoEnviado'];
+export type BodyImportarSupresionesApiSupresionesImportarPost = components['schemas']['Body_importar_supresiones_api_supresiones_importar_post'];
 export type CambioPassword = components['schemas']['CambioPassword'];
+export type CampanaActiva = components['schemas']['CampanaActiva'];
+export type ClasificarEntrada = components['schemas']['ClasificarEntrada'];
+export type ClasificarSalida = components['schemas']['ClasificarSalida'];
+export type CodigoEntrada = components['schemas']['CodigoEntrada'];
+export type CodigoSalida = components['schemas']['CodigoSalida'];
+export type ConfirmarCodigoEntrada = components['schemas']['ConfirmarCodigoEntrada'];
+export type ConsentimientoEntrada = components['schemas']['ConsentimientoEntrada'];
+export type ConsentimientoSalida = components['schemas']['ConsentimientoSalida'];
+export type Contadores = components['schemas']['Contadores'];
+export type ContadoresHoy = components['schemas']['ContadoresHoy'];
+export type ConversacionSalida = components['schemas']['ConversacionSalida'];
+export type EmbudoCampana = components['schemas']['EmbudoCampana'];
+export type EntregaSalida = components['schemas']['EntregaSalida'];
 export type EquipoActualizar = components['schemas']['EquipoActualizar'];
 export type EquipoCrear = components['schemas']['EquipoCrear'];
 export type EquipoSalida = components['schemas']['EquipoSalida'];
+export type EscanearEntrada = components['schemas']['EscanearEntrada'];
+export type FalloEntrada = components['schemas']['FalloEntrada'];
+export type FilaAgenteDia = components['schemas']['FilaAgenteDia'];
+export type FilaEquipo = components['schemas']['FilaEquipo'];
 export type HttpValidationError = components['schemas']['HTTPValidationError'];
+export type ImportacionSalida = components['schemas']['ImportacionSalida'];
+export type IntentoSalida = components['schemas']['IntentoSalida'];
+export type LeidaSalida = components['schemas']['LeidaSalida'];
 export type LoginEntrada = components['schemas']['LoginEntrada'];
 export type LoginSalida = components['schemas']['LoginSalida'];
+export type MensajeConversacion = components['schemas']['MensajeConversacion'];
+export type MensajeReporte = components['schemas']['MensajeReporte'];
+export type MensajeSimuladoEntrada = components['schemas']['MensajeSimuladoEntrada'];
+export type MensajeSimuladoSalida = components['schemas']['MensajeSimuladoSalida'];
+export type NumeroOficialSalida = components['schemas']['NumeroOficialSalida'];
+export type PaginaMensajes = components['schemas']['PaginaMensajes'];
+export type PaginaSupresiones = components['schemas']['PaginaSupresiones'];
+export type ParadaActiva = components['schemas']['ParadaActiva'];
+export type RechazoFila = components['schemas']['RechazoFila'];
+export type RecibidoSalida = components['schemas']['RecibidoSalida'];
+export type ResponderEntrada = components['schemas']['ResponderEntrada'];
+export type RetencionSalida = components['schemas']['RetencionSalida'];
+export type SesionResumen = components['schemas']['SesionResumen'];
+export type SesionSalida = components['schemas']['SesionSalida'];
+export type SesionesEstado = components['schemas']['SesionesEstado'];
+export type Snapshot = components['schemas']['Snapshot'];
+export type SupresionAgregada = components['schemas']['SupresionAgregada'];
+export type SupresionCrear = components['schemas']['SupresionCrear'];
+export type SupresionQuitar = components['schemas']['SupresionQuitar'];
+export type SupresionSalida = components['schemas']['SupresionSalida'];
+export type SuscripcionActualizar = components['schemas']['SuscripcionActualizar'];
+export type SuscripcionCreada = components['schemas']['SuscripcionCreada'];
+export type SuscripcionCrear = components['schemas']['SuscripcionCrear'];
+export type SuscripcionSalida = components['schemas']['SuscripcionSalida'];
 export type TokenCreado = components['schemas']['TokenCreado'];
 export type TokenCrear = components['schemas']['TokenCrear'];
 export type TokenSalida = components['schemas']['TokenSalida'];
+export type Transferencia = components['schemas']['Transferencia'];
+export type TransferenciaSalida = components['schemas']['TransferenciaSalida'];
 export type UsuarioActualizar = components['schemas']['UsuarioActualizar'];
 export type UsuarioCrear = components['schemas']['UsuarioCrear'];
 export type UsuarioSalida = components['schemas']['UsuarioSalida'];
 export type ValidationError = components['schemas']['ValidationError'];
+export type WebhookSalida = components['schemas']['WebhookSalida'];
 export type $defs = Record<string, never>;
 export interface operations {
     healthz_healthz_get: {
@@ -965,6 +2695,1487 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EquipoSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reporte_mensajes_api_reportes_mensajes_get: {
+        parameters: {
+            query?: {
+                agenteId?: number | null;
+                equipoId?: number | null;
+                campanaId?: number | null;
+                numero?: string | null;
+                estado?: string | null;
+                /** @description Un día (AAAA-MM-DD) o un rango AAAA-MM-DD..AAAA-MM-DD */
+                fecha?: string | null;
+                desde?: string | null;
+                hasta?: string | null;
+                cursor?: string | null;
+                limite?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginaMensajes"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    exportar_mensajes_api_reportes_mensajes_exportar_get: {
+        parameters: {
+            query?: {
+                formato?: "csv" | "xlsx";
+                agenteId?: number | null;
+                equipoId?: number | null;
+                campanaId?: number | null;
+                numero?: string | null;
+                estado?: string | null;
+                /** @description Un día (AAAA-MM-DD) o un rango AAAA-MM-DD..AAAA-MM-DD */
+                fecha?: string | null;
+                desde?: string | null;
+                hasta?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    tablero_agentes_api_reportes_tablero_agentes_get: {
+        parameters: {
+            query?: {
+                agenteId?: number | null;
+                equipoId?: number | null;
+                /** @description Un día (AAAA-MM-DD) o un rango AAAA-MM-DD..AAAA-MM-DD */
+                fecha?: string | null;
+                desde?: string | null;
+                hasta?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilaAgenteDia"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    tablero_equipos_api_reportes_tablero_equipos_get: {
+        parameters: {
+            query?: {
+                equipoId?: number | null;
+                /** @description Un día (AAAA-MM-DD) o un rango AAAA-MM-DD..AAAA-MM-DD */
+                fecha?: string | null;
+                desde?: string | null;
+                hasta?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FilaEquipo"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    embudo_campana_api_reportes_tablero_campanas__campana_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campana_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbudoCampana"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    contadores_hoy_api_reportes_tablero_hoy_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContadoresHoy"];
+                };
+            };
+        };
+    };
+    snapshot_api_supervision_snapshot_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Snapshot"];
+                };
+            };
+        };
+    };
+    enviar_aviso_api_supervision_avisos_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AvisoCrear"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AvisoEnviado"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listar_supresiones_api_supresiones_get: {
+        parameters: {
+            query?: {
+                telefono?: string | null;
+                fuente?: string | null;
+                limite?: number;
+                desplazamiento?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginaSupresiones"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    agregar_supresion_api_supresiones_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SupresionCrear"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupresionAgregada"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    quitar_supresion_api_supresiones_quitar_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SupresionQuitar"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupresionSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    importar_supresiones_api_supresiones_importar_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_importar_supresiones_api_supresiones_importar_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportacionSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    exportar_supresiones_api_supresiones_exportar_get: {
+        parameters: {
+            query?: {
+                fuente?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    leer_auditoria_api_auditoria_get: {
+        parameters: {
+            query?: {
+                accion?: string | null;
+                usuario_id?: number | null;
+                objeto_tipo?: string | null;
+                objeto_id?: string | null;
+                desde?: string | null;
+                hasta?: string | null;
+                antes_de_id?: number | null;
+                limite?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditoriaSalida"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    registrar_consentimiento_api_cumplimiento_consentimiento__contacto_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contacto_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentimientoEntrada"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentimientoSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    arco_exportar_api_arco_exportar_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ArcoEntrada"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    arco_cancelar_api_arco_cancelar_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ArcoEntrada"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArcoCancelado"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    ver_ajustes_api_cumplimiento_ajustes_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    cambiar_ajustes_api_cumplimiento_ajustes_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    aplicar_retencion_api_cumplimiento_retencion_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetencionSalida"];
+                };
+            };
+        };
+    };
+    probar_clasificador_api_cumplimiento_clasificar_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClasificarEntrada"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClasificarSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    verificar_webhook_api_webhooks_whatsapp_get: {
+        parameters: {
+            query?: {
+                "hub.mode"?: string | null;
+                "hub.verify_token"?: string | null;
+                "hub.challenge"?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    recibir_webhook_api_webhooks_whatsapp_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSalida"];
+                };
+            };
+        };
+    };
+    listar_numeros_api_oficial_numeros_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NumeroOficialSalida"][];
+                };
+            };
+        };
+    };
+    transferir_api_oficial_transferir_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Transferencia"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransferenciaSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listar_api_webhooks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuscripcionSalida"][];
+                };
+            };
+        };
+    };
+    crear_api_webhooks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuscripcionCrear"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuscripcionCreada"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    borrar_api_webhooks__suscripcion_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                suscripcion_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    actualizar_api_webhooks__suscripcion_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                suscripcion_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuscripcionActualizar"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuscripcionSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    probar_api_webhooks__suscripcion_id__probar_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                suscripcion_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    entregas_api_webhooks__suscripcion_id__entregas_get: {
+        parameters: {
+            query?: {
+                estado?: ("pendiente" | "entregada" | "agotada") | null;
+                limite?: number;
+            };
+            header?: never;
+            path: {
+                suscripcion_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntregaSalida"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reenviar_api_webhooks_entregas__entrega_id__reenviar_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entrega_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntregaSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listar_conversaciones_api_conversaciones_get: {
+        parameters: {
+            query?: {
+                agente_id?: number | null;
+                solo_no_leidas?: boolean;
+                limite?: number;
+                antes?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversacionSalida"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    mensajes_conversacion_api_conversaciones__contacto_id__mensajes_get: {
+        parameters: {
+            query?: {
+                limite?: number;
+                antes?: string | null;
+            };
+            header?: never;
+            path: {
+                contacto_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MensajeConversacion"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    responder_api_conversaciones__contacto_id__responder_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contacto_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResponderEntrada"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MensajeConversacion"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    marcar_leida_api_conversaciones__contacto_id__leida_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contacto_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeidaSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    conectar_api_sesion_conectar__agente_id__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agente_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SesionSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    codigo_emparejamiento_api_sesion__agente_id__codigo_emparejamiento_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agente_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodigoEntrada"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CodigoSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    desconectar_api_sesion_desconectar__agente_id__post: {
+        parameters: {
+            query?: {
+                cerrar_sesion?: boolean;
+            };
+            header?: never;
+            path: {
+                agente_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SesionSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    estado_sesiones_api_sesiones_estado_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SesionesEstado"];
+                };
+            };
+        };
+    };
+    estado_sesion_api_sesion__agente_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agente_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SesionSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    simulador_escanear_api_simulador__agente_id__escanear_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agente_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EscanearEntrada"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SesionSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    simulador_confirmar_codigo_api_simulador__agente_id__confirmar_codigo_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agente_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmarCodigoEntrada"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SesionSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    simulador_fallo_api_simulador__agente_id__fallo_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agente_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FalloEntrada"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    simulador_escribir_en_telefono_api_simulador__agente_id__telefono_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agente_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MensajeSimuladoEntrada"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MensajeSimuladoSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    simulador_recibir_api_simulador__agente_id__recibir_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agente_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MensajeSimuladoEntrada"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MensajeSimuladoSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    simulador_ledger_api_simulador_ledger_get: {
+        parameters: {
+            query?: {
+                telefono?: string | null;
+                limite?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecibidoSalida"][];
                 };
             };
             /** @description Validation Error */

@@ -498,6 +498,7 @@ class MotorBaileys:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
+    @property
     def sesiones_activas(self) -> int:
         return len(self._sesiones)
 

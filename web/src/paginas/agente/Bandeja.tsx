@@ -22,44 +22,18 @@ import {
 } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { IconCheck, IconChecks, IconClock, IconSearch, IconSend, IconX } from "@tabler/icons-react";
-import { mensajeDeError, pedir } from "../../api/cliente";
+import { api, datos, mensajeDeError } from "../../api/cliente";
+import type { ConversacionSalida, MensajeConversacion } from "../../api/esquema";
 import { useUsuario } from "../../auth/sesion";
 import { useEvento } from "../../tiempo_real/socket";
 import { Cargando, Encabezado, ErrorCarga, ESTADOS_CONTACTO, Insignia, Vacio } from "../../componentes/comunes";
 import { fmtFechaHora, fmtHora, fmtRelativo, fmtTelefono } from "../../formato";
-import { lista } from "../../api/tipos";
 
-export interface Conversacion {
-  contacto_id: number;
-  nombre: string | null;
-  telefono: string;
-  agente_id?: number | null;
-  agente_nombre?: string | null;
-  estado_contacto?: string | null;
-  ultimo_mensaje?: string | null;
-  ultimo_at?: string | null;
-  ultima_direccion?: string | null;
-  no_leidos?: number;
-  campana_nombre?: string | null;
-}
+type Conversacion = ConversacionSalida;
+type MensajeHilo = MensajeConversacion;
 
-export interface MensajeHilo {
-  id: number | string;
-  direccion: "entrante" | "saliente" | string;
-  texto?: string | null;
-  mensaje?: string | null;
-  tipo?: string | null;
-  estado?: string | null;
-  origen?: string | null;
-  momento?: string | null;
-  created_at?: string | null;
-  enviado_at?: string | null;
-  recibido_at?: string | null;
-  campana_id?: number | null;
-}
-
-function momentoDe(m: MensajeHilo): string | null {
-  return m.momento ?? m.recibido_at ?? m.enviado_at ?? m.created_at ?? null;
+function momentoDe(m: MensajeHilo): string {
+  return m.momento;
 }
 
 function Palomitas({ estado }: { estado?: string | null }) {
@@ -76,7 +50,7 @@ function Palomitas({ estado }: { estado?: string | null }) {
 /** One message bubble; the body is a React text node, so any HTML in it shows as text. */
 function Burbuja({ m }: { m: MensajeHilo }) {
   const saliente = m.direccion === "saliente";
-  const cuerpo = m.texto ?? m.mensaje ?? "";
+  const cuerpo = m.borrado_at ? "" : m.texto ?? "";
   return (
     <Group justify={saliente ? "flex-end" : "flex-start"} data-testid={saliente ? "mensaje-saliente" : "mensaje-entrante"}>
       <Paper
@@ -94,9 +68,19 @@ function Burbuja({ m }: { m: MensajeHilo }) {
           </Badge>
         )}
         <Text size="sm" className="texto-mensaje">
-          {cuerpo || (m.tipo && m.tipo !== "texto" ? "" : "(sin texto)")}
+          {m.borrado_at ? <i>Mensaje eliminado</i> : cuerpo || (m.tipo && m.tipo !== "texto" ? "" : "(sin texto)")}
         </Text>
+        {m.medio && typeof m.medio.caption === "string" && m.medio.caption !== cuerpo && (
+          <Text size="sm" className="texto-mensaje">
+            {m.medio.caption}
+          </Text>
+        )}
         <Group gap={4} justify="flex-end" mt={2}>
+          {m.editado_at && (
+            <Text size="xs" c="dimmed">
+              editado
+            </Text>
+          )}
           {m.origen && m.origen !== "respuesta" && saliente && (
             <Text size="xs" c="dimmed">
               {m.origen === "campana" ? "campaña" : m.origen === "telefono" ? "desde el teléfono" : m.origen}
@@ -112,7 +96,7 @@ function Burbuja({ m }: { m: MensajeHilo }) {
   );
 }
 
-function Hilo({ conversacion, soloLectura }: { conversacion: Conversacion; soloLectura: boolean }) {
+function Hilo({ conversacion, soloLectura, nombreAgente }: { conversacion: Conversacion; soloLectura: boolean; nombreAgente?: string }) {
   const cliente = useQueryClient();
   const [texto, setTexto] = useState("");
   const [enviando, setEnviando] = useState(false);
@@ -120,10 +104,10 @@ function Hilo({ conversacion, soloLectura }: { conversacion: Conversacion; soloL
   const id = conversacion.contacto_id;
   const q = useQuery({
     queryKey: ["hilo", id],
-    queryFn: async () => lista<MensajeHilo>(await pedir("GET", `/api/conversaciones/${id}/mensajes`), "mensajes"),
+    queryFn: () => datos(api.GET("/api/conversaciones/{contacto_id}/mensajes", { params: { path: { contacto_id: id }, query: { limite: 200 } } })),
   });
   const mensajes = useMemo(
-    () => [...(q.data ?? [])].sort((a, b) => (momentoDe(a) ?? "").localeCompare(momentoDe(b) ?? "")),
+    () => [...(q.data ?? [])].sort((a, b) => momentoDe(a).localeCompare(momentoDe(b))),
     [q.data],
   );
 
@@ -134,7 +118,7 @@ function Hilo({ conversacion, soloLectura }: { conversacion: Conversacion; soloL
   useEffect(() => {
     // Opening a conversation marks it read; failing to do so is harmless.
     if (!soloLectura && (conversacion.no_leidos ?? 0) > 0) {
-      pedir("POST", `/api/conversaciones/${id}/leida`)
+      datos(api.POST("/api/conversaciones/{contacto_id}/leida", { params: { path: { contacto_id: id } } }))
         .then(() => cliente.invalidateQueries({ queryKey: ["conversaciones"] }))
         .catch(() => undefined);
     }
@@ -146,7 +130,7 @@ function Hilo({ conversacion, soloLectura }: { conversacion: Conversacion; soloL
     if (!cuerpo) return;
     setEnviando(true);
     try {
-      await pedir("POST", `/api/conversaciones/${id}/responder`, { json: { texto: cuerpo } });
+      await datos(api.POST("/api/conversaciones/{contacto_id}/responder", { params: { path: { contacto_id: id } }, body: { texto: cuerpo } }));
       setTexto("");
       await cliente.invalidateQueries({ queryKey: ["hilo", id] });
       cliente.invalidateQueries({ queryKey: ["conversaciones"] });
@@ -166,7 +150,7 @@ function Hilo({ conversacion, soloLectura }: { conversacion: Conversacion; soloL
           </Title>
           <Text size="xs" c="dimmed" className="num">
             {fmtTelefono(conversacion.telefono)}
-            {conversacion.agente_nombre ? ` · ${conversacion.agente_nombre}` : ""}
+            {nombreAgente ? ` · ${nombreAgente}` : ""}
           </Text>
         </div>
         <Insignia mapa={ESTADOS_CONTACTO} valor={conversacion.estado_contacto} />
@@ -235,7 +219,7 @@ export default function Bandeja() {
   const [buscar, setBuscar] = useState("");
   const q = useQuery({
     queryKey: ["conversaciones"],
-    queryFn: async () => lista<Conversacion>(await pedir("GET", "/api/conversaciones"), "conversaciones"),
+    queryFn: () => datos(api.GET("/api/conversaciones", { params: { query: { limite: 200 } } })),
     refetchInterval: 60_000,
   });
 
@@ -254,6 +238,8 @@ export default function Bandeja() {
     const todas = q.data ?? [];
     return b ? todas.filter((c) => (c.nombre ?? "").toLowerCase().includes(b) || c.telefono.includes(b.replace(/\D/g, "") || "§")) : todas;
   }, [q.data, buscar]);
+  const agentes = useQuery({ queryKey: ["agentes"], queryFn: () => datos(api.GET("/api/agentes")), enabled: soloLectura });
+  const nombreAgente = new Map((agentes.data ?? []).map((a) => [a.id, a.nombre]));
   const elegida = (q.data ?? []).find((c) => String(c.contacto_id) === contactoId) ?? null;
   const totalNoLeidos = (q.data ?? []).reduce((s, c) => s + (c.no_leidos ?? 0), 0);
 
@@ -313,8 +299,8 @@ export default function Bandeja() {
                         </Group>
                         <Group justify="space-between" wrap="nowrap" gap="xs">
                           <Text size="xs" c="dimmed" truncate>
-                            {c.ultima_direccion === "saliente" ? "Tú: " : ""}
-                            {c.ultimo_mensaje ?? ""}
+                            {c.ultimo_direccion === "saliente" ? (soloLectura ? "Agente: " : "Tú: ") : ""}
+                            {c.ultimo_texto ?? ""}
                           </Text>
                           {(c.no_leidos ?? 0) > 0 && (
                             <Badge size="sm" circle color="red" aria-label={`${c.no_leidos} sin leer`}>
@@ -322,9 +308,9 @@ export default function Bandeja() {
                             </Badge>
                           )}
                         </Group>
-                        {soloLectura && c.agente_nombre && (
+                        {soloLectura && (
                           <Text size="xs" c="dimmed">
-                            {c.agente_nombre}
+                            {nombreAgente.get(c.agente_id) ?? `Agente #${c.agente_id}`}
                           </Text>
                         )}
                       </UnstyledButton>
@@ -337,7 +323,7 @@ export default function Bandeja() {
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 8 }} h="calc(100vh - 170px)" mih={420}>
           {elegida ? (
-            <Hilo conversacion={elegida} soloLectura={soloLectura} />
+            <Hilo conversacion={elegida} soloLectura={soloLectura} nombreAgente={soloLectura ? nombreAgente.get(elegida.agente_id) : undefined} />
           ) : (
             <Card h="100%">
               <Vacio titulo="Elige una conversación">Selecciona un contacto de la lista para ver sus mensajes.</Vacio>

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("fencing_token", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("credenciales", sa.LargeBinary(), nullable=True),
         sa.Column("clave_id", sa.String(length=40), nullable=True),
+        sa.Column("reanudar", sa.Boolean(), server_default="false", nullable=False),
         sa.Column("conectada_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("ultima_actividad_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),

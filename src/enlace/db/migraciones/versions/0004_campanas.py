@@ -132,6 +132,7 @@ def upgrade() -> None:
         sa.Column("tipo", sa.String(length=12), server_default="texto", nullable=False),
         sa.Column("medio", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("variante", sa.Integer(), nullable=True),
+        sa.Column("mensaje_base", sa.Text(), nullable=True),
         sa.Column("wa_message_id", sa.String(length=100), nullable=False),
         sa.Column("estado", sa.String(length=20), server_default="pendiente", nullable=False),
         sa.Column("programado_para", sa.DateTime(timezone=True), nullable=True),

@@ -1,0 +1,291 @@
+"""The `cloud_api` engine: official WhatsApp Business numbers through the Graph API.
+
+Sessions are keyed by the `agentes` row each official number is bound to (see config.py). Our own
+pre-assigned message id travels as `biz_opaque_callback_data`, so every status webhook names the
+row it belongs to even though Meta assigns its own `wamid`; rows keep our id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import structlog
+
+from enlace.motores.base import (
+    ClaseDesconexion,
+    ErrorMotor,
+    EventoConectado,
+    EventoDesconectado,
+    OpcionesInicio,
+    ReceptorEventos,
+    ResultadoEnvio,
+    SesionNoDisponible,
+)
+from enlace.motores.cloud_api.config import NumeroOficial, leer_numeros
+from enlace.reloj import Reloj
+from enlace.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+log = structlog.get_logger(__name__)
+
+VENTANA_SERVICIO = timedelta(hours=24)
+ERROR_TOKEN = 190
+ERROR_RITMO = 130429  # throughput exceeded: back off and retry
+ERROR_PAR = 131056  # too many messages to the same recipient: delay that recipient
+ERROR_VENTANA = 131047  # more than 24 h since the person's last message: template only
+ERROR_NO_ENTREGABLE = 131026
+REINTENTOS_RITMO = 5
+
+MENSAJES_ERROR = {
+    ERROR_RITMO: "WhatsApp limitó el ritmo de este número oficial; se reintentará más tarde.",
+    ERROR_PAR: "Demasiados mensajes seguidos a este destinatario; se espera antes de volver a escribirle.",
+    ERROR_VENTANA: "Pasaron más de 24 horas desde el último mensaje de la persona: sólo se puede enviar una "
+    "plantilla aprobada.",
+    ERROR_NO_ENTREGABLE: "WhatsApp no pudo entregar el mensaje a este número (puede no tener WhatsApp).",
+    ERROR_TOKEN: "El token de acceso de la Cloud API expiró o no es válido: renuévalo en la configuración.",
+}
+
+UltimoEntrante = Callable[[int, str], Awaitable[datetime | None]]
+
+
+class ErrorCloud(ErrorMotor):
+    def __init__(self, mensaje: str, *, codigo: int | None, reintentable: bool, reintentar_en_s: float | None = None):
+        super().__init__(mensaje, codigo=codigo, reintentable=reintentable)
+        self.reintentar_en_s = reintentar_en_s
+
+
+def telefono_de_jid(jid: str) -> str:
+    """'5215512345678@s.whatsapp.net' / '525512345678' → '+525512345678' (Mexico); others '+' + digits."""
+    digitos = "".join(c for c in jid.split("@")[0] if c.isdigit())
+    if digitos.startswith("521") and len(digitos) == 13:
+        digitos = "52" + digitos[3:]
+    return "+" + digitos
+
+
+def _destino(jid: str) -> str:
+    return "".join(c for c in jid.split("@")[0] if c.isdigit())
+
+
+class MotorCloudApi:
+    nombre = "cloud_api"
+
+    def __init__(
+        self,
+        numeros: list[NumeroOficial],
+        reloj: Reloj,
+        *,
+        ultimo_entrante: UltimoEntrante | None = None,
+        cliente: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.numeros = {n.agente_id: n for n in numeros}
+        self.por_phone_id = {n.phone_number_id: n for n in numeros}
+        self._reloj = reloj
+        self._ultimo_entrante = ultimo_entrante
+        self._cliente = cliente
+        self._propio_cliente = cliente is None
+        self._receptor: ReceptorEventos | None = None
+        self._activas: set[int] = set()
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    async def iniciar(self, receptor: ReceptorEventos) -> None:
+        self._receptor = receptor
+        if self._cliente is None:
+            self._cliente = httpx.AsyncClient(timeout=httpx.Timeout(15.0))
+
+    async def detener(self) -> None:
+        self._activas.clear()
+        if self._cliente is not None and self._propio_cliente:
+            await self._cliente.aclose()
+            self._cliente = None
+
+    def _numero(self, agente_id: int) -> NumeroOficial:
+        numero = self.numeros.get(agente_id)
+        if numero is None:
+            raise SesionNoDisponible(f"El agente {agente_id} no tiene un número oficial configurado.")
+        return numero
+
+    async def _emitir(self, evento: Any) -> None:
+        if self._receptor is not None:
+            await self._receptor(evento)
+
+    async def iniciar_sesion(self, agente_id: int, opciones: OpcionesInicio) -> None:
+        """No QR: the number is verified by reading it from the Graph API with its token."""
+        numero = self._numero(agente_id)
+        try:
+            respuesta = await self._http().get(numero.url_numero(), headers=self._cabeceras(numero))
+        except httpx.HTTPError as exc:
+            await self._emitir(EventoDesconectado(agente_id, ClaseDesconexion.transitoria, detalle=str(exc)))
+            return
+        if respuesta.status_code != 200:
+            error = _error_de(respuesta)
+            clase = (
+                ClaseDesconexion.sesion_cerrada
+                if error[0] == ERROR_TOKEN or respuesta.status_code == 401
+                else ClaseDesconexion.transitoria
+            )
+            await self._emitir(EventoDesconectado(agente_id, clase, codigo=error[0], detalle=_mensaje_error(*error)))
+            return
+        datos = respuesta.json()
+        visible = "".join(c for c in str(datos.get("display_phone_number", numero.numero)) if c.isdigit())
+        self._activas.add(agente_id)
+        await self._emitir(
+            EventoConectado(agente_id, numero=numero.numero or ("+" + visible), wa_id=f"{visible}@s.whatsapp.net")
+        )
+
+    async def pedir_codigo_emparejamiento(self, agente_id: int, telefono: str) -> str:
+        raise ErrorMotor("Los números oficiales no se vinculan con código: se registran en Meta Business.")
+
+    async def detener_sesion(self, agente_id: int) -> None:
+        self._activas.discard(agente_id)
+
+    async def cerrar_sesion(self, agente_id: int) -> None:
+        self._activas.discard(agente_id)
+        await self._emitir(EventoDesconectado(agente_id, ClaseDesconexion.sesion_cerrada, detalle="cerrada por Enlace"))
+
+    def nuevo_id_mensaje(self, agente_id: int) -> str:
+        return "enl." + uuid.uuid4().hex.upper()
+
+    async def presencia(self, agente_id: int, destino_jid: str, estado: str) -> None:
+        """The Cloud API shows no 'typing…' for business-initiated messages; nothing to do."""
+        self._numero(agente_id)
+
+    async def consultar_numero(self, agente_id: int, telefonos: list[str]) -> dict[str, str | None]:
+        """The Cloud API has no lookup; the real wa_id comes back with the first send."""
+        self._numero(agente_id)
+        return {t: f"{_destino(t)}@s.whatsapp.net" for t in telefonos}
+
+    # ---- sending -----------------------------------------------------------------------------
+
+    async def enviar_texto(self, agente_id: int, destino_jid: str, texto: str, wa_message_id: str) -> ResultadoEnvio:
+        numero = self._numero(agente_id)
+        if self._ultimo_entrante is not None:
+            ultimo = await self._ultimo_entrante(agente_id, telefono_de_jid(destino_jid))
+            if ultimo is None or self._reloj.ahora() - ultimo > VENTANA_SERVICIO:
+                raise ErrorCloud(MENSAJES_ERROR[ERROR_VENTANA], codigo=ERROR_VENTANA, reintentable=False)
+        cuerpo = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": _destino(destino_jid),
+            "type": "text",
+            "text": {"body": texto, "preview_url": False},
+            "biz_opaque_callback_data": wa_message_id,
+        }
+        await self._publicar(numero, cuerpo)
+        return ResultadoEnvio(wa_message_id=wa_message_id, momento=self._reloj.ahora())
+
+    async def enviar_plantilla(
+        self,
+        agente_id: int,
+        destino_jid: str,
+        *,
+        nombre: str,
+        idioma: str,
+        parametros: list[str],
+        wa_message_id: str,
+    ) -> ResultadoEnvio:
+        """An approved template: the only kind of message allowed outside the 24-hour window."""
+        numero = self._numero(agente_id)
+        plantilla: dict[str, Any] = {"name": nombre, "language": {"code": idioma}}
+        if parametros:
+            plantilla["components"] = [
+                {"type": "body", "parameters": [{"type": "text", "text": p} for p in parametros]}
+            ]
+        cuerpo = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": _destino(destino_jid),
+            "type": "template",
+            "template": plantilla,
+            "biz_opaque_callback_data": wa_message_id,
+        }
+        await self._publicar(numero, cuerpo)
+        return ResultadoEnvio(wa_message_id=wa_message_id, momento=self._reloj.ahora())
+
+    async def _publicar(self, numero: NumeroOficial, cuerpo: dict[str, Any]) -> str:
+        """POST a message; back off on throughput errors; map the rest to ErrorCloud. Returns the wamid."""
+        espera = 1.0
+        for intento in range(REINTENTOS_RITMO + 1):
+            try:
+                respuesta = await self._http().post(numero.url_mensajes(), json=cuerpo, headers=self._cabeceras(numero))
+            except httpx.HTTPError as exc:
+                raise ErrorCloud(f"No se pudo contactar la Cloud API: {exc}", codigo=None, reintentable=True) from exc
+            if respuesta.status_code == 200:
+                wamid = str(respuesta.json()["messages"][0]["id"])
+                log.info("cloud_api_enviado", phone_number_id=numero.phone_number_id, wamid=wamid)
+                return wamid
+            codigo, detalle = _error_de(respuesta)
+            if codigo == ERROR_RITMO and intento < REINTENTOS_RITMO:
+                await self._reloj.dormir(espera)
+                espera *= 2
+                continue
+            if codigo == ERROR_TOKEN or respuesta.status_code == 401:
+                self._activas.discard(numero.agente_id)
+                await self._emitir(
+                    EventoDesconectado(
+                        numero.agente_id,
+                        ClaseDesconexion.sesion_cerrada,
+                        codigo=ERROR_TOKEN,
+                        detalle=MENSAJES_ERROR[ERROR_TOKEN],
+                    )
+                )
+                raise SesionNoDisponible(MENSAJES_ERROR[ERROR_TOKEN], codigo=ERROR_TOKEN)
+            if codigo == ERROR_PAR:
+                raise ErrorCloud(MENSAJES_ERROR[ERROR_PAR], codigo=codigo, reintentable=True, reintentar_en_s=60)
+            if codigo == ERROR_RITMO:
+                raise ErrorCloud(MENSAJES_ERROR[ERROR_RITMO], codigo=codigo, reintentable=True, reintentar_en_s=60)
+            raise ErrorCloud(_mensaje_error(codigo, detalle), codigo=codigo, reintentable=False)
+        raise ErrorCloud(MENSAJES_ERROR[ERROR_RITMO], codigo=ERROR_RITMO, reintentable=True)  # pragma: no cover
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._cliente is None:
+            raise SesionNoDisponible("El motor de la Cloud API no está iniciado.")
+        return self._cliente
+
+    @staticmethod
+    def _cabeceras(numero: NumeroOficial) -> dict[str, str]:
+        return {"Authorization": f"Bearer {numero.token}"}
+
+
+def _error_de(respuesta: httpx.Response) -> tuple[int | None, str]:
+    try:
+        error = respuesta.json().get("error") or {}
+    except ValueError:
+        return None, respuesta.text[:200]
+    detalle = (error.get("error_data") or {}).get("details") or error.get("message") or ""
+    codigo = error.get("code")
+    return (int(codigo) if codigo is not None else None), str(detalle)
+
+
+def _mensaje_error(codigo: int | None, detalle: str) -> str:
+    base = MENSAJES_ERROR.get(codigo or 0, "La Cloud API rechazó el mensaje")
+    return f"{base} (código {codigo}: {detalle})" if detalle else f"{base} (código {codigo})"
+
+
+def crear_ultimo_entrante(fabrica: async_sessionmaker[AsyncSession]) -> UltimoEntrante:
+    """When the person last wrote to this line: opens the 24-hour customer-service window."""
+    from sqlalchemy import func, select
+
+    from enlace.captura.models import MensajeRecibido
+
+    async def ultimo(agente_id: int, telefono: str) -> datetime | None:
+        async with fabrica() as session:
+            return await session.scalar(
+                select(func.max(MensajeRecibido.recibido_at)).where(
+                    MensajeRecibido.agente_id == agente_id, MensajeRecibido.numero_origen == telefono
+                )
+            )
+
+    return ultimo
+
+
+def crear_motor_cloud_api(settings: Settings, reloj: Reloj, fabrica: Any = None) -> MotorCloudApi:
+    return MotorCloudApi(
+        leer_numeros(settings), reloj, ultimo_entrante=crear_ultimo_entrante(fabrica) if fabrica else None
+    )

@@ -1,0 +1,190 @@
+"""All SQL for `sesiones_wa`: rows, leases with fencing tokens, scoped reads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from enlace.agentes.models import Agente
+from enlace.auth.actor import Actor
+from enlace.auth.alcance import condicion_agente
+from enlace.sesiones.models import SesionWA
+
+# States after which nobody should resume the session without the agent doing something.
+ESTADOS_FINALES = ("sesion_cerrada", "reemplazada")
+
+
+async def obtener(session: AsyncSession, agente_id: int) -> SesionWA | None:
+    return await session.scalar(select(SesionWA).where(SesionWA.agente_id == agente_id))
+
+
+async def asegurar_fila(session: AsyncSession, agente_id: int, motor: str) -> None:
+    await session.execute(
+        insert(SesionWA).values(agente_id=agente_id, motor=motor).on_conflict_do_nothing(index_elements=["agente_id"])
+    )
+
+
+async def tomar_lease(
+    session: AsyncSession, agente_id: int, nodo_id: str, ahora: datetime, hasta: datetime, motor: str
+) -> tuple[int, bytes | None, str | None] | None:
+    """Claim the session for `nodo_id` unless another node holds a live lease.
+
+    Returns (new fencing token, encrypted credentials, key id), or None when someone else holds it.
+    """
+    fila = (
+        await session.execute(
+            update(SesionWA)
+            .where(
+                SesionWA.agente_id == agente_id,
+                or_(
+                    SesionWA.nodo_id.is_(None),
+                    SesionWA.nodo_id == nodo_id,
+                    SesionWA.lease_expira_at.is_(None),
+                    SesionWA.lease_expira_at < ahora,
+                ),
+            )
+            .values(
+                nodo_id=nodo_id,
+                lease_expira_at=hasta,
+                fencing_token=SesionWA.fencing_token + 1,
+                motor=motor,
+            )
+            .returning(SesionWA.fencing_token, SesionWA.credenciales, SesionWA.clave_id)
+        )
+    ).first()
+    return (fila[0], fila[1], fila[2]) if fila else None
+
+
+async def actualizar_propia(
+    session: AsyncSession, agente_id: int, nodo_id: str, token: int, valores: dict[str, Any]
+) -> bool:
+    """Write only while this node still holds the lease with this token (a fenced write)."""
+    resultado = await session.execute(
+        update(SesionWA)
+        .where(SesionWA.agente_id == agente_id, SesionWA.nodo_id == nodo_id, SesionWA.fencing_token == token)
+        .values(**valores)
+        .returning(SesionWA.id)
+    )
+    return resultado.first() is not None
+
+
+async def actualizar_libre(session: AsyncSession, agente_id: int, ahora: datetime, valores: dict[str, Any]) -> bool:
+    """Write a row no node holds (or whose lease expired): stopping a session nobody runs."""
+    resultado = await session.execute(
+        update(SesionWA)
+        .where(
+            SesionWA.agente_id == agente_id,
+            or_(SesionWA.nodo_id.is_(None), SesionWA.lease_expira_at.is_(None), SesionWA.lease_expira_at < ahora),
+        )
+        .values(**valores)
+        .returning(SesionWA.id)
+    )
+    return resultado.first() is not None
+
+
+async def renovar_leases(session: AsyncSession, nodo_id: str, tokens: dict[int, int], hasta: datetime) -> set[int]:
+    """Extend the leases this node holds; returns the agents whose lease is still ours."""
+    if not tokens:
+        return set()
+    filas = await session.execute(
+        update(SesionWA)
+        .where(SesionWA.nodo_id == nodo_id, SesionWA.agente_id.in_(list(tokens)))
+        .values(lease_expira_at=hasta)
+        .returning(SesionWA.agente_id, SesionWA.fencing_token)
+    )
+    return {agente for agente, token in filas.all() if tokens.get(agente) == token}
+
+
+async def liberar_nodo(
+    session: AsyncSession, nodo_id: str, tokens: dict[int, int], valores: dict[str, Any]
+) -> list[int]:
+    """Release every lease this node holds (graceful shutdown), fenced by token."""
+    if not tokens:
+        return []
+    condiciones = [and_(SesionWA.agente_id == a, SesionWA.fencing_token == t) for a, t in tokens.items()]
+    filas = await session.execute(
+        update(SesionWA)
+        .where(SesionWA.nodo_id == nodo_id, or_(*condiciones))
+        .values(nodo_id=None, lease_expira_at=None, **valores)
+        .returning(SesionWA.agente_id)
+    )
+    return [a for (a,) in filas.all()]
+
+
+async def por_reanudar(session: AsyncSession, ahora: datetime, limite: int) -> list[int]:
+    """Sessions that should run but no live node holds: crashed nodes, restarts, active campaigns."""
+    if limite <= 0:
+        return []
+    sin_dueno = or_(SesionWA.nodo_id.is_(None), SesionWA.lease_expira_at.is_(None), SesionWA.lease_expira_at < ahora)
+    con_campana = SesionWA.agente_id.in_(_agentes_con_campana_activa())
+    filas = await session.scalars(
+        select(SesionWA.agente_id)
+        .join(Agente, Agente.id == SesionWA.agente_id)
+        .where(
+            Agente.activo.is_(True),
+            SesionWA.credenciales.is_not(None),
+            SesionWA.estado.not_in(ESTADOS_FINALES),
+            sin_dueno,
+            or_(SesionWA.reanudar.is_(True), con_campana),
+        )
+        .order_by(SesionWA.lease_expira_at.asc().nulls_first(), SesionWA.agente_id)
+        .limit(limite)
+    )
+    return list(filas)
+
+
+def _agentes_con_campana_activa() -> Any:
+    from enlace.campanas.models import Campana
+
+    return select(Campana.agente_id).where(Campana.estado == "activa")
+
+
+async def con_campana_activa(session: AsyncSession, agentes: list[int]) -> set[int]:
+    if not agentes:
+        return set()
+    from enlace.campanas.models import Campana
+
+    filas = await session.scalars(
+        select(Campana.agente_id).where(Campana.estado == "activa", Campana.agente_id.in_(agentes)).distinct()
+    )
+    return set(filas)
+
+
+async def fijar_numero_agente(session: AsyncSession, agente_id: int, numero: str) -> None:
+    await session.execute(update(Agente).where(Agente.id == agente_id).values(numero_wa=numero))
+
+
+async def listar_con_agentes(session: AsyncSession, actor: Actor) -> list[tuple[Agente, SesionWA | None]]:
+    """Every agent the actor may see, with its session row (None when it never linked)."""
+    filas = await session.execute(
+        select(Agente, SesionWA)
+        .outerjoin(SesionWA, SesionWA.agente_id == Agente.id)
+        .where(condicion_agente(actor, Agente.id))
+        .order_by(Agente.id)
+    )
+    return [(a, s) for a, s in filas.all()]
+
+
+async def contar_por_estado(session: AsyncSession, actor: Actor) -> dict[str, int]:
+    filas = await session.execute(
+        select(SesionWA.estado, func.count())
+        .where(condicion_agente(actor, SesionWA.agente_id))
+        .group_by(SesionWA.estado)
+    )
+    return {estado: n for estado, n in filas.all()}
+
+
+async def credenciales_cifradas(session: AsyncSession, despues_de: int, lote: int) -> list[SesionWA]:
+    """Rows with credentials, locked for re-encryption, in id order (key rotation)."""
+    filas = await session.scalars(
+        select(SesionWA)
+        .where(SesionWA.credenciales.is_not(None), SesionWA.id > despues_de)
+        .order_by(SesionWA.id)
+        .limit(lote)
+        .with_for_update()
+    )
+    return list(filas)

@@ -1,0 +1,214 @@
+"""Simulator end to end: a running campaign's receipts and replies reach the database and the inbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from enlace.captura.service import Captura
+from enlace.db.sesion import esperar_post_commit
+from enlace.motores.base import OpcionesInicio
+from enlace.motores.simulador.perfiles import Disposicion
+
+pytestmark = pytest.mark.asyncio
+
+TELEFONOS = [f"+52553{i:07d}" for i in range(1, 7)]
+
+
+async def sql(nucleo: Any, consulta: str, **params: Any) -> list[Any]:
+    async with nucleo.fabrica() as s:
+        resultado = await s.execute(text(consulta), params)
+        filas = list(resultado.all()) if resultado.returns_rows else []
+        await s.commit()
+        return filas
+
+
+async def _avanzar(nucleo: Any, captura: Captura, segundos: float, paso: float = 30.0) -> None:
+    hecho = 0.0
+    while hecho < segundos:
+        await nucleo.reloj.avanzar(paso)
+        hecho += paso
+        await captura.vaciar()
+    await esperar_post_commit()
+    await captura.vaciar()
+
+
+@pytest.fixture
+async def entorno(nucleo: Any, cliente_como: Any) -> Any:
+    """A logged-in agent with a linked simulator session, capture running, six contacts that answer."""
+    motor = nucleo.motor
+    captura = Captura(nucleo.fabrica, nucleo.reloj, nucleo.settings, motor=lambda: motor)
+    captura.suscribir_en(nucleo)
+    await motor.iniciar(nucleo.recibir_evento)
+    await captura.iniciar()
+    agente = await cliente_como("agente")
+    agente_id = agente.usuario["agente_id"]
+    await motor.iniciar_sesion(agente_id, OpcionesInicio())
+    await nucleo.reloj.avanzar(1)
+    numero = await motor.escanear_qr(agente_id)
+    await nucleo.reloj.avanzar(2)
+    await sql(nucleo, "UPDATE agentes SET numero_wa = :n WHERE id = :a", n=numero, a=agente_id)
+    campana = (
+        await sql(
+            nucleo,
+            "INSERT INTO campanas (agente_id, nombre, estado, zona_horaria) VALUES (:a, 'Pensiones', 'activa',"
+            " 'America/Mexico_City') RETURNING id",
+            a=agente_id,
+        )
+    )[0][0]
+    contactos = {}
+    for i, tel in enumerate(TELEFONOS):
+        contactos[tel] = (
+            await sql(
+                nucleo,
+                "INSERT INTO contactos (agente_id, nombre, telefono, estado) VALUES (:a, :n, :t, 'contactado')"
+                " RETURNING id",
+                a=agente_id,
+                n=f"Persona {i}",
+                t=tel,
+            )
+        )[0][0]
+        # Deterministic people: online, read quickly, always answer with interest; one uses a LID.
+        motor.red.fijar_perfil(
+            tel,
+            en_whatsapp=True,
+            horas_fuera_de_linea=0.0,
+            prob_lectura=1.0,
+            lectura_s=(10.0, 60.0),
+            prob_respuesta=1.0,
+            respuesta_s=(20.0, 90.0),
+            disposicion=Disposicion.interesado,
+            lid=f"9876543210{i:03d}@lid" if i == 0 else None,
+        )
+    yield {"motor": motor, "captura": captura, "agente": agente, "agente_id": agente_id, "campana": campana,
+           "contactos": contactos}
+    await captura.detener()
+    await motor.detener()
+
+
+async def _despachar(nucleo: Any, e: dict[str, Any]) -> dict[str, str]:
+    """What the dispatcher does for each row: written first with its id, then sent with that id."""
+    motor = e["motor"]
+    ids = {}
+    for tel, contacto in e["contactos"].items():
+        wa = motor.nuevo_id_mensaje(e["agente_id"])
+        await sql(
+            nucleo,
+            "INSERT INTO mensajes_enviados (campana_id, agente_id, contacto_id, origen, numero_destino, mensaje,"
+            " wa_message_id, estado, intentado_at) VALUES (:c, :a, :k, 'campana', :t, 'Hola, tenemos una oferta',"
+            " :w, 'enviando', :m)",
+            c=e["campana"], a=e["agente_id"], k=contacto, t=tel, w=wa, m=nucleo.reloj.ahora(),
+        )
+        perfil = motor.red.perfil(tel)
+        resultado = await motor.enviar_texto(e["agente_id"], perfil.jid, "Hola, tenemos una oferta", wa)
+        await sql(
+            nucleo,
+            "UPDATE mensajes_enviados SET estado = 'enviado', enviado_at = :m WHERE wa_message_id = :w"
+            " AND estado = 'enviando'",
+            m=resultado.momento, w=wa,
+        )
+        ids[tel] = wa
+    return ids
+
+
+async def test_campana_en_simulador_llega_a_bd_y_bandeja(nucleo: Any, entorno: Any) -> None:
+    e = entorno
+    ids = await _despachar(nucleo, e)
+    await _avanzar(nucleo, e["captura"], 900)
+
+    filas = await sql(
+        nucleo, "SELECT wa_message_id, estado, entregado_at, leido_at FROM mensajes_enviados WHERE origen = 'campana'"
+    )
+    assert {f.wa_message_id for f in filas} == set(ids.values())
+    for f in filas:
+        assert f.estado == "leido" and f.entregado_at is not None and f.leido_at >= f.entregado_at
+    eventos = await sql(nucleo, "SELECT tipo, count(*) FROM eventos_entrega GROUP BY tipo")
+    assert dict((t, n) for t, n in eventos) == {"enviado": 6, "entregado": 6, "leido": 6}
+
+    respuestas = await sql(
+        nucleo,
+        "SELECT r.numero_origen, r.contacto_id, r.campana_id, m.wa_message_id FROM mensajes_recibidos r"
+        " JOIN mensajes_enviados m ON m.id = r.mensaje_origen_id",
+    )
+    assert len(respuestas) == 6
+    for r in respuestas:
+        assert ids[r.numero_origen] == r.wa_message_id  # tied to the campaign message (LID one included)
+        assert r.contacto_id == e["contactos"][r.numero_origen] and r.campana_id == e["campana"]
+    estados = await sql(nucleo, "SELECT DISTINCT estado FROM contactos")
+    assert {s for (s,) in estados} <= {"respondio", "interesado"}
+
+    # The inbox, as the agent sees it.
+    agente = e["agente"]
+    r = await agente.get("/api/conversaciones")
+    assert r.status_code == 200, r.text
+    convs = r.json()
+    assert len(convs) == 6 and all(c["no_leidos"] == 1 and c["ultimo_direccion"] == "entrante" for c in convs)
+    contacto_lid = e["contactos"][TELEFONOS[0]]
+    r = await agente.get(f"/api/conversaciones/{contacto_lid}/mensajes")
+    assert r.status_code == 200, r.text
+    mensajes = r.json()
+    assert [m["direccion"] for m in mensajes] == ["saliente", "entrante"]
+    assert mensajes[0]["estado"] == "leido" and mensajes[0]["origen"] == "campana"
+    r = await agente.post(f"/api/conversaciones/{contacto_lid}/leida")
+    assert r.status_code == 200 and r.json()["marcados"] == 1
+    r = await agente.get("/api/conversaciones", params={"solo_no_leidas": True})
+    assert len(r.json()) == 5
+
+
+async def test_responder_desde_la_bandeja_y_mensaje_tecleado(nucleo: Any, entorno: Any) -> None:
+    e = entorno
+    await _despachar(nucleo, e)
+    await _avanzar(nucleo, e["captura"], 900)
+    tel = TELEFONOS[1]
+    contacto = e["contactos"][tel]
+    agente = e["agente"]
+    r = await agente.post(f"/api/conversaciones/{contacto}/responder", json={"texto": "Con gusto le explico"})
+    assert r.status_code == 202, r.text
+    respuesta = r.json()
+    assert respuesta["estado"] == "enviando" and respuesta["origen"] == "respuesta"
+    await esperar_post_commit()
+    await _avanzar(nucleo, e["captura"], 300)
+    fila = (
+        await sql(
+            nucleo,
+            "SELECT estado, origen, contacto_id FROM mensajes_enviados WHERE wa_message_id = :w",
+            w=respuesta["wa_message_id"],
+        )
+    )[0]
+    assert fila.origen == "respuesta" and fila.contacto_id == contacto
+    assert fila.estado in ("entregado", "leido")
+    recibidos = [x for x in e["motor"].ledger.recibidos if x.wa_message_id == respuesta["wa_message_id"]]
+    assert len(recibidos) == 1 and recibidos[0].texto == "Con gusto le explico"
+
+    # Typed on the phone, not through Enlace: captured with origen 'telefono', tied to the contact.
+    wa = await e["motor"].escribir_desde_telefono(e["agente_id"], TELEFONOS[2], "Le marco en 5 minutos")
+    await _avanzar(nucleo, e["captura"], 120)
+    fila = (
+        await sql(nucleo, "SELECT origen, contacto_id, estado FROM mensajes_enviados WHERE wa_message_id = :w", w=wa)
+    )[0]
+    assert fila.origen == "telefono" and fila.contacto_id == e["contactos"][TELEFONOS[2]]
+    r = await agente.get(f"/api/conversaciones/{e['contactos'][TELEFONOS[2]]}/mensajes")
+    assert [m["origen"] for m in r.json() if m["direccion"] == "saliente"][-1] == "telefono"
+
+
+async def test_responder_a_contacto_ajeno_o_suprimido(nucleo: Any, entorno: Any, cliente_como: Any) -> None:
+    e = entorno
+    await _despachar(nucleo, e)
+    await _avanzar(nucleo, e["captura"], 900)
+    otro = await cliente_como("agente")
+    contacto = e["contactos"][TELEFONOS[3]]
+    r = await otro.post(f"/api/conversaciones/{contacto}/responder", json={"texto": "Hola"})
+    assert r.status_code == 404
+    r = await e["agente"].post(f"/api/conversaciones/{contacto}/responder", json={"texto": ""})
+    assert r.status_code == 422
+    from enlace.cumplimiento.service import suprimir
+
+    async with nucleo.fabrica() as s:
+        await suprimir(s, telefono=TELEFONOS[3], motivo="Pidió no ser contactado", fuente="manual", actor=None)
+        await s.commit()
+    r = await e["agente"].post(f"/api/conversaciones/{contacto}/responder", json={"texto": "Hola"})
+    assert r.status_code == 409 and r.json()["error"]["codigo"] == "suprimido"
+    enviados = await sql(nucleo, "SELECT count(*) FROM mensajes_enviados WHERE origen = 'respuesta'")
+    assert enviados[0][0] == 0

@@ -1,0 +1,286 @@
+"""The official channel: Cloud API engine against the local Graph API stand-in, signed webhooks, hand-off."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from enlace.agentes.models import Agente
+from enlace.carteras.models import Contacto
+from enlace.motores.base import ClaseDesconexion, EventoConectado, EventoDesconectado, OpcionesInicio
+from enlace.motores.cloud_api.config import leer_numeros
+from enlace.motores.cloud_api.motor import (
+    ERROR_PAR,
+    ERROR_VENTANA,
+    ErrorCloud,
+    MotorCloudApi,
+    crear_ultimo_entrante,
+)
+from enlace.motores.base import SesionNoDisponible
+from tests.conftest import ajustes_prueba
+from tests.soporte.graph_api_falso import GraphFalso
+
+
+@pytest.fixture
+async def graph() -> Any:
+    g = GraphFalso()
+    await g.iniciar()
+    yield g
+    await g.detener()
+
+
+@pytest.fixture
+async def linea(nucleo: Any) -> int:
+    """The `agentes` row that stands for the official line."""
+    async with nucleo.fabrica() as s:
+        fila = Agente(nombre="Línea oficial 800")
+        s.add(fila)
+        await s.commit()
+        return fila.id
+
+
+@pytest.fixture
+async def oficial(nucleo: Any, graph: GraphFalso, linea: int, url_bd: str) -> Any:
+    """The core configured with the stand-in's number, and a capture service writing webhooks."""
+    from enlace.captura.service import Captura
+
+    nucleo.settings = ajustes_prueba(url_bd, cloud_numeros=json.dumps([graph.configuracion(linea)]))
+    captura = Captura(nucleo.fabrica, nucleo.reloj, nucleo.settings)
+    await captura.iniciar()
+    nucleo.captura = captura
+    yield nucleo
+    nucleo.captura = None
+    await captura.detener()
+
+
+async def _motor(nucleo: Any, reloj: Any, eventos: list[Any]) -> MotorCloudApi:
+    motor = MotorCloudApi(leer_numeros(nucleo.settings), reloj, ultimo_entrante=crear_ultimo_entrante(nucleo.fabrica))
+
+    async def recibir(evento: Any) -> None:
+        eventos.append(evento)
+
+    await motor.iniciar(recibir)
+    return motor
+
+
+@pytest.fixture
+async def ana(oficial: Any, linea: int) -> int:
+    """A contact of the official line's campaign (in capture scope)."""
+    async with oficial.fabrica() as s:
+        contacto = Contacto(nombre="Ana", telefono="+525512345678", agente_id=linea)
+        s.add(contacto)
+        await s.commit()
+        return contacto.id
+
+
+async def _post(cliente: Any, graph: GraphFalso, payload: dict[str, Any]) -> Any:
+    cuerpo, cabeceras = graph.firmado(payload)
+    return await cliente.post("/api/webhooks/whatsapp", content=cuerpo, headers=cabeceras)
+
+
+# ---- webhook verification and signatures ---------------------------------------------------------
+
+
+async def test_verificacion_del_webhook(cliente: Any, oficial: Any) -> None:
+    r = await cliente.get(
+        "/api/webhooks/whatsapp", params={"hub.mode": "subscribe", "hub.verify_token": "verificame", "hub.challenge": "1158201444"}
+    )
+    assert r.status_code == 200 and r.text == "1158201444"
+    r = await cliente.get(
+        "/api/webhooks/whatsapp", params={"hub.mode": "subscribe", "hub.verify_token": "otro", "hub.challenge": "x"}
+    )
+    assert r.status_code == 403
+
+
+async def test_firma_valida_ausente_incorrecta_y_cuerpo_modificado(cliente: Any, oficial: Any, graph: GraphFalso,
+                                                                   db: Any, ana: int) -> None:
+    payload = graph.mensaje_entrante("5215512345678", "Hola, me interesa", wamid="wamid.FIRMA1")
+    cuerpo, cabeceras = graph.firmado(payload)
+
+    sin_firma = await cliente.post("/api/webhooks/whatsapp", content=cuerpo, headers={"content-type": "application/json"})
+    assert sin_firma.status_code == 401
+    mala = await cliente.post("/api/webhooks/whatsapp", content=cuerpo,
+                              headers={**cabeceras, "x-hub-signature-256": "sha256=" + "0" * 64})
+    assert mala.status_code == 403
+    alterado = cuerpo.replace(b"me interesa", b"me interesO")
+    r = await cliente.post("/api/webhooks/whatsapp", content=alterado, headers=cabeceras)
+    assert r.status_code == 403
+    assert (await db.scalar(text("SELECT count(*) FROM mensajes_recibidos"))) == 0, "cuerpo procesado sin firma"
+
+    ok = await cliente.post("/api/webhooks/whatsapp", content=cuerpo, headers=cabeceras)
+    assert ok.status_code == 200, ok.text
+    again = await cliente.post("/api/webhooks/whatsapp", content=cuerpo, headers=cabeceras)
+    assert again.status_code == 200
+    filas = (await db.execute(text("SELECT wa_message_id, mensaje, numero_origen FROM mensajes_recibidos"))).all()
+    assert filas == [("wamid.FIRMA1", "Hola, me interesa", "+525512345678")], "idempotente por id"
+
+
+# ---- engine contract against the stand-in --------------------------------------------------------
+
+
+async def test_motor_conecta_y_envia_plantilla_con_nuestro_id(oficial: Any, graph: GraphFalso, linea: int,
+                                                              reloj: Any) -> None:
+    eventos: list[Any] = []
+    motor = await _motor(oficial, reloj, eventos)
+    await motor.iniciar_sesion(linea, OpcionesInicio())
+    assert isinstance(eventos[-1], EventoConectado) and eventos[-1].numero == "+525510000000"
+    propio = motor.nuevo_id_mensaje(linea)
+    r = await motor.enviar_plantilla(linea, "5215512345678@s.whatsapp.net", nombre="oferta_credito",
+                                     idioma="es_MX", parametros=["Ana", "$25,000.00"], wa_message_id=propio)
+    assert r.wa_message_id == propio
+    enviado = graph.enviados[-1].cuerpo
+    assert enviado["to"] == "5215512345678" and enviado["type"] == "template"
+    assert enviado["template"]["components"][0]["parameters"][1]["text"] == "$25,000.00"
+    assert enviado["biz_opaque_callback_data"] == propio
+    await motor.detener()
+
+
+async def test_texto_libre_solo_dentro_de_la_ventana_de_24h(oficial: Any, graph: GraphFalso, linea: int,
+                                                            reloj: Any, cliente: Any, ana: int) -> None:
+    eventos: list[Any] = []
+    motor = await _motor(oficial, reloj, eventos)
+    with pytest.raises(ErrorCloud) as fuera:
+        await motor.enviar_texto(linea, "5215512345678@s.whatsapp.net", "Hola", motor.nuevo_id_mensaje(linea))
+    assert fuera.value.codigo == ERROR_VENTANA and "24 horas" in str(fuera.value)
+    assert graph.enviados == [], "fuera de la ventana no se llama a la API"
+    ahora = int(reloj.ahora().timestamp())
+    assert (await _post(cliente, graph, graph.mensaje_entrante("5215512345678", "Hola", ts=ahora))).status_code == 200
+    await motor.enviar_texto(linea, "5215512345678@s.whatsapp.net", "Con gusto", motor.nuevo_id_mensaje(linea))
+    assert graph.enviados[-1].cuerpo["text"]["body"] == "Con gusto"
+    await reloj.avanzar(timedelta(hours=25).total_seconds())
+    with pytest.raises(ErrorCloud):
+        await motor.enviar_texto(linea, "5215512345678@s.whatsapp.net", "¿Sigue ahí?", motor.nuevo_id_mensaje(linea))
+    await motor.detener()
+
+
+async def test_130429_reintenta_con_espera_y_131056_pide_esperar(oficial: Any, graph: GraphFalso, linea: int) -> None:
+    import asyncio
+
+    from enlace.reloj import RelojManual
+
+    reloj = RelojManual()
+    motor = await _motor(oficial, reloj, [])
+    graph.errores_pendientes = [130429, 130429]
+    tarea = asyncio.create_task(motor.enviar_plantilla(linea, "525512345678@s.whatsapp.net", nombre="p",
+                                                       idioma="es_MX", parametros=[], wa_message_id="enl.A"))
+    for _ in range(50):
+        await asyncio.sleep(0.02)
+        if reloj.proximo_despertar is not None:
+            await reloj.avanzar(1)
+        if tarea.done():
+            break
+        await reloj.avanzar(2)
+    assert (await tarea).wa_message_id == "enl.A"
+    assert graph.peticiones == 3 and len(graph.enviados) == 1
+    graph.errores_pendientes = [ERROR_PAR]
+    with pytest.raises(ErrorCloud) as par:
+        await motor.enviar_plantilla(linea, "525512345678@s.whatsapp.net", nombre="p", idioma="es_MX",
+                                     parametros=[], wa_message_id="enl.B")
+    assert par.value.reintentable and par.value.reintentar_en_s
+    await motor.detener()
+
+
+async def test_token_expirado_cierra_la_sesion_con_mensaje_claro(oficial: Any, graph: GraphFalso, linea: int,
+                                                                 reloj: Any) -> None:
+    eventos: list[Any] = []
+    motor = await _motor(oficial, reloj, eventos)
+    graph.token_expirado = True
+    with pytest.raises(SesionNoDisponible):
+        await motor.enviar_plantilla(linea, "525512345678@s.whatsapp.net", nombre="p", idioma="es_MX",
+                                     parametros=[], wa_message_id="enl.C")
+    desconexion = eventos[-1]
+    assert isinstance(desconexion, EventoDesconectado)
+    assert desconexion.clase == ClaseDesconexion.sesion_cerrada and "token" in desconexion.detalle
+    await motor.iniciar_sesion(linea, OpcionesInicio())
+    assert isinstance(eventos[-1], EventoDesconectado) and eventos[-1].clase == ClaseDesconexion.sesion_cerrada
+    await motor.detener()
+
+
+# ---- statuses, opt-outs and coexistence through capture -------------------------------------------
+
+
+async def _fila_enviada(nucleo: Any, linea: int, propio: str, telefono: str = "+525512345678") -> int:
+    async with nucleo.fabrica() as s:
+        fila_id = await s.scalar(
+            text("""INSERT INTO mensajes_enviados (agente_id, origen, numero_destino, mensaje, wa_message_id, estado,
+                                                   enviado_at)
+                    VALUES (:a, 'campana', :t, 'Hola Ana', :w, 'enviado', now()) RETURNING id"""),
+            {"a": linea, "t": telefono, "w": propio},
+        )
+        await s.commit()
+        return int(fila_id)
+
+
+async def test_estados_por_webhook_se_aplican_a_nuestra_fila(oficial: Any, graph: GraphFalso, linea: int,
+                                                             reloj: Any, cliente: Any, db: Any) -> None:
+    motor = await _motor(oficial, reloj, [])
+    propio = motor.nuevo_id_mensaje(linea)
+    await motor.enviar_plantilla(linea, "525512345678@s.whatsapp.net", nombre="p", idioma="es_MX",
+                                 parametros=[], wa_message_id=propio)
+    fila_id = await _fila_enviada(oficial, linea, propio)
+    envio = graph.enviados[-1]
+    # Out of order and repeated: read before delivered, delivered twice.
+    for estado in ("read", "delivered", "delivered", "sent"):
+        assert (await _post(cliente, graph, graph.estado(envio, estado))).status_code == 200
+    fila = (await db.execute(text("SELECT estado, entregado_at IS NOT NULL, leido_at IS NOT NULL, wa_message_id "
+                                  "FROM mensajes_enviados WHERE id = :i"), {"i": fila_id})).one()
+    assert fila == ("leido", True, True, propio)
+    eventos = await db.scalar(text("SELECT count(*) FROM eventos_entrega WHERE mensaje_id = :i"), {"i": fila_id})
+    assert eventos == 4
+    await motor.detener()
+
+
+async def test_fallo_131026_marca_fallido_con_su_codigo(oficial: Any, graph: GraphFalso, linea: int, reloj: Any,
+                                                        cliente: Any, db: Any) -> None:
+    motor = await _motor(oficial, reloj, [])
+    propio = motor.nuevo_id_mensaje(linea)
+    await motor.enviar_plantilla(linea, "525512345679@s.whatsapp.net", nombre="p", idioma="es_MX",
+                                 parametros=[], wa_message_id=propio)
+    fila_id = await _fila_enviada(oficial, linea, propio, "+525512345679")
+    await _post(cliente, graph, graph.estado(graph.enviados[-1], "failed", codigo_error=131026))
+    estado, codigo = (await db.execute(text("SELECT estado, codigo_error FROM mensajes_enviados WHERE id = :i"),
+                                       {"i": fila_id})).one()
+    assert (estado, codigo) == ("fallido", 131026)
+    await motor.detener()
+
+
+async def test_preferencia_de_marketing_stop_suprime_el_numero(oficial: Any, graph: GraphFalso, cliente: Any,
+                                                               db: Any) -> None:
+    r = await _post(cliente, graph, graph.preferencia("5215512340000", "stop"))
+    assert r.status_code == 200
+    assert await db.scalar(text("SELECT count(*) FROM supresiones WHERE telefono = '+525512340000'")) == 1
+
+
+async def test_eco_de_coexistencia_se_guarda_como_enviado_por_el_agente(oficial: Any, graph: GraphFalso,
+                                                                        linea: int, cliente: Any, db: Any,
+                                                                        ana: int) -> None:
+    r = await _post(cliente, graph, graph.eco("5215512345678", "Le marco en 5 minutos"))
+    assert r.status_code == 200
+    fila = (await db.execute(text("SELECT origen, mensaje, numero_destino FROM mensajes_enviados"))).one()
+    assert fila == ("telefono", "Le marco en 5 minutos", "+525512345678")
+
+
+# ---- hand-off ---------------------------------------------------------------------------------------
+
+
+async def test_transferir_contacto_a_un_agente(oficial: Any, linea: int, cliente_como: Any, equipo: Any,
+                                               crear_usuario: Any, db: Any) -> None:
+    eq = await equipo("Norte")
+    supervisor = await cliente_como("supervisor", equipo_id=eq)
+    agente = await crear_usuario("agente", equipo_id=eq)
+    async with oficial.fabrica() as s:
+        contacto = Contacto(nombre="Ana", telefono="+525512345678", agente_id=None)
+        s.add(contacto)
+        await s.commit()
+        contacto_id = contacto.id
+    r = await supervisor.post("/api/oficial/transferir", json={"contactoId": contacto_id, "agenteId": agente["agente_id"]})
+    assert r.status_code == 200, r.text
+    assert await db.scalar(select(Contacto.agente_id).where(Contacto.id == contacto_id)) == agente["agente_id"]
+    assert await db.scalar(text("SELECT count(*) FROM auditoria WHERE accion = 'contacto.transferir'")) == 1
+    otro_agente = await cliente_como("agente", equipo_id=eq)
+    r = await otro_agente.post("/api/oficial/transferir", json={"contactoId": contacto_id, "agenteId": otro_agente.usuario["agente_id"]})
+    assert r.status_code == 403
