@@ -226,7 +226,7 @@ async def principal(args: argparse.Namespace) -> None:
         print(f"base (una sentencia y un commit por evento): {len(base_evs)} eventos, {base_s:,.0f} eventos/s")
 
         lat: list[float] = []
-        captura = Captura(fabrica, RelojReal(), ajustes, al_procesar=lat.extend)
+        captura = Captura(fabrica, RelojReal(), ajustes, al_procesar=lat.extend, particiones=args.particiones)
         await captura.iniciar()
         try:
             evs = eventos_de(await preparar(fabrica, args.mensajes, 10_000_000), 2)
@@ -274,6 +274,7 @@ def main() -> None:
     p.add_argument("--segundos", type=int, default=10, help="seconds of the fixed-load latency run")
     p.add_argument("--carga", type=int, default=1000, help="offered load (events/s) of the latency run")
     p.add_argument("--base", type=int, default=2000, help="events for the one-statement-per-event baseline")
+    p.add_argument("--particiones", type=int, default=1, help="capture workers (events partitioned by agent)")
     asyncio.run(principal(p.parse_args()))
 
 

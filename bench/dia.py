@@ -27,8 +27,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from enlace.envios.ritmo import PERFIL_ORIGINAL, Ritmo, SinMomentoPermitido, auditar  # noqa: E402
-from enlace.plantillas.render import elegir_variante, renderizar  # noqa: E402
+from enlace.envios.ritmo import PERFIL_ORIGINAL, Ritmo, SinMomentoPermitido, auditar
+from enlace.plantillas.render import elegir_variante, renderizar
 
 CDMX = ZoneInfo("America/Mexico_City")
 # Where recipients live (rough share of population by time zone).

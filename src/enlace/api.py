@@ -40,14 +40,21 @@ def _routers() -> list[Any]:
     """Every domain's router; a new domain adds its line here."""
     from enlace.agentes.routes import router as agentes
     from enlace.auth.routes import router as auth
+    from enlace.campanas.routes import router as campanas
+    from enlace.carteras.routes import router as carteras
     from enlace.conversaciones.routes import router as conversaciones
     from enlace.cumplimiento.routes import router as cumplimiento
+    from enlace.envios.routes import router as envios
     from enlace.oficial.routes import router as oficial
+    from enlace.plantillas.routes import router as plantillas
     from enlace.reportes.routes import router as reportes
     from enlace.sesiones.routes import router as sesiones
     from enlace.webhooks.routes import router as webhooks
 
-    return [auth, agentes, reportes, cumplimiento, oficial, webhooks, conversaciones, sesiones]
+    return [
+        auth, agentes, reportes, cumplimiento, oficial, webhooks, conversaciones, sesiones, plantillas, campanas,
+        envios, carteras,
+    ]
 
 
 def describir_error_validacion(errores: list[dict[str, Any]]) -> str:

@@ -240,6 +240,19 @@ def rotar_clave(
         raise typer.Exit(1)
 
 
+
+def _registrar_subcomandos() -> None:
+    from enlace.cumplimiento.cli import arco
+
+    app.add_typer(arco, name="arco")
+    from enlace.carteras.cli import importar_cartera
+
+    app.command("importar-cartera")(importar_cartera)
+
+
+_registrar_subcomandos()
+
+
 def main() -> None:  # pragma: no cover
     app()
 

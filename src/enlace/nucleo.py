@@ -33,8 +33,8 @@ class Componente(Protocol):
 
 
 def reloj_por_defecto(settings: Settings) -> Reloj:
-    if settings.motor == NombreMotor.simulador and settings.sim_velocidad != 1:
-        return RelojAcelerado(settings.sim_velocidad)
+    if settings.motor == NombreMotor.simulador and (settings.sim_velocidad != 1 or settings.sim_inicio is not None):
+        return RelojAcelerado(settings.sim_velocidad, settings.sim_inicio)
     return RelojReal()
 
 
@@ -109,10 +109,23 @@ class Nucleo:
         self.captura.suscribir_en(self)
         self.componentes.append(self.captura)
         # -- envios (Despachador) --
+        from enlace.envios.despachador import Despachador
+
+        self.despachador = Despachador.desde_nucleo(self)
+        self.despachador.suscribir(self.suscribir)
+        self.componentes.append(self.despachador)
         # -- webhooks (CRM deliveries: procrastinate worker on the `webhooks` queue) --
         from enlace.webhooks.tasks import ComponenteWebhooks
 
         self.componentes.append(ComponenteWebhooks(self))
+        # -- carteras (large imports and expiry of idle assignments: worker on the `carteras` queue) --
+        from enlace.carteras.tasks import ComponenteCarteras
+
+        self.componentes.append(ComponenteCarteras(self))
+        # -- cumplimiento (daily retention of message bodies) --
+        from enlace.cumplimiento.tasks import ComponenteRetencion
+
+        self.componentes.append(ComponenteRetencion(self))
 
     async def detener(self) -> None:
         for componente in reversed(self.componentes):

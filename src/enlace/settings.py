@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -66,6 +67,8 @@ class Settings(BaseSettings):
     sim_velocidad: float = 1.0
     sim_semilla: int = 7
     sim_auto_escanear: bool = False
+    # Start instant of the simulator's accelerated clock (demos and e2e tests run inside business hours).
+    sim_inicio: datetime | None = None
     # JSON-lines file where the simulator records what every virtual phone received (survives restarts).
     sim_ledger: Path | None = None
 

@@ -21,6 +21,7 @@ from enlace.motores.base import (
     EstadoEntrega,
     Evento,
     EventoCapping,
+    EventoCodigoEmparejamiento,
     EventoConectado,
     EventoCredenciales,
     EventoDesconectado,
@@ -333,3 +334,12 @@ async def test_aviso_de_capping(banco: Banco) -> None:
     await banco.aviso_capping(11)
     capping = await banco.esperar(lambda e: isinstance(e, EventoCapping) and e.agente_id == 11)
     assert capping.nivel == NivelCapping.primer_aviso
+
+
+async def test_codigo_de_emparejamiento(banco: Banco) -> None:
+    await banco.motor.iniciar_sesion(12, OpcionesInicio())
+    await banco.esperar(lambda e: isinstance(e, EventoQR) and e.agente_id == 12)
+    codigo = await banco.motor.pedir_codigo_emparejamiento(12, "5215512345678")
+    assert re.fullmatch(r"[0-9A-Z]{8}", codigo)
+    evento = await banco.esperar(lambda e: isinstance(e, EventoCodigoEmparejamiento) and e.agente_id == 12)
+    assert evento.codigo == codigo

@@ -463,3 +463,53 @@ async def test_historial_no_marca_no_leidos_ni_respondio(nucleo: Any) -> None:
     assert (conv.no_leidos, conv.contacto_id, conv.ultimo_texto) == (0, contacto, "m299")
     assert (await sql(nucleo, "SELECT estado FROM contactos"))[0][0] == "contactado"
     assert c.consumidor.estadisticas.lotes <= 10
+
+
+async def test_respuestas_pasan_por_cumplimiento(nucleo: Any) -> None:
+    """A `BAJA` reply suppresses the phone and cancels what was pending; an ordinary one is only classified."""
+    agente = await crear_agente(nucleo)
+    campana = await crear_campana(nucleo, agente)
+    t0 = nucleo.reloj.ahora()
+    tel_baja, tel_otro = "+525512340006", "+525512340007"
+    for tel in (tel_baja, tel_otro):
+        contacto = await crear_contacto(nucleo, agente, tel)
+        await crear_enviado(nucleo, agente, campana, contacto, tel, f"ENV{tel[-1]}", "enviado", t0)
+        await crear_enviado(nucleo, agente, campana, contacto, tel, f"PEND{tel[-1]}", "pendiente", t0)
+    await captura(nucleo).procesar(
+        [
+            EventoMensaje(
+                agente,
+                "RB",
+                False,
+                jid(tel_baja),
+                None,
+                t0 + timedelta(minutes=1),
+                TipoContenido.texto,
+                "BAJA por favor",
+            ),
+            EventoMensaje(
+                agente,
+                "RO",
+                False,
+                jid(tel_otro),
+                None,
+                t0 + timedelta(minutes=1),
+                TipoContenido.texto,
+                "¿Cuánto me prestan?",
+            ),
+        ]
+    )
+    clasif = {
+        f.wa_message_id: f.clasificacion
+        for f in await sql(nucleo, "SELECT wa_message_id, clasificacion FROM mensajes_recibidos")
+    }
+    assert clasif == {"RB": "baja", "RO": "otro"}
+    supresiones = await sql(nucleo, "SELECT telefono FROM supresiones")
+    assert [s[0] for s in supresiones] == [tel_baja]
+    pendientes = {
+        f.wa_message_id: f.estado
+        for f in await sql(
+            nucleo, "SELECT wa_message_id, estado FROM mensajes_enviados WHERE wa_message_id LIKE 'PEND%'"
+        )
+    }
+    assert pendientes == {f"PEND{tel_baja[-1]}": "cancelado", f"PEND{tel_otro[-1]}": "pendiente"}

@@ -82,8 +82,14 @@ async def entorno(nucleo: Any, cliente_como: Any) -> Any:
             disposicion=Disposicion.interesado,
             lid=f"9876543210{i:03d}@lid" if i == 0 else None,
         )
-    yield {"motor": motor, "captura": captura, "agente": agente, "agente_id": agente_id, "campana": campana,
-           "contactos": contactos}
+    yield {
+        "motor": motor,
+        "captura": captura,
+        "agente": agente,
+        "agente_id": agente_id,
+        "campana": campana,
+        "contactos": contactos,
+    }
     await captura.detener()
     await motor.detener()
 
@@ -99,7 +105,12 @@ async def _despachar(nucleo: Any, e: dict[str, Any]) -> dict[str, str]:
             "INSERT INTO mensajes_enviados (campana_id, agente_id, contacto_id, origen, numero_destino, mensaje,"
             " wa_message_id, estado, intentado_at) VALUES (:c, :a, :k, 'campana', :t, 'Hola, tenemos una oferta',"
             " :w, 'enviando', :m)",
-            c=e["campana"], a=e["agente_id"], k=contacto, t=tel, w=wa, m=nucleo.reloj.ahora(),
+            c=e["campana"],
+            a=e["agente_id"],
+            k=contacto,
+            t=tel,
+            w=wa,
+            m=nucleo.reloj.ahora(),
         )
         perfil = motor.red.perfil(tel)
         resultado = await motor.enviar_texto(e["agente_id"], perfil.jid, "Hola, tenemos una oferta", wa)
@@ -107,7 +118,8 @@ async def _despachar(nucleo: Any, e: dict[str, Any]) -> dict[str, str]:
             nucleo,
             "UPDATE mensajes_enviados SET estado = 'enviado', enviado_at = :m WHERE wa_message_id = :w"
             " AND estado = 'enviando'",
-            m=resultado.momento, w=wa,
+            m=resultado.momento,
+            w=wa,
         )
         ids[tel] = wa
     return ids
@@ -179,7 +191,7 @@ async def test_responder_desde_la_bandeja_y_mensaje_tecleado(nucleo: Any, entorn
     )[0]
     assert fila.origen == "respuesta" and fila.contacto_id == contacto
     assert fila.estado in ("entregado", "leido")
-    recibidos = [x for x in e["motor"].ledger.recibidos if x.wa_message_id == respuesta["wa_message_id"]]
+    recibidos = [x for x in e["motor"].ledger.de(tel) if x.wa_message_id == respuesta["wa_message_id"]]
     assert len(recibidos) == 1 and recibidos[0].texto == "Con gusto le explico"
 
     # Typed on the phone, not through Enlace: captured with origen 'telefono', tied to the contact.
@@ -212,3 +224,95 @@ async def test_responder_a_contacto_ajeno_o_suprimido(nucleo: Any, entorno: Any,
     assert r.status_code == 409 and r.json()["error"]["codigo"] == "suprimido"
     enviados = await sql(nucleo, "SELECT count(*) FROM mensajes_enviados WHERE origen = 'respuesta'")
     assert enviados[0][0] == 0
+
+
+async def test_alcance_para_el_panel(nucleo: Any, cliente_como: Any) -> None:
+    agente = await cliente_como("agente")
+    agente_id = agente.usuario["agente_id"]
+    captura = Captura(nucleo.fabrica, nucleo.reloj, nucleo.settings)
+    from enlace.motores.base import EventoMensaje, TipoContenido
+
+    ahora = nucleo.reloj.ahora()
+    await captura.procesar(
+        [
+            EventoMensaje(
+                agente_id, "X1", False, "5215577777777@s.whatsapp.net", None, ahora, TipoContenido.texto, "?"
+            ),
+            EventoMensaje(agente_id, "X2", True, "5215577777777@s.whatsapp.net", None, ahora, TipoContenido.texto, "!"),
+        ]
+    )
+    r = await agente.get("/api/captura/alcance")
+    assert r.status_code == 200, r.text
+    assert r.json()["alcance"] == "negocio" and r.json()["fuera_de_alcance_hoy"] == 2
+    otro = await cliente_como("agente")
+    assert (await otro.get("/api/captura/alcance")).json()["fuera_de_alcance_hoy"] == 0
+
+
+async def test_campana_real_con_despachador_captura_y_bandeja(nucleo: Any, cliente_como: Any, reloj: Any) -> None:
+    """The campaigns engineer's dispatcher sends; capture records echoes, receipts and replies; the inbox shows them."""
+    from enlace.envios.despachador import Despachador
+    from enlace.motores.simulador.motor import EstadoSocket
+    from tests.integration.test_campanas import RAPIDO, VARIANTES, crear_cartera, correr_hasta
+
+    agente = await cliente_como("agente")
+    agente_id = agente.usuario["agente_id"]
+    cartera_id, telefonos = await crear_cartera(nucleo, agente_id, 12)
+    motor = nucleo.motor
+    captura = Captura(nucleo.fabrica, nucleo.reloj, nucleo.settings, motor=lambda: motor)
+    captura.suscribir_en(nucleo)
+    await motor.iniciar(nucleo.recibir_evento)
+    await captura.iniciar()
+    await motor.iniciar_sesion(agente_id, OpcionesInicio())
+    await motor.escanear_qr(agente_id)
+    for _ in range(50):
+        if motor.estado_socket(agente_id) == EstadoSocket.conectado:
+            break
+        await reloj.avanzar(1)
+    for t in telefonos:
+        motor.red.fijar_perfil(
+            t,
+            en_whatsapp=True,
+            horas_fuera_de_linea=0.0,
+            prob_lectura=1.0,
+            lectura_s=(5.0, 30.0),
+            prob_respuesta=1.0,
+            respuesta_s=(10.0, 60.0),
+            disposicion=Disposicion.pregunton,
+        )
+
+    async def conectado(aid: int) -> bool:
+        return motor.estado_socket(aid) == EstadoSocket.conectado
+
+    despachador = Despachador(
+        reloj=reloj, fabrica=nucleo.fabrica, motor=motor, nodo_id="prueba", esta_conectado=conectado
+    )
+    await despachador.iniciar()
+    try:
+        plantilla = (await agente.post("/api/plantillas", json={"nombre": "P", "variantes": VARIANTES})).json()
+        campana = (await agente.post("/api/campana", json={"nombre": "C", "carteraId": cartera_id})).json()
+        r = await agente.post(
+            "/api/campana/iniciar",
+            json={"campanaId": campana["id"], "plantillaId": plantilla["id"], "configDelay": RAPIDO},
+        )
+        assert r.status_code == 200, r.text
+        despachador.asegurar(agente_id)
+
+        async def todo_respondido() -> bool:
+            await captura.vaciar()
+            filas = await sql(nucleo, "SELECT count(*) FROM mensajes_recibidos WHERE campana_id = :c", c=campana["id"])
+            return filas[0][0] == len(telefonos)
+
+        await correr_hasta(reloj, despachador, todo_respondido)
+    finally:
+        await despachador.detener()
+        await captura.detener()
+        await motor.detener()
+    filas = await sql(
+        nucleo, "SELECT estado, count(*) FROM mensajes_enviados WHERE campana_id = :c GROUP BY estado", c=campana["id"]
+    )
+    assert dict((e, n) for e, n in filas) == {"leido": len(telefonos)}
+    r = await agente.get("/api/conversaciones")
+    assert r.status_code == 200 and len(r.json()) == len(telefonos)
+    assert all(c["no_leidos"] >= 1 for c in r.json())
+    estado = (await agente.get(f"/api/campana/{campana['id']}/estado")).json()
+    assert estado["leidos"] == len(telefonos)

@@ -188,6 +188,7 @@ async def test_baja_se_revierte_entera_si_la_transaccion_falla(db: AsyncSession,
     a1 = await nuevo_agente(crear_usuario)
     tel = telefono_nuevo()
     pendiente = await nuevo_mensaje(db, a1, tel)
+    pendiente_id = pendiente.id
     recibido = await nuevo_recibido(db, a1, tel, "baja")
     await db.commit()
     await service.evaluar_respuesta(
@@ -195,7 +196,7 @@ async def test_baja_se_revierte_entera_si_la_transaccion_falla(db: AsyncSession,
     )
     await db.rollback()
     assert await db.scalar(select(func.count()).select_from(Supresion)) == 0
-    assert await campo(db, MensajeEnviado.estado, pendiente.id) == "pendiente"
+    assert await campo(db, MensajeEnviado.estado, pendiente_id) == "pendiente"
 
 
 async def test_no_interesado_marca_el_contacto_sin_suprimir(db: AsyncSession, crear_usuario: Any) -> None:
@@ -372,41 +373,29 @@ async def test_consentimiento_requerido(db: AsyncSession, crear_usuario: Any) ->
 
 
 @pytest.mark.parametrize(
-    ("estado_mx", "ahora", "codigo", "reintentar"),
+    ("estado_mx", "ahora", "reintentar"),
     [
-        (None, AHORA, None, None),  # 09:00 CDMX
-        ("Baja California", AHORA, "fuera_de_horario", datetime(2026, 11, 23, 15, 0, tzinfo=UTC)),  # 07:00 in Tijuana
-        ("Baja California", AHORA - timedelta(minutes=30), "fuera_de_horario", AHORA),  # 06:30 Tijuana
-        (
-            "Quintana Roo",
-            datetime(2026, 11, 24, 3, 5, tzinfo=UTC),
-            "fuera_de_horario",
-            datetime(2026, 11, 24, 12, 0, tzinfo=UTC),
-        ),  # 22:05 in Cancún, 21:05 in CDMX
-        ("Sonora", datetime(2026, 11, 24, 4, 30, tzinfo=UTC), None, None),  # 21:30 in Hermosillo
+        (None, AHORA, None),  # 09:00 in Mexico City
+        ("Baja California", AHORA, None),  # 07:00 sharp in Tijuana: open
+        ("Baja California", AHORA - timedelta(minutes=30), AHORA),  # 06:30 in Tijuana: wait until 07:00
+        # 22:05 in Cancún (21:05 in Mexico City): next morning 07:00 Cancún = 12:00 UTC.
+        ("Quintana Roo", datetime(2026, 11, 24, 3, 5, tzinfo=UTC), datetime(2026, 11, 24, 12, 0, tzinfo=UTC)),
+        ("Sonora", datetime(2026, 11, 24, 4, 30, tzinfo=UTC), None),  # 21:30 in Hermosillo
     ],
 )
 async def test_horario_en_la_zona_del_destinatario(
-    db: AsyncSession,
-    crear_usuario: Any,
-    estado_mx: str | None,
-    ahora: datetime,
-    codigo: str | None,
-    reintentar: datetime | None,
+    db: AsyncSession, crear_usuario: Any, estado_mx: str | None, ahora: datetime, reintentar: datetime | None
 ) -> None:
     a1 = await nuevo_agente(crear_usuario)
     tel = telefono_nuevo()
     contacto = await nuevo_contacto(db, tel, a1, estado_mx=estado_mx)
     # The state comes from the contact row when the caller does not pass one.
     bloqueo = await gate(db, a1, tel, contacto.id, ahora=ahora)
-    if codigo is None:
+    if reintentar is None:
         assert bloqueo is None
     else:
-        assert bloqueo is not None and bloqueo.codigo == codigo
-        if reintentar == AHORA:
-            assert bloqueo.reintentar_en == datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
-        elif reintentar is not None and ahora != AHORA:
-            assert bloqueo.reintentar_en == reintentar
+        assert bloqueo is not None and bloqueo.codigo == "fuera_de_horario"
+        assert bloqueo.reintentar_en == reintentar
         assert "horario" in bloqueo.mensaje
     await db.rollback()
 
@@ -630,3 +619,25 @@ async def test_ajustes_validan_y_se_auditan(db: AsyncSession, crear_usuario: Any
     filas = await filas_auditoria(db, "ajuste.cambiar")
     assert len(filas) == 1 and filas[0].detalle == {"ajuste": "frecuencia_dias", "anterior": 7, "nuevo": 14}
     await db.rollback()
+
+
+async def test_componente_de_retencion_un_nodo_a_la_vez(nucleo: Any, crear_usuario: Any) -> None:
+    from enlace.cumplimiento.tasks import CLAVE_RETENCION, ComponenteRetencion
+
+    a1 = await nuevo_agente(crear_usuario)
+    async with nucleo.fabrica() as s:
+        viejo = await nuevo_mensaje(s, a1, telefono_nuevo(), estado="enviado", intentado_at=AHORA)
+        await s.execute(
+            text("UPDATE mensajes_enviados SET created_at = :t WHERE id = :id"),
+            {"t": AHORA - timedelta(days=400), "id": viejo.id},
+        )
+        await s.commit()
+    componente = ComponenteRetencion(nucleo)
+    async with nucleo.fabrica() as otro_nodo:
+        await otro_nodo.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CLAVE_RETENCION})
+        assert await componente.ejecutar_una_vez() is None
+        await otro_nodo.rollback()
+    resultado = await componente.ejecutar_una_vez()
+    assert resultado is not None and resultado["mensajes_enviados"] == 1
+    async with nucleo.fabrica() as s:
+        assert await campo(s, MensajeEnviado.mensaje, viejo.id) is None

@@ -29,6 +29,7 @@ PROPIAS = {
     ("POST", "/api/auth/logout"),
     ("POST", "/api/auth/password"),
     ("POST", "/api/cumplimiento/clasificar"),  # explains a text; reads no stored data
+    ("GET", "/api/captura/alcance"),  # the capture setting and the caller's own scoped out-of-scope count
 }
 
 
@@ -54,6 +55,8 @@ class Caso:
     tipo: str = "recurso"
     contiene_ajeno: Callable[[Any, Contexto], bool] | None = None
     cuerpo: Callable[[Contexto, dict[str, Any]], Any] | None = None
+    # multipart routes (file uploads): returns httpx kwargs {"data": {...}, "files": {...}} instead of JSON.
+    multipart: Callable[[Contexto, dict[str, Any]], dict[str, Any]] | None = None
 
 
 async def _nada(ctx: Contexto) -> dict[str, Any]:
@@ -112,6 +115,28 @@ async def _conversacion_ajena(ctx: Contexto) -> dict[str, Any]:
 
 
 MATRIZ: dict[tuple[str, str], Caso] = {
+    # sesiones de WhatsApp (+ controles del simulador)
+    ("POST", "/api/sesion/conectar/{agente_id}"): Caso(_agente_ajeno),
+    ("POST", "/api/sesion/{agente_id}/codigo-emparejamiento"): Caso(
+        _agente_ajeno, cuerpo=lambda c, p: {"telefono": "55 1234 5678"}
+    ),
+    ("POST", "/api/sesion/desconectar/{agente_id}"): Caso(_agente_ajeno),
+    ("GET", "/api/sesion/{agente_id}"): Caso(_agente_ajeno),
+    ("GET", "/api/sesiones/estado"): Caso(
+        _nada, tipo="lista", contiene_ajeno=lambda r, ctx: _ids_en(r, "agente_id", ctx.ajeno["agente_id"])
+    ),
+    ("POST", "/api/simulador/{agente_id}/escanear"): Caso(_agente_ajeno, cuerpo=lambda c, p: {}),
+    ("POST", "/api/simulador/{agente_id}/confirmar-codigo"): Caso(
+        _agente_ajeno, cuerpo=lambda c, p: {"codigo": "ABCD1234"}
+    ),
+    ("POST", "/api/simulador/{agente_id}/fallo"): Caso(_agente_ajeno, cuerpo=lambda c, p: {"tipo": "desconexion"}),
+    ("POST", "/api/simulador/{agente_id}/telefono"): Caso(
+        _agente_ajeno, cuerpo=lambda c, p: {"telefono": "5512345678", "texto": "Hola"}
+    ),
+    ("POST", "/api/simulador/{agente_id}/recibir"): Caso(
+        _agente_ajeno, cuerpo=lambda c, p: {"telefono": "5512345678", "texto": "Hola"}
+    ),
+    ("GET", "/api/simulador/ledger"): Caso(_nada, tipo="admin"),
     ("GET", "/api/oficial/numeros"): Caso(_nada, tipo="admin"),
     ("POST", "/api/oficial/transferir"): Caso(
         _contacto_ajeno, cuerpo=lambda ctx, p: {"contactoId": p["contacto_id"], "agenteId": ctx.ajeno["agente_id"]}
@@ -172,6 +197,152 @@ MATRIZ: dict[tuple[str, str], Caso] = {
 }
 
 
+# ---- reportes, supervisión y webhooks (tiempo_real / reportes / webhooks) ----
+
+
+async def _mensaje_ajeno(ctx: Contexto) -> dict[str, Any]:
+    """A sent message (and its campaign) of the other team's agent, today: rows and rollup both exist."""
+    from enlace.campanas.models import Campana, MensajeEnviado
+
+    async with ctx.nucleo.fabrica() as session:
+        campana = Campana(agente_id=ctx.ajeno["agente_id"], nombre="Ajena", estado="activa")
+        session.add(campana)
+        await session.flush()
+        ahora = ctx.nucleo.reloj.ahora()
+        session.add(
+            MensajeEnviado(
+                agente_id=ctx.ajeno["agente_id"], campana_id=campana.id, numero_destino="+525598765432",
+                wa_message_id="3EB0MATRIZ", estado="enviado", created_at=ahora, enviado_at=ahora,
+            )
+        )
+        await session.commit()
+        return {"campana_id": campana.id}
+
+
+async def _suscripcion_webhook(ctx: Contexto) -> dict[str, Any]:
+    r = await ctx.admin.post("/api/webhooks", json={"url": "http://127.0.0.1:9/crm", "eventos": ["*"]})
+    assert r.status_code == 201, r.text
+    return {"suscripcion_id": r.json()["id"]}
+
+
+async def _entrega_webhook(ctx: Contexto) -> dict[str, Any]:
+    datos = await _suscripcion_webhook(ctx)
+    assert (await ctx.admin.post(f"/api/webhooks/{datos['suscripcion_id']}/probar")).status_code == 202
+    entregas = (await ctx.admin.get(f"/api/webhooks/{datos['suscripcion_id']}/entregas")).json()
+    return {**datos, "entrega_id": entregas[0]["id"]}
+
+
+def _csv_tiene_agente(texto: Any, ctx: Contexto) -> bool:
+    import csv
+    import io
+
+    filas = list(csv.reader(io.StringIO(str(texto).lstrip("\ufeff"))))
+    return any(f[1:2] == [str(ctx.ajeno["agente_id"])] for f in filas[1:])
+
+
+MATRIZ.update(
+    {
+        ("GET", "/api/reportes/mensajes"): Caso(
+            _mensaje_ajeno, tipo="lista", contiene_ajeno=lambda r, ctx: _ids_en(r, "agente_id", ctx.ajeno["agente_id"])
+        ),
+        ("GET", "/api/reportes/mensajes/exportar"): Caso(
+            _mensaje_ajeno, tipo="lista", contiene_ajeno=_csv_tiene_agente
+        ),
+        ("GET", "/api/reportes/tablero/agentes"): Caso(
+            _mensaje_ajeno, tipo="lista", contiene_ajeno=lambda r, ctx: _ids_en(r, "agente_id", ctx.ajeno["agente_id"])
+        ),
+        ("GET", "/api/reportes/tablero/equipos"): Caso(
+            _mensaje_ajeno, tipo="lista", contiene_ajeno=lambda r, ctx: _ids_en(r, "equipo_id", ctx.equipo_ajeno)
+        ),
+        ("GET", "/api/reportes/tablero/hoy"): Caso(
+            _mensaje_ajeno,
+            tipo="lista",
+            contiene_ajeno=lambda r, ctx: _ids_en(r.get("por_agente"), "agente_id", ctx.ajeno["agente_id"]),
+        ),
+        ("GET", "/api/reportes/tablero/campanas/{campana_id}"): Caso(_mensaje_ajeno),
+        ("GET", "/api/supervision/snapshot"): Caso(
+            _mensaje_ajeno,
+            tipo="lista",
+            contiene_ajeno=lambda r, ctx: _ids_en(r.get("agentes"), "id", ctx.ajeno["agente_id"]),
+        ),
+        ("POST", "/api/supervision/avisos"): Caso(
+            _agente_ajeno, cuerpo=lambda c, p: {"agenteId": p["agente_id"], "texto": "Aviso"}
+        ),
+        ("GET", "/api/webhooks"): Caso(_nada, tipo="admin"),
+        ("POST", "/api/webhooks"): Caso(
+            _nada, tipo="admin", cuerpo=lambda c, p: {"url": "https://crm.ejemplo.mx/enlace", "eventos": ["*"]}
+        ),
+        ("PATCH", "/api/webhooks/{suscripcion_id}"): Caso(
+            _suscripcion_webhook, tipo="admin", cuerpo=lambda c, p: {"activa": False}
+        ),
+        ("DELETE", "/api/webhooks/{suscripcion_id}"): Caso(_suscripcion_webhook, tipo="admin"),
+        ("POST", "/api/webhooks/{suscripcion_id}/probar"): Caso(_suscripcion_webhook, tipo="admin"),
+        ("GET", "/api/webhooks/{suscripcion_id}/entregas"): Caso(_suscripcion_webhook, tipo="admin"),
+        ("POST", "/api/webhooks/entregas/{entrega_id}/reenviar"): Caso(_entrega_webhook, tipo="admin"),
+    }
+)
+
+
+# ---- carteras (uploads, imports, pool assignment, listings) ----
+
+_CSV_MATRIZ = b"telefono,nombre\n5512340001,Uno\n5512340002,Dos\n"
+
+
+async def _importacion_ajena(ctx: Contexto) -> dict[str, Any]:
+    """The admin uploads a cartera for the other team's agent."""
+    r = await ctx.admin.post(
+        "/api/cartera/subir",
+        files={"archivo": ("c.csv", _CSV_MATRIZ)},
+        data={"nombre": "Ajena", "agenteId": str(ctx.ajeno["agente_id"])},
+    )
+    assert r.status_code == 201, r.text
+    return {"importacion_id": r.json()["id"], "cartera_id": r.json()["cartera_id"]}
+
+
+def _subida_ajena(ctx: Contexto, p: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "files": {"archivo": ("c.csv", b"telefono\n5512349999\n")},
+        "data": {"nombre": "Intento", "agenteId": str(ctx.ajeno["agente_id"])},
+    }
+
+
+MATRIZ.update(
+    {
+        ("POST", "/api/cartera/subir"): Caso(_agente_ajeno, multipart=_subida_ajena),
+        ("GET", "/api/cartera/importaciones"): Caso(
+            _importacion_ajena,
+            tipo="lista",
+            contiene_ajeno=lambda r, ctx: _ids_en(r, "agente_id", ctx.ajeno["agente_id"]),
+        ),
+        ("GET", "/api/cartera/importaciones/{importacion_id}"): Caso(_importacion_ajena),
+        ("GET", "/api/cartera/importaciones/{importacion_id}/reporte"): Caso(_importacion_ajena),
+        ("POST", "/api/cartera/auto-asignar"): Caso(
+            _agente_ajeno, cuerpo=lambda c, p: {"agenteId": p["agente_id"], "cantidad": 1}
+        ),
+        ("POST", "/api/cartera/reasignar"): Caso(
+            _contacto_ajeno, cuerpo=lambda c, p: {"contactoIds": [p["contacto_id"]], "agenteId": None}
+        ),
+        ("GET", "/api/carteras"): Caso(
+            _importacion_ajena,
+            tipo="lista",
+            contiene_ajeno=lambda r, ctx: _ids_en(r, "agente_id", ctx.ajeno["agente_id"]),
+        ),
+        ("GET", "/api/carteras/{cartera_id}"): Caso(_importacion_ajena),
+        ("GET", "/api/contactos"): Caso(
+            _contacto_ajeno,
+            tipo="lista",
+            contiene_ajeno=lambda r, ctx: _ids_en(r, "agente_id", ctx.ajeno["agente_id"]),
+        ),
+        ("GET", "/api/contactos/{contacto_id}"): Caso(_contacto_ajeno),
+    }
+)
+
+
+def _cuerpo(r: Any) -> Any:
+    """JSON bodies parsed; anything else (CSV exports) as text for `contiene_ajeno`."""
+    return r.json() if r.headers.get("content-type", "").startswith("application/json") else r.text
+
+
 def _rutas(app: Any) -> set[tuple[str, str]]:
     """Every documented (method, path) of the app, from its OpenAPI schema."""
     rutas = set()
@@ -213,6 +384,8 @@ async def test_ruta_niega_recursos_ajenos(clave: tuple[str, str], app: Any, clie
         kwargs: dict[str, Any] = {}
         if cuerpo is not None:
             kwargs["json"] = cuerpo
+        if caso.multipart is not None:
+            kwargs.update(caso.multipart(ctx, params))
         return await c.request(metodo, ruta, **kwargs)
 
     anonima = await pedir(cliente)
@@ -222,7 +395,7 @@ async def test_ruta_niega_recursos_ajenos(clave: tuple[str, str], app: Any, clie
         if caso.tipo == "lista":
             assert r.status_code in (200, 403), f"{nombre}: {r.status_code} {r.text}"
             if r.status_code == 200:
-                datos = r.json()
+                datos = _cuerpo(r)
                 datos = datos.get("items", datos) if isinstance(datos, dict) else datos
                 assert caso.contiene_ajeno is not None
                 assert not caso.contiene_ajeno(datos, ctx), f"{nombre} ve datos ajenos en {metodo} {ruta}"
@@ -231,6 +404,6 @@ async def test_ruta_niega_recursos_ajenos(clave: tuple[str, str], app: Any, clie
     r_admin = await pedir(admin)
     assert r_admin.status_code not in (401, 403), f"admin negado en {metodo} {ruta}: {r_admin.text}"
     if caso.tipo == "lista" and r_admin.status_code == 200 and caso.contiene_ajeno:
-        datos = r_admin.json()
+        datos = _cuerpo(r_admin)
         datos = datos.get("items", datos) if isinstance(datos, dict) else datos
         assert caso.contiene_ajeno(datos, ctx), f"el admin debería ver los datos del otro agente en {ruta}"

@@ -26,7 +26,7 @@ async def url_rt(nucleo: Any) -> AsyncIterator[str]:
     asgi, _sio = montar(nucleo, create_app(nucleo, iniciar_nucleo=False))
     servidor = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=0, lifespan="off", log_level="warning"))
     tarea = asyncio.create_task(servidor.serve())
-    while not servidor.started:
+    while not servidor.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
         await asyncio.sleep(0.01)
     puerto = servidor.servers[0].sockets[0].getsockname()[1]
     yield f"http://127.0.0.1:{puerto}"
@@ -52,8 +52,9 @@ class Oyente:
 
     async def conectar(self, url: str, *, cookie: str | None = None, token: str | None = None) -> None:
         cabeceras = {"Cookie": f"enlace_sesion={cookie}"} if cookie else {}
-        await self.cliente.connect(url, headers=cabeceras, auth={"token": token} if token else None,
-                                   transports=["websocket"], wait_timeout=5)
+        await self.cliente.connect(
+            url, headers=cabeceras, auth={"token": token} if token else None, transports=["websocket"], wait_timeout=5
+        )
 
     def nombres(self) -> list[tuple[str, Any]]:
         return [(e, d.get("agenteId")) for e, d in self.eventos]
@@ -96,8 +97,12 @@ async def test_cada_rol_recibe_exactamente_lo_que_puede_ver(
     a_norte, a_sur = agente_norte.usuario["agente_id"], agente_sur.usuario["agente_id"]
 
     oyentes = {n: Oyente() for n in ("admin", "sup_norte", "agente_norte", "agente_sur")}
-    for nombre, c in (("admin", admin), ("sup_norte", sup_norte), ("agente_norte", agente_norte),
-                      ("agente_sur", agente_sur)):
+    for nombre, c in (
+        ("admin", admin),
+        ("sup_norte", sup_norte),
+        ("agente_norte", agente_norte),
+        ("agente_sur", agente_sur),
+    ):
         await oyentes[nombre].conectar(url_rt, cookie=await _cookie(c))
     try:
         await _emitir(nucleo, a_norte, "mensaje.enviado")
@@ -129,6 +134,7 @@ async def test_unirse_a_salas_esta_autorizado(nucleo: Any, url_rt: str, cliente_
     await agente.conectar(url_rt, cookie=await _cookie(agente_norte))
     await sup.conectar(url_rt, cookie=await _cookie(sup_norte))
     try:
+
         async def unirse(o: Oyente, sala: str) -> bool:
             r = await o.cliente.call("unirse", {"sala": sala}, timeout=5)
             return bool(r["ok"])
@@ -153,8 +159,12 @@ async def test_unirse_a_salas_esta_autorizado(nucleo: Any, url_rt: str, cliente_
         async with nucleo.fabrica() as session:
             salas = [f"campana:{propia.id}", *await salas_de_agente(session, a_norte)]
             emitir(session, "mensaje.estado", {"agenteId": a_norte}, salas)
-            emitir(session, "mensaje.estado", {"agenteId": a_sur}, [f"campana:{ajena.id}",
-                                                                    *await salas_de_agente(session, a_sur)])
+            emitir(
+                session,
+                "mensaje.estado",
+                {"agenteId": a_sur},
+                [f"campana:{ajena.id}", *await salas_de_agente(session, a_sur)],
+            )
             await session.commit()
         await _cerrar([agente, sup], nucleo, [a_norte])
         assert sup.nombres() == [("mensaje.estado", a_norte)]

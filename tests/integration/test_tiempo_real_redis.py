@@ -61,20 +61,22 @@ async def nodos(url_bd: str, nucleo: Any) -> AsyncIterator[list[str]]:
         "ENLACE_SECRET_KEY": "clave-de-pruebas-" + "x" * 32,
     }
     enlace = str(Path(sys.executable).with_name("enlace"))
-    procesos, urls = [], []
-    for nombre in ("a", "b"):
-        puerto = _puerto_libre()
-        procesos.append(
-            subprocess.Popen(
-                [enlace, "serve", "--port", str(puerto)],
-                env={**entorno, "ENLACE_NODO_ID": f"nodo-{nombre}"},
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        urls.append(f"http://127.0.0.1:{puerto}")
+    procesos: list[subprocess.Popen[bytes]] = []
+    urls: list[str] = []
     try:
-        await asyncio.gather(*(_esperar_salud(u, p) for u, p in zip(urls, procesos, strict=True)))
+        # One after the other: both run `migrate` on start and the first one must finish it.
+        for nombre in ("a", "b"):
+            puerto = _puerto_libre()
+            procesos.append(
+                subprocess.Popen(  # noqa: ASYNC220 - starting a node is instant; it runs on its own
+                    [enlace, "serve", "--port", str(puerto)],
+                    env={**entorno, "ENLACE_NODO_ID": f"nodo-{nombre}"},
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            urls.append(f"http://127.0.0.1:{puerto}")
+            await _esperar_salud(urls[-1], procesos[-1])
         yield urls
     finally:
         for p in procesos:
@@ -108,13 +110,12 @@ class Oyente:
 
     async def conectar(self, url: str, http: httpx.AsyncClient) -> None:
         cookie = http.cookies.get("enlace_sesion")
-        await self.cliente.connect(url, headers={"Cookie": f"enlace_sesion={cookie}"}, transports=["websocket"],
-                                   wait_timeout=10)
+        await self.cliente.connect(
+            url, headers={"Cookie": f"enlace_sesion={cookie}"}, transports=["websocket"], wait_timeout=10
+        )
 
 
-async def test_evento_en_nodo_a_llega_a_cliente_en_nodo_b(
-    nodos: list[str], crear_usuario: Any, equipo: Any
-) -> None:
+async def test_evento_en_nodo_a_llega_a_cliente_en_nodo_b(nodos: list[str], crear_usuario: Any, equipo: Any) -> None:
     url_a, url_b = nodos
     norte, sur = await equipo("Norte"), await equipo("Sur")
     supervisor = await crear_usuario("supervisor", equipo_id=norte)
@@ -123,7 +124,7 @@ async def test_evento_en_nodo_a_llega_a_cliente_en_nodo_b(
     admin = await crear_usuario("admin")
 
     http_sup = await _login(url_a, supervisor)
-    http_agente, http_ajeno, http_admin = (await _login(url_b, u) for u in (agente, ajeno, admin))
+    http_agente, http_ajeno, http_admin = [await _login(url_b, u) for u in (agente, ajeno, admin)]
     oyentes = {"agente": Oyente(), "ajeno": Oyente(), "admin": Oyente()}
     try:
         await oyentes["agente"].conectar(url_b, http_agente)

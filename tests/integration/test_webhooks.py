@@ -17,7 +17,7 @@ from enlace.webhooks import outbox
 from enlace.webhooks.firma import FirmaInvalida, verificar
 from enlace.webhooks.models import EntregaWebhook, IntentoWebhook
 from enlace.webhooks.service import intentar_entrega
-from enlace.webhooks.tasks import crear_app_tareas, ContextoTareas, registrar_tareas
+from enlace.webhooks.tasks import ContextoTareas, crear_app_tareas, registrar_tareas
 
 
 class Receptor:

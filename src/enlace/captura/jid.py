@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 DOMINIO_TELEFONO = "s.whatsapp.net"
 DOMINIOS_TELEFONO = {"s.whatsapp.net", "c.us"}
@@ -57,6 +58,7 @@ def telefono_de_digitos(digitos: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)  # the same chats come back for every echo, receipt and reply
 def analizar_jid(jid: str | None) -> Jid:
     """Classify a remote jid as delivered by an engine; a bare digit string counts as a phone id (Cloud API)."""
     if not jid:

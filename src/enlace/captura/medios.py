@@ -56,9 +56,9 @@ def extension(mime: str | None, nombre_archivo: str | None) -> str:
     if mime:
         base = mime.split(";", 1)[0].strip().lower()
         especiales = {"audio/ogg": ".ogg", "image/webp": ".webp", "image/jpeg": ".jpg", "video/mp4": ".mp4"}
-        ext = especiales.get(base) or mimetypes.guess_extension(base)
-        if ext and _EXTENSION.match(ext):
-            return ext
+        adivinada = especiales.get(base) or mimetypes.guess_extension(base)
+        if adivinada and _EXTENSION.match(adivinada):
+            return adivinada
     return ".bin"
 
 

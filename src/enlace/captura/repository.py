@@ -101,6 +101,7 @@ async def telefonos_escritos_por_sistema(session: AsyncSession, telefonos: Seque
 
 
 async def enviados_existentes(session: AsyncSession, claves: Sequence[Clave]) -> dict[Clave, FilaEnviada]:
+    """Rows already in mensajes_enviados for these (agente_id, wa_message_id) keys (echoes and receipts)."""
     if not claves:
         return {}
     filas = await session.execute(
@@ -206,10 +207,6 @@ async def upsert_enviados(session: AsyncSession, filas: list[dict[str, Any]]) ->
                     CAST(:me AS jsonb[]), CAST(:c AS int[]), CAST(:e AS timestamptz[])
                 ) AS v(agente_id, wa, origen, numero_origen, numero_destino, destino_jid, mensaje, tipo, medio,
                        contacto_id, enviado_at)
-            ),
-            previo AS (
-                SELECT m.id, m.estado FROM mensajes_enviados m JOIN v
-                  ON m.agente_id = v.agente_id AND m.wa_message_id = v.wa
             )
             INSERT INTO mensajes_enviados AS m
                 (agente_id, wa_message_id, origen, numero_origen, numero_destino, destino_jid, mensaje, tipo, medio,
@@ -222,9 +219,14 @@ async def upsert_enviados(session: AsyncSession, filas: list[dict[str, Any]]) ->
                 numero_destino = COALESCE(m.numero_destino, EXCLUDED.numero_destino),
                 destino_jid = COALESCE(m.destino_jid, EXCLUDED.destino_jid),
                 numero_origen = COALESCE(m.numero_origen, EXCLUDED.numero_origen)
+            -- An echo that changes nothing writes nothing (no dead tuple, no index churn).
+            WHERE {sql_rango("m.estado")} < 2
+               OR m.enviado_at IS NULL OR m.enviado_at > EXCLUDED.enviado_at
+               OR (m.numero_destino IS NULL AND EXCLUDED.numero_destino IS NOT NULL)
+               OR (m.destino_jid IS NULL AND EXCLUDED.destino_jid IS NOT NULL)
+               OR (m.numero_origen IS NULL AND EXCLUDED.numero_origen IS NOT NULL)
             RETURNING m.id, m.agente_id, m.wa_message_id, m.estado, m.campana_id, m.contacto_id, m.numero_destino,
-                      m.origen, (m.xmax = 0) AS insertada,
-                      (SELECT p.estado FROM previo p WHERE p.id = m.id) AS estado_anterior
+                      m.origen, (m.xmax = 0) AS insertada
             """
         ),
         cols,
@@ -235,60 +237,33 @@ async def upsert_enviados(session: AsyncSession, filas: list[dict[str, Any]]) ->
 # ---- receipts ----------------------------------------------------------------------------------
 
 
-async def ids_enviados(session: AsyncSession, claves: Sequence[Clave]) -> dict[Clave, int]:
-    if not claves:
-        return {}
-    filas = await session.execute(
-        text(
-            "SELECT m.id, m.agente_id, m.wa_message_id FROM mensajes_enviados m"
-            " JOIN unnest(CAST(:a AS int[]), CAST(:w AS text[])) AS v(agente_id, wa)"
-            "   ON m.agente_id = v.agente_id AND m.wa_message_id = v.wa"
-        ),
-        {"a": [c[0] for c in claves], "w": [c[1] for c in claves]},
-    )
-    return {(f.agente_id, f.wa_message_id): f.id for f in filas}
+async def aplicar_recibos(
+    session: AsyncSession, recibos: list[tuple[int, Recibo]], resumenes: dict[int, Resumen]
+) -> list[FilaEnviada]:
+    """One statement: append every receipt to eventos_entrega and merge the summaries into their rows.
 
-
-async def anotar_eventos(session: AsyncSession, recibos: list[tuple[int, Recibo]]) -> None:
-    """Append every receipt to eventos_entrega (the row keeps the maximum; this keeps the history)."""
-    if not recibos:
-        return
-    await session.execute(
-        text(
-            "INSERT INTO eventos_entrega (mensaje_id, tipo, timestamp, codigo_error, detalle)"
-            " SELECT * FROM unnest(CAST(:i AS bigint[]), CAST(:t AS text[]), CAST(:m AS timestamptz[]),"
-            " CAST(:c AS int[]), CAST(:d AS text[]))"
-        ),
-        {
-            "i": [i for i, _ in recibos],
-            "t": [r.tipo for _, r in recibos],
-            "m": [r.momento for _, r in recibos],
-            "c": [r.codigo_error for _, r in recibos],
-            "d": [r.detalle_error for _, r in recibos],
-        },
-    )
-
-
-async def aplicar_resumenes(session: AsyncSession, resumenes: dict[int, Resumen]) -> list[FilaEnviada]:
-    """Merge receipt summaries into their rows: estado by rank (never backwards), times by LEAST.
-
-    Returns the rows whose estado changed, with the previous one.
+    estado moves by rank (never backwards), times by LEAST, the first error code is kept. Rows the
+    receipts do not change are not rewritten. Returns the rows that changed, as they are now.
     """
-    if not resumenes:
+    if not recibos:
         return []
     ids = sorted(resumenes)  # stable lock order
     rs = [resumenes[i] for i in ids]
     resultado = await session.execute(
         text(
             f"""
-            WITH v AS (
+            WITH eventos AS (
+                INSERT INTO eventos_entrega (mensaje_id, tipo, timestamp, codigo_error, detalle)
+                SELECT * FROM unnest(CAST(:ri AS bigint[]), CAST(:rt AS text[]), CAST(:rm AS timestamptz[]),
+                                     CAST(:rc AS int[]), CAST(:rd AS text[]))
+            ),
+            v AS (
                 SELECT * FROM unnest(
                     CAST(:i AS bigint[]), CAST(:e AS text[]), CAST(:ea AS timestamptz[]),
                     CAST(:ga AS timestamptz[]), CAST(:la AS timestamptz[]), CAST(:fa AS timestamptz[]),
                     CAST(:c AS int[]), CAST(:d AS text[])
                 ) AS v(id, estado, enviado_at, entregado_at, leido_at, fallido_at, codigo_error, detalle_error)
-            ),
-            previo AS (SELECT m.id, m.estado FROM mensajes_enviados m JOIN v ON v.id = m.id FOR UPDATE OF m)
+            )
             UPDATE mensajes_enviados AS m SET
                 estado = CASE WHEN {_RANGO_NUEVO} > {_RANGO_ACTUAL} THEN v.estado ELSE m.estado END,
                 enviado_at = LEAST(m.enviado_at, v.enviado_at),
@@ -297,13 +272,25 @@ async def aplicar_resumenes(session: AsyncSession, resumenes: dict[int, Resumen]
                 fallido_at = LEAST(m.fallido_at, v.fallido_at),
                 codigo_error = COALESCE(m.codigo_error, v.codigo_error),
                 detalle_error = COALESCE(m.detalle_error, v.detalle_error)
-            FROM v JOIN previo p ON p.id = v.id
-            WHERE m.id = v.id
+            FROM v
+            WHERE m.id = v.id AND (
+                {_RANGO_NUEVO} > {_RANGO_ACTUAL}
+                OR LEAST(m.enviado_at, v.enviado_at) IS DISTINCT FROM m.enviado_at
+                OR LEAST(m.entregado_at, v.entregado_at) IS DISTINCT FROM m.entregado_at
+                OR LEAST(m.leido_at, v.leido_at) IS DISTINCT FROM m.leido_at
+                OR LEAST(m.fallido_at, v.fallido_at) IS DISTINCT FROM m.fallido_at
+                OR (m.codigo_error IS NULL AND v.codigo_error IS NOT NULL)
+            )
             RETURNING m.id, m.agente_id, m.wa_message_id, m.estado, m.campana_id, m.contacto_id, m.numero_destino,
-                      m.origen, false, p.estado
+                      m.origen
             """
         ),
         {
+            "ri": [i for i, _ in recibos],
+            "rt": [r.tipo for _, r in recibos],
+            "rm": [r.momento for _, r in recibos],
+            "rc": [r.codigo_error for _, r in recibos],
+            "rd": [r.detalle_error for _, r in recibos],
             "i": ids,
             "e": [r.estado for r in rs],
             "ea": [r.enviado_at for r in rs],
@@ -314,7 +301,7 @@ async def aplicar_resumenes(session: AsyncSession, resumenes: dict[int, Resumen]
             "d": [r.detalle_error for r in rs],
         },
     )
-    return [f for f in (FilaEnviada(*x) for x in resultado) if f.estado != f.estado_anterior]
+    return [FilaEnviada(*f) for f in resultado]
 
 
 async def guardar_pendientes(session: AsyncSession, recibos: list[Recibo]) -> None:
@@ -379,15 +366,17 @@ async def insertar_recibidos(session: AsyncSession, filas: list[dict[str, Any]])
                 SELECT * FROM unnest(
                     CAST(:a AS int[]), CAST(:w AS text[]), CAST(:no AS text[]), CAST(:nd AS text[]),
                     CAST(:cj AS text[]), CAST(:m AS text[]), CAST(:ti AS text[]), CAST(:me AS jsonb[]),
-                    CAST(:rf AS text[]), CAST(:ra AS timestamptz[]), CAST(:c AS int[])
+                    CAST(:rf AS text[]), CAST(:ra AS timestamptz[]), CAST(:c AS int[]), CAST(:cl AS text[]),
+                    CAST(:rg AS text[])
                 ) AS v(agente_id, wa, numero_origen, numero_destino, chat_jid, mensaje, tipo, medio, referencia_id,
-                       recibido_at, contacto_id)
+                       recibido_at, contacto_id, clasificacion, regla)
             )
             INSERT INTO mensajes_recibidos AS r
                 (agente_id, wa_message_id, numero_origen, numero_destino, chat_jid, mensaje, tipo, medio,
-                 referencia_id, recibido_at, contacto_id, mensaje_origen_id, campana_id)
+                 referencia_id, recibido_at, contacto_id, mensaje_origen_id, campana_id, clasificacion, regla)
             SELECT v.agente_id, v.wa, v.numero_origen, v.numero_destino, v.chat_jid, v.mensaje, v.tipo, v.medio,
-                   v.referencia_id, v.recibido_at, COALESCE(v.contacto_id, o.contacto_id), o.id, o.campana_id
+                   v.referencia_id, v.recibido_at, COALESCE(v.contacto_id, o.contacto_id), o.id, o.campana_id,
+                   v.clasificacion, v.regla
             FROM v
             LEFT JOIN LATERAL (
                 SELECT s.id, s.campana_id, s.contacto_id FROM mensajes_enviados s
@@ -414,6 +403,8 @@ async def insertar_recibidos(session: AsyncSession, filas: list[dict[str, Any]])
             "rf": [f["referencia_id"] for f in filas],
             "ra": [f["recibido_at"] for f in filas],
             "c": [f["contacto_id"] for f in filas],
+            "cl": [f.get("clasificacion") for f in filas],
+            "rg": [f.get("regla") for f in filas],
         },
     )
     return [FilaRecibida(*f) for f in resultado]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -43,6 +44,7 @@ log = structlog.get_logger(__name__)
 
 TIPOS_EVENTO = (EventoMensaje, EventoEstado, EventoMapeoIdentificador, EventoPreferencia)
 DIAS_RECIBOS_HUERFANOS = 7
+TTL_AGENTES_S = 30.0
 
 
 class CumplimientoNoDisponible(RuntimeError):
@@ -91,6 +93,38 @@ def _salas(agente: repo.InfoAgente | None, agente_id: int, campana_id: int | Non
     return salas
 
 
+async def _info_agentes(
+    session: AsyncSession, ids: list[int], cache: dict[int, tuple[float, repo.InfoAgente]] | None
+) -> dict[int, repo.InfoAgente]:
+    """Agents' number and team; cached briefly (they change only when a phone is linked or a team moves)."""
+    if cache is None:
+        return await repo.agentes(session, ids)
+    ahora = time.monotonic()
+    faltan = [i for i in ids if i not in cache or ahora - cache[i][0] > TTL_AGENTES_S]
+    if faltan:
+        for i, info in (await repo.agentes(session, faltan)).items():
+            cache[i] = (ahora, info)
+    return {i: cache[i][1] for i in ids if i in cache}
+
+
+def _preclasificar(mp: MensajePlan) -> tuple[str | None, str | None]:
+    """The opt-out classifier is pure: replies it calls `otro` (most) get their decision in the INSERT.
+
+    Only `baja` and `no_interesado` need compliance's `evaluar_respuesta` (suppress, cancel, mark the
+    contact), which costs several statements per reply; `otro` has no effect beyond the stored decision.
+    """
+    if mp.evento.historial or not mp.evento.texto:
+        return None, None
+    try:
+        from enlace.cumplimiento.bajas import ClaseRespuesta, clasificar
+    except ImportError:
+        return None, None
+    resultado = clasificar(mp.evento.texto)
+    if resultado.clase != ClaseRespuesta.otro:
+        return None, None
+    return resultado.clase.value, resultado.regla[:80]
+
+
 def _vista_previa(mp: MensajePlan) -> str:
     ev = mp.evento
     if ev.texto:
@@ -106,6 +140,7 @@ async def aplicar_plan(
     zona: ZoneInfo,
     ahora: datetime,
     evaluar_respuestas: bool = True,
+    cache_agentes: dict[int, tuple[float, repo.InfoAgente]] | None = None,
 ) -> ResultadoLote:
     """Write one planned batch inside the caller's transaction (never commits)."""
     res = ResultadoLote()
@@ -121,13 +156,19 @@ async def aplicar_plan(
 
     mensajes = [*plan.salientes.values(), *plan.entrantes.values()]
     agentes_ids = sorted({m.evento.agente_id for m in mensajes} | {r.agente_id for r in plan.recibos})
-    agentes = await repo.agentes(session, agentes_ids)
-    telefonos = sorted({m.telefono for m in mensajes if m.telefono})
+    agentes = await _info_agentes(session, agentes_ids, cache_agentes)
+    # Rows that already exist: echoes of system-sent messages and the targets of receipts, in one query.
+    claves_recibos = {(r.agente_id, r.wa_message_id) for r in plan.recibos}
+    conocidos = await repo.enviados_existentes(session, sorted(set(plan.salientes) | claves_recibos))
+    # Known rows already carry their contact; only new messages need the phone looked up.
+    telefonos = sorted(
+        {m.telefono for c, m in plan.salientes.items() if m.telefono and c not in conocidos}
+        | {m.telefono for m in plan.entrantes.values() if m.telefono}
+    )
     contactos = await repo.contactos_por_telefono(session, telefonos)
     escritos: set[str] = set()
     if alcance == AlcanceCaptura.negocio:
         escritos = await repo.telefonos_escritos_por_sistema(session, [t for t in telefonos if t not in contactos])
-    conocidos = await repo.enviados_existentes(session, list(plan.salientes))
 
     conteos: dict[tuple[int, date], list[int]] = {}
     conversaciones: list[dict[str, Any]] = []
@@ -160,6 +201,7 @@ async def aplicar_plan(
             continue
         ev = mp.evento
         contacto = contactos.get(mp.telefono) if mp.telefono else None
+        conocido = conocidos.get(clave)
         agente = agentes.get(ev.agente_id)
         filas_enviadas.append(
             {
@@ -172,14 +214,17 @@ async def aplicar_plan(
                 "mensaje": ev.texto,
                 "tipo": str(ev.tipo),
                 "medio": metadatos(ev.medio, ev.tipo),
-                "contacto_id": contacto.id if contacto else None,
+                "contacto_id": contacto.id if contacto else (conocido.contacto_id if conocido else None),
                 "enviado_at": ev.momento,
             }
         )
         planes_enviados[clave] = mp
     enviadas = await repo.upsert_enviados(session, filas_enviadas)
     for fila in enviadas:
-        mp = planes_enviados[(fila.agente_id, fila.wa_message_id)]
+        clave = (fila.agente_id, fila.wa_message_id)
+        mp = planes_enviados[clave]
+        previa = conocidos.get(clave)
+        fila.estado_anterior = previa.estado if previa else None
         agente = agentes.get(fila.agente_id)
         salas = _salas(agente, fila.agente_id, fila.campana_id)
         if fila.insertada:
@@ -202,8 +247,11 @@ async def aplicar_plan(
                 emitir(session, "mensaje.estado", _datos_estado(fila), salas)
 
     # 3. Receipts: every one appended, each row merged once; unknown ids wait for their message.
-    claves_recibos = sorted({(r.agente_id, r.wa_message_id) for r in plan.recibos})
-    ids = await repo.ids_enviados(session, claves_recibos)
+    ids = {c: f.id for c, f in conocidos.items()}
+    previos = {f.id: f.estado for f in conocidos.values()}
+    for fila in enviadas:
+        ids[(fila.agente_id, fila.wa_message_id)] = fila.id
+        previos[fila.id] = fila.estado
     encontrados: list[tuple[int, Recibo]] = []
     en_espera: list[Recibo] = []
     for r in plan.recibos:
@@ -218,11 +266,12 @@ async def aplicar_plan(
     res.recibos_aplicados = len(encontrados)
     res.recibos_en_espera = len(en_espera)
     await repo.guardar_pendientes(session, en_espera)
-    await _aplicar_recibos(session, encontrados, agentes)
+    await _aplicar_recibos(session, encontrados, agentes, previos)
 
     # 4. Received messages (replies), tied to the last message this agent sent to that number.
     filas_recibidas: list[dict[str, Any]] = []
     planes_recibidos: dict[Clave, MensajePlan] = {}
+    preclasificados: set[Clave] = set()
     for clave, mp in plan.entrantes.items():
         d = decision(mp, False)
         if d == Decision.contar:
@@ -232,6 +281,7 @@ async def aplicar_plan(
         ev = mp.evento
         contacto = contactos.get(mp.telefono) if mp.telefono else None
         agente = agentes.get(ev.agente_id)
+        clase, regla = _preclasificar(mp) if evaluar_respuestas else (None, None)
         filas_recibidas.append(
             {
                 "agente_id": ev.agente_id,
@@ -245,36 +295,40 @@ async def aplicar_plan(
                 "referencia_id": ev.referencia_id,
                 "recibido_at": ev.momento,
                 "contacto_id": contacto.id if contacto else None,
+                "clasificacion": clase,
+                "regla": regla,
             }
         )
         planes_recibidos[clave] = mp
+        if clase is not None:
+            preclasificados.add(clave)
     recibidas = await repo.insertar_recibidos(session, filas_recibidas)
     res.recibidos_nuevos = len(recibidas)
     respondieron: dict[int, datetime] = {}
     por_evaluar: list[tuple[repo.FilaRecibida, MensajePlan]] = []
-    for fila in recibidas:
-        mp = planes_recibidos[(fila.agente_id, fila.wa_message_id)]
+    for recibida in recibidas:
+        mp = planes_recibidos[(recibida.agente_id, recibida.wa_message_id)]
         vivo = not mp.evento.historial
-        if fila.contacto_id is not None and vivo:
-            previo = respondieron.get(fila.contacto_id)
-            respondieron[fila.contacto_id] = max(previo, fila.recibido_at) if previo else fila.recibido_at
-        if vivo and mp.evento.texto and fila.numero_origen:
-            por_evaluar.append((fila, mp))
+        if recibida.contacto_id is not None and vivo:
+            previo = respondieron.get(recibida.contacto_id)
+            respondieron[recibida.contacto_id] = max(previo, recibida.recibido_at) if previo else recibida.recibido_at
+        if vivo and mp.evento.texto and (recibida.agente_id, recibida.wa_message_id) not in preclasificados:
+            por_evaluar.append((recibida, mp))
         if vivo:
             emitir(
                 session,
                 "mensaje.recibido",
-                _datos_recibido(fila, mp),
-                _salas(agentes.get(fila.agente_id), fila.agente_id, fila.campana_id),
+                _datos_recibido(recibida, mp),
+                _salas(agentes.get(recibida.agente_id), recibida.agente_id, recibida.campana_id),
             )
-        if fila.numero_origen:
+        if recibida.numero_origen:
             conversaciones.append(
-                _conversacion(fila.agente_id, fila.numero_origen, fila.contacto_id, mp, "entrante", vivo)
+                _conversacion(recibida.agente_id, recibida.numero_origen, recibida.contacto_id, mp, "entrante", vivo)
             )
         if mp.evento.medio is not None and mp.evento.tipo in TIPOS_CON_MEDIO:
             res.solicitudes_medio.append(
                 SolicitudMedio(
-                    "mensajes_recibidos", fila.agente_id, fila.wa_message_id, mp.evento.momento, mp.evento.medio
+                    "mensajes_recibidos", recibida.agente_id, recibida.wa_message_id, mp.evento.momento, mp.evento.medio
                 )
             )
     await repo.marcar_respondio(session, respondieron)
@@ -303,15 +357,20 @@ async def aplicar_plan(
 
 
 async def _aplicar_recibos(
-    session: AsyncSession, encontrados: list[tuple[int, Recibo]], agentes: dict[int, repo.InfoAgente]
+    session: AsyncSession,
+    encontrados: list[tuple[int, Recibo]],
+    agentes: dict[int, repo.InfoAgente],
+    previos: dict[int, str] | None = None,
 ) -> None:
     if not encontrados:
         return
-    await repo.anotar_eventos(session, encontrados)
     resumenes: dict[int, Resumen] = {}
     for mensaje_id, r in encontrados:
         resumenes.setdefault(mensaje_id, Resumen()).agregar(r.tipo, r.momento, r.codigo_error, r.detalle_error)
-    for fila in await repo.aplicar_resumenes(session, resumenes):
+    for fila in await repo.aplicar_recibos(session, encontrados, resumenes):
+        fila.estado_anterior = (previos or {}).get(fila.id)
+        if fila.estado == fila.estado_anterior:
+            continue
         emitir(
             session,
             "mensaje.estado",
@@ -445,6 +504,7 @@ class Captura:
         motor: Callable[[], Motor] | None = None,
         max_lote: int = 500,
         ventana_s: float = 0.005,
+        particiones: int = 1,
         evaluar_respuestas: bool = True,
         al_procesar: Callable[[list[float]], None] | None = None,
     ) -> None:
@@ -455,7 +515,14 @@ class Captura:
         self._evaluar = evaluar_respuestas
         self._zona = ZoneInfo(settings.zona_horaria)
         self.consumidor: ConsumidorPorLotes[object] = ConsumidorPorLotes(
-            self.procesar, max_lote=max_lote, ventana_s=ventana_s, nombre="captura", al_procesar=al_procesar
+            self.procesar,
+            max_lote=max_lote,
+            ventana_s=ventana_s,
+            nombre="captura",
+            al_procesar=al_procesar,
+            # Per agent: one agent's events stay in order; different agents' batches may commit in parallel.
+            particiones=particiones,
+            clave=lambda ev: getattr(ev, "agente_id", 0),
         )
         self.descargador: DescargadorMedios | None = None
         if settings.directorio_medios is not None:
@@ -463,6 +530,7 @@ class Captura:
                 Path(settings.directorio_medios), self._obtener_medio, self._registrar_medio
             )
         self._hay_pendientes = True  # unknown at start: sweep once
+        self._cache_agentes: dict[int, tuple[float, repo.InfoAgente]] = {}
         self._barrido: asyncio.Task[None] | None = None
 
     @property
@@ -510,6 +578,7 @@ class Captura:
                 zona=self._zona,
                 ahora=self._reloj.ahora(),
                 evaluar_respuestas=self._evaluar,
+                cache_agentes=self._cache_agentes,
             )
             if self.descargador is not None and res.solicitudes_medio:
                 descargador = self.descargador

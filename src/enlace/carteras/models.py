@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -14,6 +14,8 @@ from enlace.db.base import Base, ConCreado, check_en
 FUENTES_CARTERA = ("csv_upload", "auto_asignacion", "manual", "pool")
 ESTADOS_CONTACTO = ("pendiente", "contactado", "respondio", "interesado", "no_interesado", "baja", "anonimizado")
 TIPOS_IDENTIFICADOR = ("wa_jid", "lid", "bsuid")
+ESTADOS_IMPORTACION = ("pendiente", "procesando", "completada", "fallida")
+RESULTADOS_FILA = ("aceptado", "rechazado", "duplicado", "existente", "otro_agente", "suprimido")
 
 
 class Cartera(ConCreado, Base):
@@ -54,6 +56,11 @@ class Contacto(ConCreado, Base):
     consentimiento_fuente: Mapped[str | None] = mapped_column(String(100))
     consentimiento_at: Mapped[datetime | None]
     consentimiento_evidencia: Mapped[str | None] = mapped_column(Text)
+    # Provenance: which import created the contact and from which row of the file (the import report).
+    # No foreign key on purpose: a per-row RI check would cost a large import ~20% of its time, and a stale
+    # id only means "created by an import whose record is gone".
+    importacion_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    fila_origen: Mapped[int | None] = mapped_column(Integer)
 
 
 class IdentificadorContacto(ConCreado, Base):
@@ -66,3 +73,63 @@ class IdentificadorContacto(ConCreado, Base):
     contacto_id: Mapped[int] = mapped_column(ForeignKey("contactos.id", ondelete="CASCADE"), index=True)
     tipo: Mapped[str] = mapped_column(String(10))
     valor: Mapped[str] = mapped_column(String(120), unique=True)
+
+
+class ImportacionCartera(ConCreado, Base):
+    """One uploaded file: its progress while it runs and its counts when done (rows are in ImportacionFila)."""
+
+    __tablename__ = "importaciones_cartera"
+    __table_args__ = (CheckConstraint(check_en("estado", ESTADOS_IMPORTACION), name="estado"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cartera_id: Mapped[int | None] = mapped_column(ForeignKey("carteras.id", ondelete="SET NULL"))
+    # The agent who receives the contacts; NULL = the company pool.
+    agente_id: Mapped[int | None] = mapped_column(ForeignKey("agentes.id", ondelete="SET NULL"), index=True)
+    usuario_id: Mapped[int | None] = mapped_column(ForeignKey("usuarios.id", ondelete="SET NULL"))
+    nombre_cartera: Mapped[str] = mapped_column(String(100))
+    fuente: Mapped[str] = mapped_column(String(50))
+    archivo: Mapped[str] = mapped_column(String(255))
+    tamano_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    formato: Mapped[str | None] = mapped_column(String(10))
+    estado: Mapped[str] = mapped_column(String(20), default="pendiente", server_default="pendiente")
+    en_segundo_plano: Mapped[bool] = mapped_column(default=False, server_default="false")
+    progreso: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    filas: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    aceptados: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rechazados: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    duplicados: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    existentes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    otro_agente: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    suprimidos: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text)
+    iniciada_at: Mapped[datetime | None]
+    terminada_at: Mapped[datetime | None]
+
+
+class ImportacionFila(Base):
+    """A row of an import that did not become a new contact (or was taken from the pool), and why."""
+
+    __tablename__ = "importacion_filas"
+    __table_args__ = (CheckConstraint(check_en("resultado", RESULTADOS_FILA), name="resultado"),)
+
+    importacion_id: Mapped[int] = mapped_column(
+        ForeignKey("importaciones_cartera.id", ondelete="CASCADE"), primary_key=True
+    )
+    fila: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resultado: Mapped[str] = mapped_column(String(20))
+    campo: Mapped[str | None] = mapped_column(String(80))
+    motivo: Mapped[str | None] = mapped_column(Text)
+    telefono: Mapped[str | None] = mapped_column(String(80))
+
+
+class ImportacionParte(Base):
+    """The uploaded file in chunks while a background import waits, so any node's worker can read it."""
+
+    __tablename__ = "importacion_partes"
+
+    importacion_id: Mapped[int] = mapped_column(
+        ForeignKey("importaciones_cartera.id", ondelete="CASCADE"), primary_key=True
+    )
+    parte: Mapped[int] = mapped_column(Integer, primary_key=True)
+    datos: Mapped[bytes] = mapped_column(LargeBinary)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, literal, or_, select, union_all, update
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from enlace.auth.actor import Actor
 from enlace.auth.alcance import condicion_agente
 from enlace.campanas.models import MensajeEnviado
-from enlace.captura.models import Conversacion, MensajeRecibido
+from enlace.captura.models import ConteoFueraAlcance, Conversacion, MensajeRecibido
 from enlace.carteras.models import Contacto, IdentificadorContacto
 
 # Rows that never left (or never will): not part of the conversation the person saw.
@@ -163,3 +163,12 @@ async def jid_conocido(session: AsyncSession, contacto: Contacto) -> str | None:
         .order_by(IdentificadorContacto.id.desc())
         .limit(1)
     )
+
+
+async def fuera_de_alcance(session: AsyncSession, actor: Actor, dia: date) -> int:
+    total = await session.scalar(
+        select(func.coalesce(func.sum(ConteoFueraAlcance.entrantes + ConteoFueraAlcance.salientes), 0)).where(
+            ConteoFueraAlcance.dia == dia, condicion_agente(actor, ConteoFueraAlcance.agente_id)
+        )
+    )
+    return int(total or 0)

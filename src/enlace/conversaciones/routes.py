@@ -7,10 +7,21 @@ from datetime import datetime
 from fastapi import APIRouter, Query
 
 from enlace.conversaciones import service
-from enlace.conversaciones.schemas import ConversacionSalida, LeidaSalida, MensajeConversacion, ResponderEntrada
+from enlace.conversaciones.schemas import (
+    AlcanceSalida,
+    ConversacionSalida,
+    LeidaSalida,
+    MensajeConversacion,
+    ResponderEntrada,
+)
 from enlace.dependencias import ActorDep, NucleoDep, SessionBD
 
 router = APIRouter(prefix="/api", tags=["conversaciones"])
+
+
+@router.get("/captura/alcance", response_model=AlcanceSalida)
+async def alcance_captura(actor: ActorDep, session: SessionBD, nucleo: NucleoDep) -> AlcanceSalida:
+    return await service.alcance(session, actor, nucleo.settings, nucleo.reloj.ahora())
 
 
 @router.get("/conversaciones", response_model=list[ConversacionSalida])

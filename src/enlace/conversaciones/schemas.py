@@ -44,3 +44,11 @@ class ResponderEntrada(BaseModel):
 
 class LeidaSalida(BaseModel):
     marcados: int
+
+
+class AlcanceSalida(BaseModel):
+    """What the panel needs to tell the agent what is captured from their personal number."""
+
+    alcance: Literal["negocio", "todo"]
+    aviso: str
+    fuera_de_alcance_hoy: int  # messages of personal chats today, counted but not stored

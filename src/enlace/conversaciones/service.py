@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import text
@@ -18,6 +19,7 @@ from enlace.captura.estados import sql_rango
 from enlace.captura.jid import jid_para_enviar
 from enlace.conversaciones import repository as repo
 from enlace.conversaciones.schemas import (
+    AlcanceSalida,
     ConversacionSalida,
     LeidaSalida,
     MensajeConversacion,
@@ -26,6 +28,7 @@ from enlace.conversaciones.schemas import (
 from enlace.db.sesion import al_confirmar, transaccion
 from enlace.errores import Conflicto, EntradaInvalida, NoEncontrado, ServicioNoDisponible
 from enlace.motores.base import ErrorMotor
+from enlace.settings import Settings
 from enlace.tiempo_real import emitir, publicar, salas_de_agente
 
 if TYPE_CHECKING:
@@ -68,6 +71,25 @@ async def mensajes(
 async def marcar_leida(session: AsyncSession, actor: Actor, contacto_id: int, ahora: datetime) -> LeidaSalida:
     contacto = await _contacto(session, actor, contacto_id)
     return LeidaSalida(marcados=await repo.marcar_leida(session, actor, contacto, ahora))
+
+
+AVISOS_ALCANCE = {
+    "negocio": (
+        "Enlace guarda solo las conversaciones con tus contactos de cartera y con números a los que el sistema "
+        "escribió. Tus chats personales no se guardan; solo se cuentan."
+    ),
+    "todo": (
+        "Aviso: la empresa configuró la captura completa. Todos los chats individuales de este número, "
+        "incluidos los personales, se guardan en Enlace."
+    ),
+}
+
+
+async def alcance(session: AsyncSession, actor: Actor, settings: Settings, ahora: datetime) -> AlcanceSalida:
+    valor = settings.alcance_captura.value
+    zona = ZoneInfo(settings.zona_horaria)
+    fuera = await repo.fuera_de_alcance(session, actor, ahora.astimezone(zona).date())
+    return AlcanceSalida(alcance=valor, aviso=AVISOS_ALCANCE[valor], fuera_de_alcance_hoy=fuera)  # type: ignore[arg-type]
 
 
 def _puerta() -> Any:

@@ -86,7 +86,7 @@ class FiltroAuditoria:
     limite: int = 100
 
 
-def consulta_auditoria(filtro: FiltroAuditoria) -> Select[tuple[Auditoria]]:
+def consulta_auditoria(filtro: FiltroAuditoria) -> Select[Any]:
     stmt = select(Auditoria)
     if filtro.accion:
         if filtro.accion.endswith("."):

@@ -64,8 +64,10 @@ def _bloqueo_suprimido() -> Bloqueo:
 async def revisar_suprimido(session: AsyncSession, *, telefono: str, mensaje_id: int | None = None) -> Bloqueo | None:
     """Suppression only, under the phone lock. The dispatcher calls it right before `engine.send`.
 
-    Hold the transaction open across the send (check, send, mark `enviado`, commit): an opt-out that
-    arrives meanwhile waits for the lock, so it commits after the send, never before it.
+    Protocol: check, send, COMMIT (releasing the lock), then mark `enviado` in the next transaction.
+    An opt-out arriving meanwhile waits for the lock, so it commits after the send, never before it.
+    Write nothing while holding the lock: the opt-out's transaction (capture's batch) may already hold
+    rows a write would need (report counters, campaign rows), and waiting for them would deadlock.
     `mensaje_id` lets exactly the opt-out confirmation of this suppression through.
     """
     await bloquear_telefono(session, telefono)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy import Select, delete, func, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +15,7 @@ from enlace.captura.models import EventoEntrega, MensajeRecibido
 from enlace.carteras.models import Contacto, IdentificadorContacto
 from enlace.cumplimiento.models import Supresion
 
+# JSONB columns: Python None would store JSON 'null'; erasing means SQL NULL.
 # A suppression cancels what has not started; rows already claimed are handled by the pre-send check.
 ESTADOS_CANCELABLES = ("pendiente",)
 
@@ -49,17 +50,27 @@ async def borrar_supresion(session: AsyncSession, telefono: str) -> Supresion | 
 async def cancelar_pendientes(
     session: AsyncSession, telefonos: Sequence[str], motivo: str, *, excepto_id: int | None = None
 ) -> list[tuple[int, int | None, int]]:
-    """Cancel every pending row to these phones, any agent and campaign: [(id, campana_id, agente_id)]."""
+    """Cancel every pending row to these phones, any agent and campaign: [(id, campana_id, agente_id)].
+
+    Rows locked right now are skipped, not waited for: a dispatcher that holds one is claiming it and
+    waits for the phone's advisory lock, which the caller holds; waiting here would deadlock. That
+    claim then sees the suppression and marks the row `suprimido`, so nothing escapes either way.
+    """
     if not telefonos:
         return []
-    stmt = (
-        update(MensajeEnviado)
-        .where(MensajeEnviado.numero_destino.in_(list(telefonos)), MensajeEnviado.estado.in_(ESTADOS_CANCELABLES))
-        .values(estado="cancelado", detalle_error=motivo)
-        .returning(MensajeEnviado.id, MensajeEnviado.campana_id, MensajeEnviado.agente_id)
+    candidatos = select(MensajeEnviado.id).where(
+        MensajeEnviado.numero_destino.in_(list(telefonos)), MensajeEnviado.estado.in_(ESTADOS_CANCELABLES)
     )
     if excepto_id is not None:
-        stmt = stmt.where(MensajeEnviado.id != excepto_id)
+        candidatos = candidatos.where(MensajeEnviado.id != excepto_id)
+    candidatos = candidatos.with_for_update(skip_locked=True)
+    stmt = (
+        update(MensajeEnviado)
+        .where(MensajeEnviado.id.in_(candidatos.scalar_subquery()))
+        .values(estado="cancelado", detalle_error=motivo)
+        .returning(MensajeEnviado.id, MensajeEnviado.campana_id, MensajeEnviado.agente_id)
+        .execution_options(synchronize_session=False)
+    )
     return [(f[0], f[1], f[2]) for f in (await session.execute(stmt)).all()]
 
 
@@ -88,7 +99,7 @@ async def guardar_clasificacion(session: AsyncSession, mensaje_recibido_id: int,
         await session.flush()
 
 
-def consulta_supresiones(telefono: str | None, fuente: str | None) -> Select[tuple[Supresion]]:
+def consulta_supresiones(telefono: str | None, fuente: str | None) -> Select[Any]:
     stmt = select(Supresion)
     if telefono:
         stmt = stmt.where(Supresion.telefono.contains(telefono, autoescape=True))
@@ -108,6 +119,11 @@ async def listar_supresiones(
 
 async def todas_las_supresiones(session: AsyncSession, fuente: str | None) -> list[Supresion]:
     return list((await session.scalars(consulta_supresiones(None, fuente).order_by(Supresion.id))).all())
+
+
+def _filas(resultado: Any) -> int:
+    """Rows an UPDATE/DELETE touched (a CursorResult's rowcount)."""
+    return int(getattr(resultado, "rowcount", 0) or 0)
 
 
 # ---- ARCO --------------------------------------------------------------------------------------
@@ -164,19 +180,19 @@ async def anonimizar_persona(session: AsyncSession, telefono: str, contacto_ids:
     enviados = await session.execute(
         update(MensajeEnviado)
         .where(_de_la_persona_enviados(telefono, contacto_ids))
-        .values(mensaje=None, numero_destino=None, destino_jid=None, medio=None)
+        .values(mensaje=None, numero_destino=None, destino_jid=None, medio=null())
     )
     recibidos = await session.execute(
         update(MensajeRecibido)
         .where(_de_la_persona_recibidos(telefono, contacto_ids))
-        .values(mensaje=None, numero_origen=None, chat_jid=None, medio=None)
+        .values(mensaje=None, numero_origen=None, chat_jid=None, medio=null())
     )
     identificadores = 0
     if contacto_ids:
         borrados = await session.execute(
             delete(IdentificadorContacto).where(IdentificadorContacto.contacto_id.in_(list(contacto_ids)))
         )
-        identificadores = borrados.rowcount or 0
+        identificadores = _filas(borrados)
     for contacto_id in contacto_ids:
         await session.execute(
             update(Contacto)
@@ -198,8 +214,8 @@ async def anonimizar_persona(session: AsyncSession, telefono: str, contacto_ids:
     return {
         "contactos": len(contacto_ids),
         "identificadores": identificadores,
-        "mensajes_enviados": enviados.rowcount or 0,
-        "mensajes_recibidos": recibidos.rowcount or 0,
+        "mensajes_enviados": _filas(enviados),
+        "mensajes_recibidos": _filas(recibidos),
     }
 
 
@@ -221,7 +237,7 @@ async def borrar_cuerpos_antiguos(session: AsyncSession, antes_de: datetime, lot
     enviados = await session.execute(
         update(MensajeEnviado)
         .where(MensajeEnviado.id.in_(ids_enviados))
-        .values(mensaje=None, medio=None)
+        .values(mensaje=None, medio=null())
         .execution_options(synchronize_session=False)
     )
     ids_recibidos = (
@@ -236,7 +252,7 @@ async def borrar_cuerpos_antiguos(session: AsyncSession, antes_de: datetime, lot
     recibidos = await session.execute(
         update(MensajeRecibido)
         .where(MensajeRecibido.id.in_(ids_recibidos))
-        .values(mensaje=None, medio=None)
+        .values(mensaje=None, medio=null())
         .execution_options(synchronize_session=False)
     )
-    return enviados.rowcount or 0, recibidos.rowcount or 0
+    return _filas(enviados), _filas(recibidos)

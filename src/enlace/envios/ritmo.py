@@ -110,9 +110,10 @@ class PerfilRitmo:
 
         rango("por_hora_min", "por_hora_max", 1)
         rango("por_dia_min", "por_dia_max", 1)
-        rango("pausa_min_s", "pausa_max_s", 1)
+        # Sub-second gaps only make sense on a simulator (the chaos test); the defaults are 8–25 s.
+        rango("pausa_min_s", "pausa_max_s", 0.01)
         rango("rafaga_min", "rafaga_max", 1)
-        rango("pausa_rafaga_min_s", "pausa_rafaga_max_s", 1)
+        rango("pausa_rafaga_min_s", "pausa_rafaga_max_s", 0.01)
         rango("escritura_inicial_min_s", "escritura_inicial_max_s", 0)
         rango("escritura_palabra_min_s", "escritura_palabra_max_s", 0)
         if self.jitter_s < 0:

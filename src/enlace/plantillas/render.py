@@ -93,11 +93,14 @@ def _piezas(variante: str, indice: int) -> list[tuple[str, Marcador | None]]:
             piezas.append((literal, None))
             continue
         if conversion:
-            raise ErrorPlantilla(f"La variante {indice + 1} usa una conversión no permitida en {{{campo}}}.", variante=indice)
+            raise ErrorPlantilla(
+                f"La variante {indice + 1} usa una conversión no permitida en {{{campo}}}.", variante=indice
+            )
         campo = campo.strip()
         if not campo or not _NOMBRE_CAMPO.match(campo):
             raise ErrorPlantilla(
-                f"La variante {indice + 1} tiene un marcador inválido {{{campo}}}: usa nombres como {{nombre}} o {{monto}}.",
+                f"La variante {indice + 1} tiene un marcador inválido {{{campo}}}: "
+                "usa nombres como {nombre} o {monto}.",
                 variante=indice,
             )
         formato = (formato or "").strip().lower()

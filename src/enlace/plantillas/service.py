@@ -138,7 +138,10 @@ async def previa(session: AsyncSession, actor: Actor, datos: PreviaPeticion, aho
     correctos = 0
     for c in contactos:
         (r,) = previsualizar(
-            variantes, [(c.id, datos_contacto(c))], campana_id="previa", momento=ahora,
+            variantes,
+            [(c.id, datos_contacto(c))],
+            campana_id="previa",
+            momento=ahora,
             zona=zona_contacto(c, datos.zona_horaria),
         )
         fila = PreviaContacto(
@@ -156,6 +159,9 @@ async def previa(session: AsyncSession, actor: Actor, datos: PreviaPeticion, aho
             if len(muestras) < datos.limite:
                 muestras.append(fila)
     return PreviaSalida(
-        total=len(contactos), correctos=correctos, con_errores=len(contactos) - correctos, muestras=muestras,
+        total=len(contactos),
+        correctos=correctos,
+        con_errores=len(contactos) - correctos,
+        muestras=muestras,
         errores=errores,
     )

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 # A spreadsheet treats a cell that starts with one of these as a formula (or, for tab/CR, lets the
 # next character start one). A leading apostrophe makes Excel, LibreOffice and Sheets show text.
 CARACTERES_PELIGROSOS = ("=", "+", "-", "@", "\t", "\r")
+_PELIGROSOS = frozenset(CARACTERES_PELIGROSOS)
 
 # Excel reads a CSV as UTF-8 only when it starts with a BOM; without it accents turn to mojibake.
 BOM = "\ufeff"
@@ -39,9 +40,14 @@ def _a_zona(valor: datetime, zona: ZoneInfo) -> datetime:
 
 def celda_csv(valor: Any, zona: ZoneInfo) -> str:
     """One value as CSV text: times in the report's zone with offset, text neutralized."""
+    tipo = type(valor)
+    if tipo is str:  # most cells: checked first, exports run this millions of times
+        return "'" + valor if valor and valor[0] in _PELIGROSOS else valor
     if valor is None:
         return ""
-    if isinstance(valor, bool):
+    if tipo is datetime:
+        return _a_zona(valor, zona).isoformat(timespec="seconds")
+    if tipo is bool:
         return "sí" if valor else "no"
     if isinstance(valor, (int, float, Decimal)):
         # Real numbers are not text the user typed; a negative amount must stay a number.
@@ -63,31 +69,52 @@ def celda_xlsx(valor: Any, zona: ZoneInfo) -> Any:
     return neutralizar(str(valor))
 
 
-async def _filas(filas: AsyncIterable[Sequence[Any]] | Iterable[Sequence[Any]]) -> AsyncIterator[Sequence[Any]]:
-    if hasattr(filas, "__aiter__"):
-        async for fila in filas:  # type: ignore[union-attr]
-            yield fila
-    else:
-        for fila in filas:  # type: ignore[union-attr]
-            yield fila
+Filas = AsyncIterable[Sequence[Any]] | Iterable[Sequence[Any]]
+
+
+async def _lotes(filas: Filas, por_lotes: bool) -> AsyncIterator[Sequence[Sequence[Any]]]:
+    """Rows grouped in batches, whatever the source gives (rows or batches, sync or async)."""
+    if por_lotes:
+        if hasattr(filas, "__aiter__"):
+            async for lote in filas:  # type: ignore[union-attr]
+                yield lote
+        else:
+            for lote in filas:  # type: ignore[union-attr]
+                yield lote
+        return
+    if not hasattr(filas, "__aiter__"):
+        yield list(filas)  # type: ignore[arg-type]
+        return
+    lote: list[Sequence[Any]] = []
+    async for fila in filas:  # type: ignore[union-attr]
+        lote.append(fila)
+        if len(lote) >= 1000:
+            yield lote
+            lote = []
+    if lote:
+        yield lote
 
 
 async def csv_en_flujo(
     encabezados: Sequence[str],
-    filas: AsyncIterable[Sequence[Any]] | Iterable[Sequence[Any]],
+    filas: Filas,
     *,
     zona: str | ZoneInfo = "America/Mexico_City",
     bom: bool = True,
+    por_lotes: bool = False,
 ) -> AsyncIterator[bytes]:
-    """Yield a CSV document in ~64 KiB UTF-8 chunks; memory stays flat whatever the row count."""
+    """Yield a CSV document in ~64 KiB UTF-8 chunks; memory stays flat whatever the row count.
+
+    `filas` gives rows, or batches of rows with `por_lotes=True` (cheaper: one await per batch).
+    """
     tz = zona if isinstance(zona, ZoneInfo) else ZoneInfo(zona)
     buffer = io.StringIO()
     escritor = csv.writer(buffer, lineterminator="\r\n")
     if bom:
         buffer.write(BOM)
     escritor.writerow([neutralizar(e) for e in encabezados])
-    async for fila in _filas(filas):
-        escritor.writerow([celda_csv(v, tz) for v in fila])
+    async for lote in _lotes(filas, por_lotes):
+        escritor.writerows([[celda_csv(v, tz) for v in fila] for fila in lote])
         if buffer.tell() >= TAMANO_BLOQUE:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -98,10 +125,11 @@ async def csv_en_flujo(
 
 async def xlsx_en_flujo(
     encabezados: Sequence[str],
-    filas: AsyncIterable[Sequence[Any]] | Iterable[Sequence[Any]],
+    filas: Filas,
     *,
     zona: str | ZoneInfo = "America/Mexico_City",
     hoja: str = "Reporte",
+    por_lotes: bool = False,
 ) -> AsyncIterator[bytes]:
     """Yield an XLSX workbook in chunks.
 
@@ -114,13 +142,11 @@ async def xlsx_en_flujo(
     libro = Workbook(write_only=True)
     hoja_ws = libro.create_sheet(title=hoja)
     hoja_ws.append([neutralizar(e) for e in encabezados])
-    contador = 0
-    async for fila in _filas(filas):
-        hoja_ws.append([celda_xlsx(v, tz) for v in fila])
-        contador += 1
-        if contador % 2000 == 0:
-            # Appending is CPU work on the event loop; let other requests breathe.
-            await asyncio.sleep(0)
+    async for lote in _lotes(filas, por_lotes):
+        for fila in lote:
+            hoja_ws.append([celda_xlsx(v, tz) for v in fila])
+        # Appending is CPU work on the event loop; let other requests breathe between batches.
+        await asyncio.sleep(0)
     with tempfile.TemporaryFile() as destino:
         await asyncio.to_thread(libro.save, destino)
         destino.seek(0)

@@ -95,12 +95,12 @@ async def pagina_mensajes(
 
 async def flujo_mensajes(
     session: AsyncSession, actor: Actor, filtro: FiltroMensajes, maximo: int, lote: int = 2000
-) -> AsyncIterator[Any]:
-    """Every matching row through a server-side cursor (exports): memory holds one batch at a time."""
+) -> AsyncIterator[list[tuple[Any, ...]]]:
+    """Every matching row, in batches, through a server-side cursor (exports): memory holds one batch."""
     stmt = consulta_mensajes(actor, filtro).limit(maximo).execution_options(yield_per=lote)
     resultado = await session.stream(stmt)
-    async for fila in resultado:
-        yield fila
+    async for particion in resultado.partitions(lote):
+        yield [tuple(f) for f in particion]
 
 
 # ---- dashboards over the rollup ------------------------------------------------------------------
@@ -252,5 +252,3 @@ async def paradas_activas(session: AsyncSession, actor: Actor) -> list[ParadaSeg
 
 async def agentes_de_equipo(session: AsyncSession, equipo_id: int) -> list[int]:
     return list((await session.scalars(select(Agente.id).where(Agente.equipo_id == equipo_id))).all())
-
-

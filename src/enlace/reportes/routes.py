@@ -56,8 +56,17 @@ async def reporte_mensajes(
 ) -> PaginaMensajes:
     exigir_alcance(actor, "reportes")
     filtro = await service.construir_filtro(
-        session, actor, _zona(nucleo), agente_id=agente_id, equipo_id=equipo_id, campana_id=campana_id,
-        numero=numero, estado=estado, fecha=fecha, desde=desde, hasta=hasta,
+        session,
+        actor,
+        _zona(nucleo),
+        agente_id=agente_id,
+        equipo_id=equipo_id,
+        campana_id=campana_id,
+        numero=numero,
+        estado=estado,
+        fecha=fecha,
+        desde=desde,
+        hasta=hasta,
     )
     return await service.pagina_mensajes(session, actor, filtro, limite, cursor)
 
@@ -81,8 +90,17 @@ async def exportar_mensajes(
     exigir_alcance(actor, "reportes")
     zona = _zona(nucleo)
     filtro = await service.construir_filtro(
-        session, actor, zona, agente_id=agente_id, equipo_id=equipo_id, campana_id=campana_id,
-        numero=numero, estado=estado, fecha=fecha, desde=desde, hasta=hasta,
+        session,
+        actor,
+        zona,
+        agente_id=agente_id,
+        equipo_id=equipo_id,
+        campana_id=campana_id,
+        numero=numero,
+        estado=estado,
+        fecha=fecha,
+        desde=desde,
+        hasta=hasta,
     )
     # Audited before the first byte: the row commits with this request, the body streams afterwards.
     await registrar_auditoria(
@@ -92,10 +110,20 @@ async def exportar_mensajes(
         objeto_tipo="mensajes_enviados",
         detalle={
             "formato": formato,
-            "filtros": {k: v for k, v in {
-                "agenteId": agente_id, "equipoId": equipo_id, "campanaId": campana_id, "numero": filtro.numero,
-                "estado": estado, "fecha": fecha, "desde": desde, "hasta": hasta,
-            }.items() if v is not None},
+            "filtros": {
+                k: v
+                for k, v in {
+                    "agenteId": agente_id,
+                    "equipoId": equipo_id,
+                    "campanaId": campana_id,
+                    "numero": filtro.numero,
+                    "estado": estado,
+                    "fecha": fecha,
+                    "desde": desde,
+                    "hasta": hasta,
+                }.items()
+                if v is not None
+            },
         },
         ip=ip_cliente(request),
     )

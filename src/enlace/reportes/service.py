@@ -193,15 +193,15 @@ async def exportar(
 ) -> AsyncIterator[bytes]:
     """The export body, streamed from its own session (the request's has committed by then)."""
 
-    async def filas() -> AsyncIterator[tuple[Any, ...]]:
+    async def lotes() -> AsyncIterator[list[tuple[Any, ...]]]:
         async with fabrica() as session:
-            async for fila in repo.flujo_mensajes(session, actor, filtro, maximo):
-                yield tuple(fila)
+            async for lote in repo.flujo_mensajes(session, actor, filtro, maximo):
+                yield lote
 
     if formato == "xlsx":
-        flujo = xlsx_en_flujo(ENCABEZADOS_EXPORTACION, filas(), zona=zona, hoja="Mensajes")
+        flujo = xlsx_en_flujo(ENCABEZADOS_EXPORTACION, lotes(), zona=zona, hoja="Mensajes", por_lotes=True)
     else:
-        flujo = csv_en_flujo(ENCABEZADOS_EXPORTACION, filas(), zona=zona)
+        flujo = csv_en_flujo(ENCABEZADOS_EXPORTACION, lotes(), zona=zona, por_lotes=True)
     async for bloque in flujo:
         yield bloque
 
@@ -254,7 +254,10 @@ async def tablero_agentes(session: AsyncSession, actor: Actor, filtro: repo.Filt
     filas = await repo.tablero_agentes_dia(session, actor, filtro)
     return [
         FilaAgenteDia(
-            agente_id=f["agente_id"], agente_nombre=f["agente_nombre"], equipo_id=f["equipo_id"], dia=f["dia"],
+            agente_id=f["agente_id"],
+            agente_nombre=f["agente_nombre"],
+            equipo_id=f["equipo_id"],
+            dia=f["dia"],
             **_contadores(f),
         )
         for f in filas
@@ -289,8 +292,9 @@ async def embudo_campana(session: AsyncSession, actor: Actor, campana_id: int) -
 async def contadores_hoy(session: AsyncSession, actor: Actor, hoy: date) -> ContadoresHoy:
     filtro = repo.FiltroTablero(desde=hoy, hasta=hoy)
     por_agente = await tablero_agentes(session, actor, filtro)
-    return ContadoresHoy(dia=hoy, totales=Contadores(**_contadores(await repo.totales(session, actor, filtro))),
-                         por_agente=por_agente)
+    return ContadoresHoy(
+        dia=hoy, totales=Contadores(**_contadores(await repo.totales(session, actor, filtro))), por_agente=por_agente
+    )
 
 
 # ---- supervision ---------------------------------------------------------------------------------
@@ -365,8 +369,14 @@ async def enviar_aviso(session: AsyncSession, actor: Actor, datos: AvisoCrear, a
     emitir(
         session,
         "supervision.aviso",
-        {"texto": datos.texto, "de": actor.nombre, "deUsuarioId": actor.usuario_id, "at": ahora.isoformat(),
-         "agenteId": datos.agente_id, "equipoId": datos.equipo_id},
+        {
+            "texto": datos.texto,
+            "de": actor.nombre,
+            "deUsuarioId": actor.usuario_id,
+            "at": ahora.isoformat(),
+            "agenteId": datos.agente_id,
+            "equipoId": datos.equipo_id,
+        },
         salas,
     )
     return salas

@@ -18,11 +18,13 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+import socket
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import psutil
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -55,9 +57,10 @@ log = structlog.get_logger(__name__)
 # Reconnect backoff: 2 s, 4 s, 8 s ... capped at 5 min, each drawn in [d/2, d] (jitter spreads 210 agents).
 BACKOFF_BASE_S = 2.0
 BACKOFF_TOPE_S = 300.0
-# The lease outlives a few renewal periods so a busy node does not lose it by accident.
+# Leases are in database time (real seconds) and outlive a few renewal periods, so a busy node keeps them.
 LEASE_S = 60.0
-PERIODO_VIGILANCIA_S = 15.0
+PERIODO_VIGILANCIA_S = 15.0  # on the injected clock (idle stops are domain time)
+PERIODO_MINIMO_REAL_S = 0.5  # ...but never spin faster than this on an accelerated clock
 ESPERA_QR_S = 15.0  # real seconds to wait for the engine's first QR before asking for a pairing code
 
 ACTIVOS = ("conectando", "esperando_qr", "conectada", "reconectando", "restringida")
@@ -91,6 +94,14 @@ class EstadoVivo:
     codigo: str | None
     capping: str
     intentos: int
+
+
+def nodo_local_muerto(nodo_id: str) -> bool:
+    """A node id of the default form `<host>-<pid>` on this host whose process is gone (kill -9, crash)."""
+    host, _, pid = nodo_id.rpartition("-")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    return not psutil.pid_exists(int(pid))
 
 
 def telefono_para_emparejar(telefono: str) -> str:
@@ -129,6 +140,7 @@ class SessionManager:
         self.llavero = llavero or Llavero.desde_settings(settings)
         self.max_sesiones = settings.max_sesiones_nodo
         self.inactiva = timedelta(minutes=settings.sesion_inactiva_minutos)
+        self.lease_s = LEASE_S
         self._rng = rng or random.Random()
         self._controles: dict[int, _Control] = {}
         self._candados: dict[int, asyncio.Lock] = {}
@@ -202,13 +214,18 @@ class SessionManager:
             except Exception:
                 log.exception("vigilancia_sesiones_fallo")
             await self.reloj.dormir(PERIODO_VIGILANCIA_S)
+            await asyncio.sleep(PERIODO_MINIMO_REAL_S)  # a technical floor for lease renewals, not a delay
 
     async def revisar(self) -> None:
         """Renew leases, stop idle sessions, resume the ones that should run and nobody holds."""
         ahora = self.reloj.ahora()
         tokens = {c.agente_id: c.token for c in self._controles.values()}
         async with transaccion(self.fabrica) as s:
-            nuestras = await repo.renovar_leases(s, self.nodo_id, tokens, ahora + timedelta(seconds=LEASE_S))
+            nuestras = await repo.renovar_leases(s, self.nodo_id, tokens, self.lease_s)
+            muertos = [n for n in await repo.nodos_con_lease(s) if n != self.nodo_id and nodo_local_muerto(n)]
+            if muertos:
+                log.info("leases_de_nodos_muertos", nodos=muertos)
+                await repo.expirar_leases(s, muertos)
             conectadas = [c.agente_id for c in self._controles.values() if c.estado == "conectada"]
             con_campana = await repo.con_campana_activa(s, conectadas)
         for agente_id in set(tokens) - nuestras:
@@ -224,7 +241,7 @@ class SessionManager:
         if libres <= 0 or self._deteniendo:
             return
         async with transaccion(self.fabrica) as s:
-            pendientes = await repo.por_reanudar(s, ahora, libres)
+            pendientes = await repo.por_reanudar(s, self.nodo_id, libres)
         for agente_id in pendientes:
             if agente_id in self._controles:
                 continue
@@ -262,7 +279,12 @@ class SessionManager:
             return c.estado
         async with self.fabrica() as s:
             fila = await repo.obtener(s, agente_id)
-        if fila is None or fila.credenciales is None or fila.estado in repo.ESTADOS_FINALES:
+        if (
+            fila is None
+            or fila.credenciales is None
+            or fila.estado in repo.ESTADOS_FINALES
+            or fila.motivo == repo.MOTIVO_DESCONEXION_USUARIO
+        ):
             return fila.estado if fila else None
         return await self.conectar(agente_id)
 
@@ -280,9 +302,7 @@ class SessionManager:
         async with self._candado(agente_id):
             async with transaccion(self.fabrica) as s:
                 await repo.asegurar_fila(s, agente_id, self.motor.nombre)
-                tomado = await repo.tomar_lease(
-                    s, agente_id, self.nodo_id, ahora, ahora + timedelta(seconds=LEASE_S), self.motor.nombre
-                )
+                tomado = await repo.tomar_lease(s, agente_id, self.nodo_id, self.lease_s, self.motor.nombre)
                 if tomado is None:
                     raise Conflicto("La sesión de WhatsApp de este agente está activa en otro servidor.")
                 token, cifradas, clave_id = tomado
@@ -333,7 +353,6 @@ class SessionManager:
 
     async def desconectar(self, agente_id: int, *, cerrar_sesion: bool = False, motivo: str | None = None) -> str:
         """Stop the session (credentials kept) or, with `cerrar_sesion`, unlink the device for good."""
-        ahora = self.reloj.ahora()
         async with self._candado(agente_id):
             c = self._controles.pop(agente_id, None)
             if c is not None:
@@ -346,7 +365,7 @@ class SessionManager:
         except Exception:
             log.exception("motor_no_cerro_sesion", agente_id=agente_id)
         estado = "sesion_cerrada" if cerrar_sesion else "desconectada"
-        motivo = motivo or ("Sesión cerrada por el usuario" if cerrar_sesion else "Desconectada por el usuario")
+        motivo = motivo or ("Sesión cerrada por el usuario" if cerrar_sesion else repo.MOTIVO_DESCONEXION_USUARIO)
         valores: dict[str, Any] = {"estado": estado, "motivo": motivo, "reanudar": False}
         if cerrar_sesion:
             valores.update(credenciales=None, clave_id=None)
@@ -356,7 +375,7 @@ class SessionManager:
                     s, agente_id, self.nodo_id, c.token, {**valores, "nodo_id": None, "lease_expira_at": None}
                 )
             else:
-                hecho = await repo.actualizar_libre(s, agente_id, ahora, valores)
+                hecho = await repo.actualizar_libre(s, agente_id, valores)
             if not hecho:
                 fila = await repo.obtener(s, agente_id)
                 if fila is not None and fila.nodo_id not in (None, self.nodo_id):
@@ -395,6 +414,9 @@ class SessionManager:
     async def _al_conectado(self, e: EventoConectado) -> None:
         c = self._controles.get(e.agente_id)
         if c is None:
+            # A socket nobody here holds (stopped or taken over meanwhile): close it instead of leaking it.
+            log.warning("conexion_sin_sesion", agente_id=e.agente_id)
+            self._lanzar(self.motor.detener_sesion(e.agente_id))
             return
         ahora = self.reloj.ahora()
         c.intentos = 0

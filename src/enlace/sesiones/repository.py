@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -16,6 +16,8 @@ from enlace.sesiones.models import SesionWA
 
 # States after which nobody should resume the session without the agent doing something.
 ESTADOS_FINALES = ("sesion_cerrada", "reemplazada")
+# The motivo a person's "Desconectar" leaves: not even an active campaign starts the session again.
+MOTIVO_DESCONEXION_USUARIO = "Desconectada por el usuario"
 
 
 async def obtener(session: AsyncSession, agente_id: int) -> SesionWA | None:
@@ -28,8 +30,17 @@ async def asegurar_fila(session: AsyncSession, agente_id: int, motor: str) -> No
     )
 
 
+def _vence(lease_s: float) -> Any:
+    # Leases run on the database clock: every node (and a restarted, accelerated-clock process) agrees on it.
+    return func.now() + timedelta(seconds=lease_s)
+
+
+def _sin_dueno() -> Any:
+    return or_(SesionWA.nodo_id.is_(None), SesionWA.lease_expira_at.is_(None), SesionWA.lease_expira_at < func.now())
+
+
 async def tomar_lease(
-    session: AsyncSession, agente_id: int, nodo_id: str, ahora: datetime, hasta: datetime, motor: str
+    session: AsyncSession, agente_id: int, nodo_id: str, lease_s: float, motor: str
 ) -> tuple[int, bytes | None, str | None] | None:
     """Claim the session for `nodo_id` unless another node holds a live lease.
 
@@ -38,18 +49,10 @@ async def tomar_lease(
     fila = (
         await session.execute(
             update(SesionWA)
-            .where(
-                SesionWA.agente_id == agente_id,
-                or_(
-                    SesionWA.nodo_id.is_(None),
-                    SesionWA.nodo_id == nodo_id,
-                    SesionWA.lease_expira_at.is_(None),
-                    SesionWA.lease_expira_at < ahora,
-                ),
-            )
+            .where(SesionWA.agente_id == agente_id, or_(_sin_dueno(), SesionWA.nodo_id == nodo_id))
             .values(
                 nodo_id=nodo_id,
-                lease_expira_at=hasta,
+                lease_expira_at=_vence(lease_s),
                 fencing_token=SesionWA.fencing_token + 1,
                 motor=motor,
             )
@@ -72,28 +75,22 @@ async def actualizar_propia(
     return resultado.first() is not None
 
 
-async def actualizar_libre(session: AsyncSession, agente_id: int, ahora: datetime, valores: dict[str, Any]) -> bool:
+async def actualizar_libre(session: AsyncSession, agente_id: int, valores: dict[str, Any]) -> bool:
     """Write a row no node holds (or whose lease expired): stopping a session nobody runs."""
     resultado = await session.execute(
-        update(SesionWA)
-        .where(
-            SesionWA.agente_id == agente_id,
-            or_(SesionWA.nodo_id.is_(None), SesionWA.lease_expira_at.is_(None), SesionWA.lease_expira_at < ahora),
-        )
-        .values(**valores)
-        .returning(SesionWA.id)
+        update(SesionWA).where(SesionWA.agente_id == agente_id, _sin_dueno()).values(**valores).returning(SesionWA.id)
     )
     return resultado.first() is not None
 
 
-async def renovar_leases(session: AsyncSession, nodo_id: str, tokens: dict[int, int], hasta: datetime) -> set[int]:
+async def renovar_leases(session: AsyncSession, nodo_id: str, tokens: dict[int, int], lease_s: float) -> set[int]:
     """Extend the leases this node holds; returns the agents whose lease is still ours."""
     if not tokens:
         return set()
     filas = await session.execute(
         update(SesionWA)
         .where(SesionWA.nodo_id == nodo_id, SesionWA.agente_id.in_(list(tokens)))
-        .values(lease_expira_at=hasta)
+        .values(lease_expira_at=_vence(lease_s))
         .returning(SesionWA.agente_id, SesionWA.fencing_token)
     )
     return {agente for agente, token in filas.all() if tokens.get(agente) == token}
@@ -115,11 +112,11 @@ async def liberar_nodo(
     return [a for (a,) in filas.all()]
 
 
-async def por_reanudar(session: AsyncSession, ahora: datetime, limite: int) -> list[int]:
+async def por_reanudar(session: AsyncSession, nodo_id: str, limite: int) -> list[int]:
     """Sessions that should run but no live node holds: crashed nodes, restarts, active campaigns."""
     if limite <= 0:
         return []
-    sin_dueno = or_(SesionWA.nodo_id.is_(None), SesionWA.lease_expira_at.is_(None), SesionWA.lease_expira_at < ahora)
+    sin_dueno = or_(_sin_dueno(), SesionWA.nodo_id == nodo_id)
     con_campana = SesionWA.agente_id.in_(_agentes_con_campana_activa())
     filas = await session.scalars(
         select(SesionWA.agente_id)
@@ -129,7 +126,10 @@ async def por_reanudar(session: AsyncSession, ahora: datetime, limite: int) -> l
             SesionWA.credenciales.is_not(None),
             SesionWA.estado.not_in(ESTADOS_FINALES),
             sin_dueno,
-            or_(SesionWA.reanudar.is_(True), con_campana),
+            or_(
+                SesionWA.reanudar.is_(True),
+                and_(con_campana, SesionWA.motivo.is_distinct_from(MOTIVO_DESCONEXION_USUARIO)),
+            ),
         )
         .order_by(SesionWA.lease_expira_at.asc().nulls_first(), SesionWA.agente_id)
         .limit(limite)
@@ -152,6 +152,23 @@ async def con_campana_activa(session: AsyncSession, agentes: list[int]) -> set[i
         select(Campana.agente_id).where(Campana.estado == "activa", Campana.agente_id.in_(agentes)).distinct()
     )
     return set(filas)
+
+
+async def nodos_con_lease(session: AsyncSession) -> list[str]:
+    filas = await session.scalars(
+        select(SesionWA.nodo_id).where(SesionWA.nodo_id.is_not(None), SesionWA.lease_expira_at >= func.now()).distinct()
+    )
+    return [n for n in filas if n]
+
+
+async def expirar_leases(session: AsyncSession, nodos: list[str]) -> int:
+    """End the leases of nodes known to be dead (their process is gone), so others resume at once."""
+    if not nodos:
+        return 0
+    filas = await session.execute(
+        update(SesionWA).where(SesionWA.nodo_id.in_(nodos)).values(lease_expira_at=None).returning(SesionWA.id)
+    )
+    return len(filas.all())
 
 
 async def fijar_numero_agente(session: AsyncSession, agente_id: int, numero: str) -> None:

@@ -45,6 +45,20 @@ SQL_INSERTAR = text(
 )
 
 
+SQL_INSERTAR_LOTE = text(
+    """
+    INSERT INTO webhook_entregas (suscripcion_id, evento, evento_id, cuerpo, proximo_intento_at)
+    SELECT s.id, v.evento, v.evento_id, v.cuerpo, v.ahora
+    FROM unnest(CAST(:eventos AS varchar[]), CAST(:ids AS uuid[]), CAST(:cuerpos AS text[]),
+                CAST(:ahoras AS timestamptz[])) WITH ORDINALITY AS v(evento, evento_id, cuerpo, ahora, n)
+    JOIN webhook_suscripciones s ON s.activa AND (v.evento = ANY(s.eventos) OR '*' = ANY(s.eventos))
+    ORDER BY v.n, s.id
+    ON CONFLICT (suscripcion_id, evento_id) WHERE reenvio_de_id IS NULL DO NOTHING
+    RETURNING id
+    """
+)
+
+
 def cuerpo_evento(evento: str, datos: dict[str, Any], evento_id: str, ahora: datetime) -> str:
     """The exact JSON text that is stored, signed and sent (kept byte-for-byte for replays)."""
     return json.dumps(
@@ -67,14 +81,17 @@ def _antes_de_commit(sync_session: Session) -> None:
     pendientes = sync_session.info.pop(_CLAVE, None)
     if not pendientes:
         return
-    ids: list[int] = []
-    for evento, datos, evento_id, ahora in pendientes:
-        filas = sync_session.execute(
-            SQL_INSERTAR,
-            {"evento": evento, "evento_id": evento_id, "cuerpo": cuerpo_evento(evento, datos, evento_id, ahora),
-             "ahora": ahora},
-        )
-        ids.extend(f[0] for f in filas)
+    # One statement for the whole transaction (capture commits hundreds of events per batch).
+    filas = sync_session.execute(
+        SQL_INSERTAR_LOTE,
+        {
+            "eventos": [p[0] for p in pendientes],
+            "ids": [p[2] for p in pendientes],
+            "cuerpos": [cuerpo_evento(ev, datos, ev_id, ahora) for ev, datos, ev_id, ahora in pendientes],
+            "ahoras": [p[3] for p in pendientes],
+        },
+    )
+    ids: list[int] = [f[0] for f in filas]
     if ids and al_crear_entregas is not None:
         encolar = al_crear_entregas
         al_confirmar(SimpleNamespace(sync_session=sync_session), lambda: encolar(ids))  # type: ignore[arg-type]

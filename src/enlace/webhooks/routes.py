@@ -35,8 +35,13 @@ async def crear(datos: SuscripcionCrear, request: Request, actor: ActorDep, sess
     exigir_rol(actor, "admin")
     fila = await service.crear_suscripcion(session, datos)
     await registrar_auditoria(
-        session, actor, "webhooks.crear", objeto_tipo="webhook", objeto_id=fila.id,
-        detalle={"url": fila.url, "eventos": fila.eventos}, ip=ip_cliente(request),
+        session,
+        actor,
+        "webhooks.crear",
+        objeto_tipo="webhook",
+        objeto_id=fila.id,
+        detalle={"url": fila.url, "eventos": fila.eventos},
+        ip=ip_cliente(request),
     )
     return SuscripcionCreada.model_validate(fila)
 
@@ -48,8 +53,13 @@ async def actualizar(
     exigir_rol(actor, "admin")
     fila = await service.actualizar_suscripcion(session, suscripcion_id, datos)
     await registrar_auditoria(
-        session, actor, "webhooks.actualizar", objeto_tipo="webhook", objeto_id=fila.id,
-        detalle=datos.model_dump(exclude_none=True), ip=ip_cliente(request),
+        session,
+        actor,
+        "webhooks.actualizar",
+        objeto_tipo="webhook",
+        objeto_id=fila.id,
+        detalle=datos.model_dump(exclude_none=True),
+        ip=ip_cliente(request),
     )
     return SuscripcionSalida.model_validate(fila)
 
@@ -99,7 +109,12 @@ async def reenviar(
     exigir_rol(actor, "admin")
     copia = await service.reenviar(session, entrega_id, nucleo.reloj.ahora())
     await registrar_auditoria(
-        session, actor, "webhooks.reenviar", objeto_tipo="webhook_entrega", objeto_id=entrega_id,
-        detalle={"nueva": copia.id}, ip=ip_cliente(request),
+        session,
+        actor,
+        "webhooks.reenviar",
+        objeto_tipo="webhook_entrega",
+        objeto_id=entrega_id,
+        detalle={"nueva": copia.id},
+        ip=ip_cliente(request),
     )
     return EntregaSalida.model_validate(copia)

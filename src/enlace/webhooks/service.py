@@ -175,7 +175,12 @@ async def intentar_entrega(
         duracion_ms = int((time.perf_counter() - inicio) * 1000)
         entrega.intentos += 1
         repo.agregar_intento(
-            session, entrega_id=entrega.id, numero=entrega.intentos, at=ahora, status_http=status, error=error,
+            session,
+            entrega_id=entrega.id,
+            numero=entrega.intentos,
+            at=ahora,
+            status_http=status,
+            error=error,
             duracion_ms=duracion_ms,
         )
         entrega.ultimo_status = status
@@ -195,5 +200,3 @@ async def intentar_entrega(
         await session.commit()
     log.info("webhook_intento", entrega=entrega_id, resultado=resultado.estado, status=status, ms=duracion_ms)
     return resultado
-
-

@@ -737,6 +737,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/captura/alcance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Alcance Captura */
+        get: operations["alcance_captura_api_captura_alcance_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/conversaciones": {
         parameters: {
             query?: never;
@@ -1016,6 +1033,386 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/plantillas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Listar */
+        get: operations["listar_api_plantillas_get"];
+        put?: never;
+        /** Crear */
+        post: operations["crear_api_plantillas_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/plantillas/previa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Previa */
+        post: operations["previa_api_plantillas_previa_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/plantillas/{plantilla_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Obtener */
+        get: operations["obtener_api_plantillas__plantilla_id__get"];
+        put?: never;
+        post?: never;
+        /** Eliminar */
+        delete: operations["eliminar_api_plantillas__plantilla_id__delete"];
+        options?: never;
+        head?: never;
+        /** Actualizar */
+        patch: operations["actualizar_api_plantillas__plantilla_id__patch"];
+        trace?: never;
+    };
+    "/api/campanas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Listar */
+        get: operations["listar_api_campanas_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/campana": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Crear */
+        post: operations["crear_api_campana_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/campana/iniciar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Iniciar */
+        post: operations["iniciar_api_campana_iniciar_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/campana/{campana_id}/estado": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Estado */
+        get: operations["estado_api_campana__campana_id__estado_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Cambiar Estado */
+        patch: operations["cambiar_estado_api_campana__campana_id__estado_patch"];
+        trace?: never;
+    };
+    "/api/perfiles-envio": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Listar Perfiles */
+        get: operations["listar_perfiles_api_perfiles_envio_get"];
+        put?: never;
+        /** Crear Perfil */
+        post: operations["crear_perfil_api_perfiles_envio_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/perfiles-envio/{perfil_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Actualizar Perfil */
+        patch: operations["actualizar_perfil_api_perfiles_envio__perfil_id__patch"];
+        trace?: never;
+    };
+    "/api/envios/paradas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Listar Paradas */
+        get: operations["listar_paradas_api_envios_paradas_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/envios/paradas/{parada_id}/reanudar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reanudar */
+        post: operations["reanudar_api_envios_paradas__parada_id__reanudar_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cartera/subir": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Subir Cartera
+         * @description Import a portfolio file. 201 with the result when done; 202 when it continues in the background.
+         */
+        post: operations["subir_cartera_api_cartera_subir_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cartera/importaciones": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Listar Importaciones */
+        get: operations["listar_importaciones_api_cartera_importaciones_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cartera/importaciones/{importacion_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Obtener Importacion
+         * @description Progress (0..1) while it runs; counts and the report link when done.
+         */
+        get: operations["obtener_importacion_api_cartera_importaciones__importacion_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cartera/importaciones/{importacion_id}/reporte": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Descargar Reporte
+         * @description Every row of the file and what happened to it, as CSV (UTF-8 with BOM, opens right in Excel).
+         */
+        get: operations["descargar_reporte_api_cartera_importaciones__importacion_id__reporte_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cartera/auto-asignar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Auto Asignar
+         * @description Take `cantidad` contacts from the company pool; concurrent calls never get the same contact.
+         */
+        post: operations["auto_asignar_api_cartera_auto_asignar_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cartera/reasignar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reasignar
+         * @description Supervisors/admins: move contacts to another agent, or back to the pool (agenteId null).
+         */
+        post: operations["reasignar_api_cartera_reasignar_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/carteras": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Listar Carteras */
+        get: operations["listar_carteras_api_carteras_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/carteras/{cartera_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Obtener Cartera */
+        get: operations["obtener_cartera_api_carteras__cartera_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/contactos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Listar Contactos
+         * @description Contacts in the caller's scope (agents: their own; supervisors: their teams'; admins: all and the pool).
+         */
+        get: operations["listar_contactos_api_contactos_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/contactos/{contacto_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Obtener Contacto */
+        get: operations["obtener_contacto_api_contactos__contacto_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1055,6 +1452,21 @@ export interface components {
             sesion: components["schemas"]["SesionResumen"] | null;
             hoy: components["schemas"]["Contadores"];
         };
+        /**
+         * AlcanceSalida
+         * @description What the panel needs to tell the agent what is captured from their personal number.
+         */
+        AlcanceSalida: {
+            /**
+             * Alcance
+             * @enum {string}
+             */
+            alcance: "negocio" | "todo";
+            /** Aviso */
+            aviso: string;
+            /** Fuera De Alcance Hoy */
+            fuera_de_alcance_hoy: number;
+        };
         /** ArcoCancelado */
         ArcoCancelado: {
             /** Telefono */
@@ -1077,29 +1489,49 @@ export interface components {
             /** Motivo */
             motivo?: string | null;
         };
+        /** AsignacionSalida */
+        AsignacionSalida: {
+            /** Cartera Id */
+            cartera_id: number | null;
+            /** Agente Id */
+            agente_id: number;
+            /** Asignados */
+            asignados: number;
+            /** Solicitados */
+            solicitados: number;
+            /** Mensaje */
+            mensaje: string;
+        };
         /** AuditoriaSalida */
         AuditoriaSalida: {
             /** Id */
             id: number;
             /** Usuario Id */
-            usuario_id?: number | null;
+            usuario_id: number | null;
             /** Accion */
             accion: string;
             /** Objeto Tipo */
-            objeto_tipo?: string | null;
+            objeto_tipo: string | null;
             /** Objeto Id */
-            objeto_id?: string | null;
+            objeto_id: string | null;
             /** Detalle */
             detalle: {
                 [key: string]: unknown;
             };
             /** Ip */
-            ip?: string | null;
+            ip: string | null;
             /**
              * Created At
              * Format: date-time
              */
             created_at: string;
+        };
+        /** AutoAsignar */
+        AutoAsignar: {
+            /** Agenteid */
+            agenteId?: number | null;
+            /** Cantidad */
+            cantidad: number;
         };
         /** AvisoCrear */
         AvisoCrear: {
@@ -1126,9 +1558,26 @@ export interface components {
              * Fuente
              * @default repep
              */
-            fuente: string;
+            fuente?: string;
             /** Motivo */
             motivo?: string | null;
+        };
+        /** Body_subir_cartera_api_cartera_subir_post */
+        Body_subir_cartera_api_cartera_subir_post: {
+            /** Nombre */
+            nombre: string;
+            /**
+             * Archivo
+             * @description CSV (UTF-8, Windows-1252...) o XLSX
+             */
+            archivo?: string | null;
+            /**
+             * File
+             * @description Alias de 'archivo'
+             */
+            file?: string | null;
+            /** Agenteid */
+            agenteId?: number | null;
         };
         /** CambioPassword */
         CambioPassword: {
@@ -1155,6 +1604,148 @@ export interface components {
             fallidos: number;
             /** Iniciada At */
             iniciada_at: string | null;
+        };
+        /** CampanaCambioEstado */
+        CampanaCambioEstado: {
+            /**
+             * Estado
+             * @enum {string}
+             */
+            estado: "pausada" | "activa" | "cancelada";
+        };
+        /** CampanaCrear */
+        CampanaCrear: {
+            /** Nombre */
+            nombre: string;
+            /** Carteraid */
+            carteraId: number;
+            /** Agenteid */
+            agenteId?: number | null;
+            /** Plantillaid */
+            plantillaId?: number | null;
+            /** Perfilid */
+            perfilId?: number | null;
+            /** Inicioprogramado */
+            inicioProgramado?: string | null;
+            /**
+             * Zonahoraria
+             * @default America/Mexico_City
+             */
+            zonaHoraria?: string;
+        };
+        /** CampanaEstado */
+        CampanaEstado: {
+            /** Campana Id */
+            campana_id: number;
+            /** Estado */
+            estado: string;
+            /** Total */
+            total: number;
+            /** Pendientes */
+            pendientes: number;
+            /** Enviando */
+            enviando: number;
+            /** Enviados */
+            enviados: number;
+            /** Entregados */
+            entregados: number;
+            /** Leidos */
+            leidos: number;
+            /** Respondidos */
+            respondidos: number;
+            /** Fallidos */
+            fallidos: number;
+            /** Suprimidos */
+            suprimidos: number;
+            /** Cancelados */
+            cancelados: number;
+            /** Inciertos */
+            inciertos: number;
+            /** Por Hora */
+            por_hora: number;
+            /** Eta */
+            eta: string | null;
+        };
+        /** CampanaIniciar */
+        CampanaIniciar: {
+            /** Campanaid */
+            campanaId: number;
+            /** Plantillaid */
+            plantillaId?: number | null;
+            /** Configdelay */
+            configDelay?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Omitirerrores
+             * @default false
+             */
+            omitirErrores?: boolean;
+        };
+        /** CampanaSalida */
+        CampanaSalida: {
+            /** Id */
+            id: number;
+            /** Agente Id */
+            agente_id: number;
+            /** Cartera Id */
+            cartera_id: number | null;
+            /** Nombre */
+            nombre: string;
+            /** Plantilla Id */
+            plantilla_id: number | null;
+            /** Perfil Id */
+            perfil_id: number | null;
+            /** Estado */
+            estado: string;
+            /** Zona Horaria */
+            zona_horaria: string;
+            /** Config Delay */
+            config_delay: {
+                [key: string]: unknown;
+            };
+            /** Inicio Programado */
+            inicio_programado: string | null;
+            /** Iniciada At */
+            iniciada_at: string | null;
+            /** Completada At */
+            completada_at: string | null;
+            /** Total Mensajes */
+            total_mensajes: number;
+            /** Enviados */
+            enviados: number;
+            /** Fallidos */
+            fallidos: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** CarteraSalida */
+        CarteraSalida: {
+            /** Id */
+            id: number;
+            /** Agente Id */
+            agente_id: number | null;
+            /** Nombre */
+            nombre: string;
+            /** Fuente */
+            fuente: string;
+            /** Total Contactos */
+            total_contactos: number;
+            /**
+             * Contactos Actuales
+             * @default 0
+             */
+            contactos_actuales: number;
+            /** Creada Por */
+            creada_por: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /** ClasificarEntrada */
         ClasificarEntrada: {
@@ -1224,6 +1815,40 @@ export interface components {
             /** Consentimiento Evidencia */
             consentimiento_evidencia: string | null;
         };
+        /** ContactoSalida */
+        ContactoSalida: {
+            /** Id */
+            id: number;
+            /** Cartera Id */
+            cartera_id: number | null;
+            /** Agente Id */
+            agente_id: number | null;
+            /** Nombre */
+            nombre: string | null;
+            /** Telefono */
+            telefono: string;
+            /** Telefono Wa */
+            telefono_wa: string | null;
+            /** Estado Mx */
+            estado_mx: string | null;
+            /** Zona Horaria */
+            zona_horaria: string | null;
+            /** Datos Credito */
+            datos_credito: {
+                [key: string]: unknown;
+            };
+            /** Estado */
+            estado: string;
+            /** Asignado At */
+            asignado_at: string | null;
+            /** Ultima Actividad At */
+            ultima_actividad_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
         /** Contadores */
         Contadores: {
             /**
@@ -1257,9 +1882,9 @@ export interface components {
              */
             fallidos: number;
             /** Tasa Respuesta */
-            tasa_respuesta?: number | null;
+            tasa_respuesta: number | null;
             /** Mediana Respuesta S */
-            mediana_respuesta_s?: number | null;
+            mediana_respuesta_s: number | null;
         };
         /** ContadoresHoy */
         ContadoresHoy: {
@@ -1332,9 +1957,9 @@ export interface components {
              */
             fallidos: number;
             /** Tasa Respuesta */
-            tasa_respuesta?: number | null;
+            tasa_respuesta: number | null;
             /** Mediana Respuesta S */
-            mediana_respuesta_s?: number | null;
+            mediana_respuesta_s: number | null;
             /** Campana Id */
             campana_id: number;
             /** Nombre */
@@ -1408,6 +2033,22 @@ export interface components {
             /** Supervisor Id */
             supervisor_id: number | null;
         };
+        /** ErrorCampoSalida */
+        ErrorCampoSalida: {
+            /** Campo */
+            campo: string;
+            /** Motivo */
+            motivo: string;
+        };
+        /** ErrorContacto */
+        ErrorContacto: {
+            /** Contacto Id */
+            contacto_id: number;
+            /** Campos */
+            campos: {
+                [key: string]: string;
+            }[];
+        };
         /** EscanearEntrada */
         EscanearEntrada: {
             /**
@@ -1434,28 +2075,28 @@ export interface components {
              * Caida S
              * @default 0
              */
-            caida_s: number;
+            caida_s?: number;
             /**
              * Duracion S
              * @default 86400
              */
-            duracion_s: number;
+            duracion_s?: number;
             /**
              * Nivel
              * @default primer_aviso
              * @enum {string}
              */
-            nivel: "ninguno" | "primer_aviso" | "segundo_aviso" | "limitado";
+            nivel?: "ninguno" | "primer_aviso" | "segundo_aviso" | "limitado";
             /**
              * Veces
              * @default 1
              */
-            veces: number;
+            veces?: number;
             /**
              * Excepcion
              * @default false
              */
-            excepcion: boolean;
+            excepcion?: boolean;
         };
         /** FilaAgenteDia */
         FilaAgenteDia: {
@@ -1490,9 +2131,9 @@ export interface components {
              */
             fallidos: number;
             /** Tasa Respuesta */
-            tasa_respuesta?: number | null;
+            tasa_respuesta: number | null;
             /** Mediana Respuesta S */
-            mediana_respuesta_s?: number | null;
+            mediana_respuesta_s: number | null;
             /** Agente Id */
             agente_id: number;
             /** Agente Nombre */
@@ -1538,9 +2179,9 @@ export interface components {
              */
             fallidos: number;
             /** Tasa Respuesta */
-            tasa_respuesta?: number | null;
+            tasa_respuesta: number | null;
             /** Mediana Respuesta S */
-            mediana_respuesta_s?: number | null;
+            mediana_respuesta_s: number | null;
             /** Equipo Id */
             equipo_id: number;
             /** Equipo Nombre */
@@ -1551,24 +2192,18 @@ export interface components {
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
+            detail: components["schemas"]["ValidationError"][];
         };
-        /** ImportacionSalida */
-        ImportacionSalida: {
-            /** Filas */
-            filas: number;
-            /** Agregados */
-            agregados: number;
-            /** Ya Existian */
-            ya_existian: number;
-            /** Duplicados En Archivo */
-            duplicados_en_archivo: number;
-            /** Cancelados */
-            cancelados: number;
-            /** Total Rechazados */
-            total_rechazados: number;
-            /** Rechazados */
-            rechazados: components["schemas"]["RechazoFila"][];
+        /** InicioSalida */
+        InicioSalida: {
+            campana: components["schemas"]["CampanaSalida"];
+            /** Mensajes */
+            mensajes: number;
+            /**
+             * Omitidos
+             * @default []
+             */
+            omitidos: components["schemas"]["ErrorContacto"][];
         };
         /** IntentoSalida */
         IntentoSalida: {
@@ -1622,7 +2257,7 @@ export interface components {
             /** Texto */
             texto: string | null;
             /** Medio */
-            medio?: {
+            medio: {
                 [key: string]: unknown;
             } | null;
             /**
@@ -1631,15 +2266,15 @@ export interface components {
              */
             momento: string;
             /** Estado */
-            estado?: string | null;
+            estado: string | null;
             /** Origen */
-            origen?: string | null;
+            origen: string | null;
             /** Campana Id */
-            campana_id?: number | null;
+            campana_id: number | null;
             /** Editado At */
-            editado_at?: string | null;
+            editado_at: string | null;
             /** Borrado At */
-            borrado_at?: string | null;
+            borrado_at: string | null;
         };
         /** MensajeReporte */
         MensajeReporte: {
@@ -1648,7 +2283,7 @@ export interface components {
             /** Agente Id */
             agente_id: number;
             /** Agente Nombre */
-            agente_nombre?: string | null;
+            agente_nombre: string | null;
             /** Campana Id */
             campana_id: number | null;
             /** Contacto Id */
@@ -1718,6 +2353,39 @@ export interface components {
             /** Filas */
             filas: components["schemas"]["SupresionSalida"][];
         };
+        /** Pagina[CarteraSalida] */
+        Pagina_CarteraSalida_: {
+            /** Items */
+            items: components["schemas"]["CarteraSalida"][];
+            /** Total */
+            total: number;
+            /** Pagina */
+            pagina: number;
+            /** Por Pagina */
+            por_pagina: number;
+        };
+        /** Pagina[ContactoSalida] */
+        Pagina_ContactoSalida_: {
+            /** Items */
+            items: components["schemas"]["ContactoSalida"][];
+            /** Total */
+            total: number;
+            /** Pagina */
+            pagina: number;
+            /** Por Pagina */
+            por_pagina: number;
+        };
+        /** Pagina[ImportacionSalida] */
+        Pagina_ImportacionSalida_: {
+            /** Items */
+            items: components["schemas"]["enlace__carteras__schemas__ImportacionSalida"][];
+            /** Total */
+            total: number;
+            /** Pagina */
+            pagina: number;
+            /** Por Pagina */
+            por_pagina: number;
+        };
         /** ParadaActiva */
         ParadaActiva: {
             /** Id */
@@ -1733,6 +2401,183 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /** ParadaSalida */
+        ParadaSalida: {
+            /** Id */
+            id: number;
+            /** Agente Id */
+            agente_id: number;
+            /** Motivo */
+            motivo: string;
+            /** Detalle */
+            detalle: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Resuelta At */
+            resuelta_at: string | null;
+            /** Resuelta Por */
+            resuelta_por: number | null;
+        };
+        /** PerfilActualizar */
+        PerfilActualizar: {
+            /** Nombre */
+            nombre?: string | null;
+            /** Config */
+            config?: {
+                [key: string]: unknown;
+            } | null;
+            /** Por Defecto */
+            por_defecto?: boolean | null;
+        };
+        /** PerfilCrear */
+        PerfilCrear: {
+            /** Nombre */
+            nombre: string;
+            /** Config */
+            config?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Por Defecto
+             * @default false
+             */
+            por_defecto?: boolean;
+        };
+        /** PerfilSalida */
+        PerfilSalida: {
+            /** Id */
+            id: number;
+            /** Nombre */
+            nombre: string;
+            /** Config */
+            config: {
+                [key: string]: unknown;
+            };
+            /** Por Defecto */
+            por_defecto: boolean;
+        };
+        /** PlantillaActualizar */
+        PlantillaActualizar: {
+            /** Nombre */
+            nombre?: string | null;
+            /** Variantes */
+            variantes?: string[] | null;
+            /** Activa */
+            activa?: boolean | null;
+            /** Plantilla Oficial */
+            plantilla_oficial?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** PlantillaCrear */
+        PlantillaCrear: {
+            /** Nombre */
+            nombre: string;
+            /** Variantes */
+            variantes: string[];
+            /** Agente Id */
+            agente_id?: number | null;
+            /** Plantilla Oficial */
+            plantilla_oficial?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** PlantillaSalida */
+        PlantillaSalida: {
+            /** Id */
+            id: number;
+            /** Nombre */
+            nombre: string;
+            /** Agente Id */
+            agente_id: number | null;
+            /** Variantes */
+            variantes: string[];
+            /** Plantilla Oficial */
+            plantilla_oficial: {
+                [key: string]: unknown;
+            } | null;
+            /** Activa */
+            activa: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Campos
+             * @default []
+             */
+            campos: string[];
+        };
+        /** PreviaContacto */
+        PreviaContacto: {
+            /** Contacto Id */
+            contacto_id: number | null;
+            /** Nombre */
+            nombre: string | null;
+            /** Texto */
+            texto: string | null;
+            /** Variante */
+            variante: number | null;
+            /**
+             * Errores
+             * @default []
+             */
+            errores: components["schemas"]["ErrorCampoSalida"][];
+        };
+        /** PreviaPeticion */
+        PreviaPeticion: {
+            /** Plantilla Id */
+            plantilla_id?: number | null;
+            /** Variantes */
+            variantes?: string[] | null;
+            /** Cartera Id */
+            cartera_id?: number | null;
+            /** Contacto Ids */
+            contacto_ids?: number[] | null;
+            /**
+             * Limite
+             * @default 5
+             */
+            limite?: number;
+            /**
+             * Zona Horaria
+             * @default America/Mexico_City
+             */
+            zona_horaria?: string;
+        };
+        /** PreviaSalida */
+        PreviaSalida: {
+            /** Total */
+            total: number;
+            /** Correctos */
+            correctos: number;
+            /** Con Errores */
+            con_errores: number;
+            /** Muestras */
+            muestras: components["schemas"]["PreviaContacto"][];
+            /** Errores */
+            errores: components["schemas"]["PreviaContacto"][];
+        };
+        /** ReasignacionSalida */
+        ReasignacionSalida: {
+            /** Cartera Id */
+            cartera_id: number | null;
+            /** Agente Id */
+            agente_id: number | null;
+            /** Reasignados */
+            reasignados: number;
+        };
+        /** Reasignar */
+        Reasignar: {
+            /** Contactoids */
+            contactoIds: number[];
+            /** Agenteid */
+            agenteId?: number | null;
         };
         /** RechazoFila */
         RechazoFila: {
@@ -1797,21 +2642,21 @@ export interface components {
             /** Agente Id */
             agente_id: number;
             /** Agente Nombre */
-            agente_nombre?: string | null;
+            agente_nombre: string | null;
             /** Estado */
             estado: string;
             /** Motivo */
-            motivo?: string | null;
+            motivo: string | null;
             /** Numero Wa */
-            numero_wa?: string | null;
+            numero_wa: string | null;
             /** Wa Jid */
-            wa_jid?: string | null;
+            wa_jid: string | null;
             /** Nodo Id */
-            nodo_id?: string | null;
+            nodo_id: string | null;
             /** Conectada At */
-            conectada_at?: string | null;
+            conectada_at: string | null;
             /** Ultima Actividad At */
-            ultima_actividad_at?: string | null;
+            ultima_actividad_at: string | null;
             /**
              * Tiene Credenciales
              * @default false
@@ -1823,13 +2668,13 @@ export interface components {
              */
             en_este_nodo: boolean;
             /** Qr */
-            qr?: string | null;
+            qr: string | null;
             /** Qr Expira At */
-            qr_expira_at?: string | null;
+            qr_expira_at: string | null;
             /** Codigo Emparejamiento */
-            codigo_emparejamiento?: string | null;
+            codigo_emparejamiento: string | null;
             /** Capping */
-            capping?: string | null;
+            capping: string | null;
         };
         /** SesionesEstado */
         SesionesEstado: {
@@ -1899,11 +2744,11 @@ export interface components {
             /** Fuente */
             fuente: string;
             /** Regla */
-            regla?: string | null;
+            regla: string | null;
             /** Mensaje Recibido Id */
-            mensaje_recibido_id?: number | null;
+            mensaje_recibido_id: number | null;
             /** Creada Por */
-            creada_por?: number | null;
+            creada_por: number | null;
             /**
              * Created At
              * Format: date-time
@@ -2089,7 +2934,7 @@ export interface components {
             /** Nombre */
             nombre: string;
             /** Email */
-            email?: string | null;
+            email: string | null;
             /**
              * Rol
              * @enum {string}
@@ -2098,7 +2943,7 @@ export interface components {
             /** Activo */
             activo: boolean;
             /** Agente Id */
-            agente_id?: number | null;
+            agente_id: number | null;
             /**
              * Equipo Ids
              * @default []
@@ -2114,9 +2959,9 @@ export interface components {
             /** Error Type */
             type: string;
             /** Input */
-            input?: unknown;
+            input: unknown;
             /** Context */
-            ctx?: Record<string, never>;
+            ctx: Record<string, never>;
         };
         /** WebhookSalida */
         WebhookSalida: {
@@ -2128,6 +2973,76 @@ export interface components {
              */
             ignorados: number;
         };
+        /** ImportacionSalida */
+        enlace__carteras__schemas__ImportacionSalida: {
+            /** Id */
+            id: number;
+            /** Cartera Id */
+            cartera_id: number | null;
+            /** Agente Id */
+            agente_id: number | null;
+            /** Nombre Cartera */
+            nombre_cartera: string;
+            /** Fuente */
+            fuente: string;
+            /** Archivo */
+            archivo: string;
+            /** Tamano Bytes */
+            tamano_bytes: number;
+            /** Formato */
+            formato: string | null;
+            /** Estado */
+            estado: string;
+            /** En Segundo Plano */
+            en_segundo_plano: boolean;
+            /** Progreso */
+            progreso: number;
+            /** Filas */
+            filas: number;
+            /** Aceptados */
+            aceptados: number;
+            /** Rechazados */
+            rechazados: number;
+            /** Duplicados */
+            duplicados: number;
+            /** Existentes */
+            existentes: number;
+            /** Otro Agente */
+            otro_agente: number;
+            /** Suprimidos */
+            suprimidos: number;
+            /** Error */
+            error: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Terminada At */
+            terminada_at: string | null;
+            /**
+             * Reporte Url
+             * @default
+             */
+            reporte_url: string;
+        };
+        /** ImportacionSalida */
+        enlace__cumplimiento__schemas__ImportacionSalida: {
+            /** Filas */
+            filas: number;
+            /** Agregados */
+            agregados: number;
+            /** Ya Existian */
+            ya_existian: number;
+            /** Duplicados En Archivo */
+            duplicados_en_archivo: number;
+            /** Cancelados */
+            cancelados: number;
+            /** Total Rechazados */
+            total_rechazados: number;
+            /** Rechazados */
+            rechazados: components["schemas"]["RechazoFila"][];
+        };
     };
     responses: never;
     parameters: never;
@@ -2138,14 +3053,24 @@ export interface components {
 export type AgenteActualizar = components['schemas']['AgenteActualizar'];
 export type AgenteSalida = components['schemas']['AgenteSalida'];
 export type AgenteSnapshot = components['schemas']['AgenteSnapshot'];
+export type AlcanceSalida = components['schemas']['AlcanceSalida'];
 export type ArcoCancelado = components['schemas']['ArcoCancelado'];
 export type ArcoEntrada = components['schemas']['ArcoEntrada'];
+export type AsignacionSalida = components['schemas']['AsignacionSalida'];
 export type AuditoriaSalida = components['schemas']['AuditoriaSalida'];
+export type AutoAsignar = components['schemas']['AutoAsignar'];
 export type AvisoCrear = components['schemas']['AvisoCrear'];
 export type AvisoEnviado = components['schemas']['AvisoEnviado'];
 export type BodyImportarSupresionesApiSupresionesImportarPost = components['schemas']['Body_importar_supresiones_api_supresiones_importar_post'];
+export type BodySubirCarteraApiCarteraSubirPost = components['schemas']['Body_subir_cartera_api_cartera_subir_post'];
 export type CambioPassword = components['schemas']['CambioPassword'];
 export type CampanaActiva = components['schemas']['CampanaActiva'];
+export type CampanaCambioEstado = components['schemas']['CampanaCambioEstado'];
+export type CampanaCrear = components['schemas']['CampanaCrear'];
+export type CampanaEstado = components['schemas']['CampanaEstado'];
+export type CampanaIniciar = components['schemas']['CampanaIniciar'];
+export type CampanaSalida = components['schemas']['CampanaSalida'];
+export type CarteraSalida = components['schemas']['CarteraSalida'];
 export type ClasificarEntrada = components['schemas']['ClasificarEntrada'];
 export type ClasificarSalida = components['schemas']['ClasificarSalida'];
 export type CodigoEntrada = components['schemas']['CodigoEntrada'];
@@ -2153,6 +3078,7 @@ export type CodigoSalida = components['schemas']['CodigoSalida'];
 export type ConfirmarCodigoEntrada = components['schemas']['ConfirmarCodigoEntrada'];
 export type ConsentimientoEntrada = components['schemas']['ConsentimientoEntrada'];
 export type ConsentimientoSalida = components['schemas']['ConsentimientoSalida'];
+export type ContactoSalida = components['schemas']['ContactoSalida'];
 export type Contadores = components['schemas']['Contadores'];
 export type ContadoresHoy = components['schemas']['ContadoresHoy'];
 export type ConversacionSalida = components['schemas']['ConversacionSalida'];
@@ -2161,12 +3087,14 @@ export type EntregaSalida = components['schemas']['EntregaSalida'];
 export type EquipoActualizar = components['schemas']['EquipoActualizar'];
 export type EquipoCrear = components['schemas']['EquipoCrear'];
 export type EquipoSalida = components['schemas']['EquipoSalida'];
+export type ErrorCampoSalida = components['schemas']['ErrorCampoSalida'];
+export type ErrorContacto = components['schemas']['ErrorContacto'];
 export type EscanearEntrada = components['schemas']['EscanearEntrada'];
 export type FalloEntrada = components['schemas']['FalloEntrada'];
 export type FilaAgenteDia = components['schemas']['FilaAgenteDia'];
 export type FilaEquipo = components['schemas']['FilaEquipo'];
 export type HttpValidationError = components['schemas']['HTTPValidationError'];
-export type ImportacionSalida = components['schemas']['ImportacionSalida'];
+export type InicioSalida = components['schemas']['InicioSalida'];
 export type IntentoSalida = components['schemas']['IntentoSalida'];
 export type LeidaSalida = components['schemas']['LeidaSalida'];
 export type LoginEntrada = components['schemas']['LoginEntrada'];
@@ -2178,7 +3106,22 @@ export type MensajeSimuladoSalida = components['schemas']['MensajeSimuladoSalida
 export type NumeroOficialSalida = components['schemas']['NumeroOficialSalida'];
 export type PaginaMensajes = components['schemas']['PaginaMensajes'];
 export type PaginaSupresiones = components['schemas']['PaginaSupresiones'];
+export type PaginaCarteraSalida = components['schemas']['Pagina_CarteraSalida_'];
+export type PaginaContactoSalida = components['schemas']['Pagina_ContactoSalida_'];
+export type PaginaImportacionSalida = components['schemas']['Pagina_ImportacionSalida_'];
 export type ParadaActiva = components['schemas']['ParadaActiva'];
+export type ParadaSalida = components['schemas']['ParadaSalida'];
+export type PerfilActualizar = components['schemas']['PerfilActualizar'];
+export type PerfilCrear = components['schemas']['PerfilCrear'];
+export type PerfilSalida = components['schemas']['PerfilSalida'];
+export type PlantillaActualizar = components['schemas']['PlantillaActualizar'];
+export type PlantillaCrear = components['schemas']['PlantillaCrear'];
+export type PlantillaSalida = components['schemas']['PlantillaSalida'];
+export type PreviaContacto = components['schemas']['PreviaContacto'];
+export type PreviaPeticion = components['schemas']['PreviaPeticion'];
+export type PreviaSalida = components['schemas']['PreviaSalida'];
+export type ReasignacionSalida = components['schemas']['ReasignacionSalida'];
+export type Reasignar = components['schemas']['Reasignar'];
 export type RechazoFila = components['schemas']['RechazoFila'];
 export type RecibidoSalida = components['schemas']['RecibidoSalida'];
 export type ResponderEntrada = components['schemas']['ResponderEntrada'];
@@ -2205,6 +3148,8 @@ export type UsuarioCrear = components['schemas']['UsuarioCrear'];
 export type UsuarioSalida = components['schemas']['UsuarioSalida'];
 export type ValidationError = components['schemas']['ValidationError'];
 export type WebhookSalida = components['schemas']['WebhookSalida'];
+export type EnlaceCarterasSchemasImportacionSalida = components['schemas']['enlace__carteras__schemas__ImportacionSalida'];
+export type EnlaceCumplimientoSchemasImportacionSalida = components['schemas']['enlace__cumplimiento__schemas__ImportacionSalida'];
 export type $defs = Record<string, never>;
 export interface operations {
     healthz_healthz_get: {
@@ -3081,7 +4026,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ImportacionSalida"];
+                    "application/json": components["schemas"]["enlace__cumplimiento__schemas__ImportacionSalida"];
                 };
             };
             /** @description Validation Error */
@@ -3700,6 +4645,26 @@ export interface operations {
             };
         };
     };
+    alcance_captura_api_captura_alcance_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlcanceSalida"];
+                };
+            };
+        };
+    };
     listar_conversaciones_api_conversaciones_get: {
         parameters: {
             query?: {
@@ -4176,6 +5141,836 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RecibidoSalida"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listar_api_plantillas_get: {
+        parameters: {
+            query?: {
+                activas?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlantillaSalida"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    crear_api_plantillas_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlantillaCrear"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlantillaSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    previa_api_plantillas_previa_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviaPeticion"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviaSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    obtener_api_plantillas__plantilla_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plantilla_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlantillaSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    eliminar_api_plantillas__plantilla_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plantilla_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    actualizar_api_plantillas__plantilla_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plantilla_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlantillaActualizar"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlantillaSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listar_api_campanas_get: {
+        parameters: {
+            query?: {
+                agente_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampanaSalida"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    crear_api_campana_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampanaCrear"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampanaSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    iniciar_api_campana_iniciar_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampanaIniciar"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InicioSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    estado_api_campana__campana_id__estado_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campana_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampanaEstado"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cambiar_estado_api_campana__campana_id__estado_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campana_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampanaCambioEstado"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampanaSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listar_perfiles_api_perfiles_envio_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PerfilSalida"][];
+                };
+            };
+        };
+    };
+    crear_perfil_api_perfiles_envio_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PerfilCrear"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PerfilSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    actualizar_perfil_api_perfiles_envio__perfil_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                perfil_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PerfilActualizar"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PerfilSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listar_paradas_api_envios_paradas_get: {
+        parameters: {
+            query?: {
+                activas?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParadaSalida"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reanudar_api_envios_paradas__parada_id__reanudar_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                parada_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParadaSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    subir_cartera_api_cartera_subir_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_subir_cartera_api_cartera_subir_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["enlace__carteras__schemas__ImportacionSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listar_importaciones_api_cartera_importaciones_get: {
+        parameters: {
+            query?: {
+                agenteId?: number | null;
+                pagina?: number;
+                porPagina?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pagina_ImportacionSalida_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    obtener_importacion_api_cartera_importaciones__importacion_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                importacion_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["enlace__carteras__schemas__ImportacionSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    descargar_reporte_api_cartera_importaciones__importacion_id__reporte_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                importacion_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    auto_asignar_api_cartera_auto_asignar_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AutoAsignar"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsignacionSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    reasignar_api_cartera_reasignar_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Reasignar"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReasignacionSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listar_carteras_api_carteras_get: {
+        parameters: {
+            query?: {
+                agenteId?: number | null;
+                fuente?: string | null;
+                pagina?: number;
+                porPagina?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pagina_CarteraSalida_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    obtener_cartera_api_carteras__cartera_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                cartera_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CarteraSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listar_contactos_api_contactos_get: {
+        parameters: {
+            query?: {
+                carteraId?: number | null;
+                agenteId?: number | null;
+                estado?: string | null;
+                pool?: boolean;
+                q?: string | null;
+                pagina?: number;
+                porPagina?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pagina_ContactoSalida_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    obtener_contacto_api_contactos__contacto_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contacto_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactoSalida"];
                 };
             };
             /** @description Validation Error */

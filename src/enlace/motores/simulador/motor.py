@@ -117,6 +117,7 @@ class MotorSimulador:
         self.auto_escanear_s = auto_escanear_s
         self._receptor: ReceptorEventos | None = None
         self._sesiones: dict[int, _Sesion] = {}
+        self._viejas: set[asyncio.Task[None]] = set()
 
     @property
     def ledger(self) -> Ledger:
@@ -130,6 +131,11 @@ class MotorSimulador:
     async def detener(self) -> None:
         for agente_id in list(self._sesiones):
             await self.detener_sesion(agente_id)
+        # Shutting down: now the sleeping session tasks may be cancelled.
+        viejas = [t for t in self._viejas if not t.done() and t is not asyncio.current_task()]
+        for tarea in viejas:
+            tarea.cancel()
+        await asyncio.gather(*viejas, return_exceptions=True)
         if self._red_propia:
             await self.red.cerrar()
 
@@ -230,6 +236,18 @@ class MotorSimulador:
 
     def nuevo_id_mensaje(self, agente_id: int) -> str:
         return id_mensaje_web()
+
+    def consultar_envio(self, agente_id: int, destino_jid: str, wa_message_id: str) -> bool | None:
+        """Did the network take this message? From the durable ledger; None when it can't know.
+
+        Optional capability the dispatcher uses to reconcile rows left `enviando` by a crash
+        (engines without it rely on echoes and receipts). Only people on WhatsApp leave a ledger line.
+        """
+        perfil = self.red.resolver(destino_jid)
+        if perfil is None or not perfil.en_whatsapp:
+            return None
+        recibidos = self.ledger.de(perfil.telefono)
+        return any(e.wa_message_id == wa_message_id and e.agente_id == agente_id for e in recibidos)
 
     # ---- simulator controls ------------------------------------------------------------
 
@@ -377,9 +395,11 @@ class MotorSimulador:
         return s, s.cuenta
 
     def _cerrar_socket(self, s: _Sesion) -> None:
-        tarea = s.tarea
-        if tarea is not None and tarea is not asyncio.current_task() and not tarea.done():
-            tarea.cancel()
+        # The session's task is not cancelled: it may be inside a consumer's handler (a database write).
+        # It finds the generation changed at its next step and ends there.
+        if s.tarea is not None:
+            self._viejas.add(s.tarea)
+            s.tarea.add_done_callback(self._viejas.discard)
         s.tarea = None
         if s.cuenta is not None:
             self.red.desenlazar(s.cuenta, Socket(self, s.agente_id))
@@ -435,13 +455,13 @@ class MotorSimulador:
             raise ErrorMotor(f"Número inválido: {numero}")
         canonico = canonico or self.numero_por_defecto(s.agente_id)
         cuenta = self.red.cuenta_nueva(canonico, s.agente_id)
-        tarea_qr = s.tarea
+        if s.tarea is not None:
+            self._viejas.add(s.tarea)
+            s.tarea.add_done_callback(self._viejas.discard)
         s.generacion += 1
         s.estado = EstadoSocket.conectando
         s.qr = None
         s.codigo = None
-        if tarea_qr is not None and tarea_qr is not asyncio.current_task():
-            tarea_qr.cancel()
         s.tarea = self._tarea(self._completar_vinculo(s, s.generacion, cuenta))
         return canonico
 

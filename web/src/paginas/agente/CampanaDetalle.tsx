@@ -1,5 +1,288 @@
-import { Encabezado } from "../../componentes/comunes";
+// One campaign: launch (with the preview's errors), pause, resume, cancel; live progress, ETA and safety stops.
+import { useState } from "react";
+import { Link, useParams } from "react-router";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Alert, Anchor, Button, Card, Checkbox, Grid, Group, Modal, Progress, RingProgress, SimpleGrid, Stack, Text, Title, Tooltip } from "@mantine/core";
+import { notifications } from "@mantine/notifications";
+import { IconAlertOctagon, IconArrowLeft, IconPlayerPause, IconPlayerPlay, IconRocket, IconX } from "@tabler/icons-react";
+import { api, datos, mensajeDeError } from "../../api/cliente";
+import type { CampanaEstado, CampanaSalida } from "../../api/esquema";
+import { useUsuario } from "../../auth/sesion";
+import { useEvento, useSala } from "../../tiempo_real/socket";
+import { Cargando, Cifra, Encabezado, ErrorCarga, ESTADOS_CAMPANA, Insignia } from "../../componentes/comunes";
+import { fmtDuracion, fmtFechaHora, fmtNumero, fmtPorcentaje, hoyISO } from "../../formato";
+import { VistaPrevia } from "./Plantillas";
+import { useProgresoCampanas } from "./Campanas";
+import { usePerfiles, usePlantillas } from "./datos";
+
+function Lanzar({ campana, alTerminar }: { campana: CampanaSalida; alTerminar: () => void }) {
+  const cliente = useQueryClient();
+  const [omitir, setOmitir] = useState(false);
+  const lanzar = useMutation({
+    mutationFn: () =>
+      datos(api.POST("/api/campana/iniciar", { body: { campanaId: campana.id, plantillaId: campana.plantilla_id, omitirErrores: omitir } })),
+    onSuccess: (r) => {
+      notifications.show({
+        color: "green",
+        title: "Campaña lanzada",
+        message: `${fmtNumero(r.mensajes)} mensajes en cola${r.omitidos?.length ? `; ${r.omitidos.length} contactos omitidos por datos faltantes` : ""}.`,
+      });
+      cliente.invalidateQueries({ queryKey: ["campanas"] });
+      cliente.invalidateQueries({ queryKey: ["campana-estado", campana.id] });
+      alTerminar();
+    },
+    onError: (e) => notifications.show({ color: "red", title: "No se pudo lanzar", message: mensajeDeError(e) }),
+  });
+  return (
+    <Stack>
+      <Text size="sm">
+        Al lanzar, Enlace prepara un mensaje por contacto y los envía al ritmo del perfil, solo en horario permitido y respetando la lista de supresión.
+      </Text>
+      <VistaPrevia plantillaId={campana.plantilla_id} carteraId={campana.cartera_id} />
+      <Checkbox label="Omitir a los contactos con datos faltantes (se reportan)" checked={omitir} onChange={(e) => setOmitir(e.currentTarget.checked)} />
+      <Group justify="flex-end">
+        <Button variant="default" onClick={alTerminar}>
+          Cancelar
+        </Button>
+        <Button leftSection={<IconRocket size={18} />} onClick={() => lanzar.mutate()} loading={lanzar.isPending} data-testid="confirmar-lanzar">
+          Lanzar ahora
+        </Button>
+      </Group>
+    </Stack>
+  );
+}
+
+function Embudo({ e }: { e: CampanaEstado }) {
+  const total = e.total || 1;
+  const filas = [
+    { t: "Enviados", v: e.enviados + e.entregados + e.leidos, c: "cyan" },
+    { t: "Entregados", v: e.entregados + e.leidos, c: "teal" },
+    { t: "Leídos", v: e.leidos, c: "green" },
+    { t: "Respondieron", v: e.respondidos, c: "orange" },
+  ];
+  return (
+    <Stack gap="xs">
+      {filas.map((f) => (
+        <div key={f.t}>
+          <Group justify="space-between">
+            <Text size="sm">{f.t}</Text>
+            <Text size="sm" className="num">
+              {fmtNumero(f.v)} · {fmtPorcentaje(f.v / total)}
+            </Text>
+          </Group>
+          <Progress value={(f.v / total) * 100} color={f.c} size="md" aria-label={f.t} />
+        </div>
+      ))}
+    </Stack>
+  );
+}
 
 export default function CampanaDetalle() {
-  return <Encabezado titulo="CampanaDetalle" />;
+  const { id } = useParams();
+  const campanaId = Number(id);
+  const usuario = useUsuario();
+  const cliente = useQueryClient();
+  const [lanzando, setLanzando] = useState(false);
+  useSala(`campana:${campanaId}`);
+  useProgresoCampanas();
+
+  const campanas = useQuery({ queryKey: ["campanas"], queryFn: () => datos(api.GET("/api/campanas")) });
+  const campana = campanas.data?.find((c) => c.id === campanaId);
+  const estado = useQuery({
+    queryKey: ["campana-estado", campanaId],
+    queryFn: () => datos(api.GET("/api/campana/{campana_id}/estado", { params: { path: { campana_id: campanaId } } })),
+    enabled: !!campana,
+    refetchInterval: (q) => (q.state.data?.estado === "activa" ? 10_000 : false),
+  });
+  const paradas = useQuery({
+    queryKey: ["paradas"],
+    queryFn: () => datos(api.GET("/api/envios/paradas", { params: { query: { activas: true } } })),
+  });
+  const plantillas = usePlantillas();
+  const perfiles = usePerfiles();
+  useEvento("envio.parada", () => cliente.invalidateQueries({ queryKey: ["paradas"] }));
+
+  const cambiar = useMutation({
+    mutationFn: (nuevo: "pausada" | "activa" | "cancelada") =>
+      datos(api.PATCH("/api/campana/{campana_id}/estado", { params: { path: { campana_id: campanaId } }, body: { estado: nuevo } })),
+    onSuccess: (c) => {
+      cliente.setQueryData<CampanaSalida[]>(["campanas"], (l) => l?.map((x) => (x.id === c.id ? c : x)));
+      cliente.invalidateQueries({ queryKey: ["campana-estado", campanaId] });
+    },
+    onError: (e) => notifications.show({ color: "red", title: "No se pudo cambiar el estado", message: mensajeDeError(e) }),
+  });
+  const reanudarParada = useMutation({
+    mutationFn: (paradaId: number) => datos(api.POST("/api/envios/paradas/{parada_id}/reanudar", { params: { path: { parada_id: paradaId } } })),
+    onSuccess: () => {
+      notifications.show({ color: "green", message: "Envíos reanudados." });
+      cliente.invalidateQueries({ queryKey: ["paradas"] });
+    },
+    onError: (e) => notifications.show({ color: "red", message: mensajeDeError(e) }),
+  });
+
+  if (campanas.isLoading) return <Cargando />;
+  if (campanas.error) return <ErrorCarga error={campanas.error} />;
+  if (!campana) return <ErrorCarga error={new Error("No existe esa campaña o no tienes acceso a ella.")} />;
+
+  const e = estado.data;
+  const paradasAgente = (paradas.data ?? []).filter((p) => p.agente_id === campana.agente_id);
+  const hechos = e ? e.total - e.pendientes - e.enviando : campana.enviados + campana.fallidos;
+  const total = e?.total ?? campana.total_mensajes;
+  const plantilla = plantillas.data?.find((p) => p.id === campana.plantilla_id);
+  const perfil = perfiles.data?.find((p) => p.id === campana.perfil_id);
+  const puedeLanzar = campana.estado === "borrador" || campana.estado === "programada";
+  const terminada = campana.estado === "completada" || campana.estado === "cancelada";
+
+  return (
+    <>
+      <Anchor component={Link} to="/campanas" size="sm" mb="xs" style={{ display: "inline-flex", alignItems: "center", gap: 4 }}>
+        <IconArrowLeft size={14} /> Campañas
+      </Anchor>
+      <Encabezado
+        titulo={campana.nombre}
+        descripcion={
+          <>
+            Plantilla: {plantilla?.nombre ?? "—"} · Perfil: {perfil?.nombre ?? "predeterminado"} · Creada {fmtFechaHora(campana.created_at)}
+          </>
+        }
+        acciones={
+          <>
+            <Insignia mapa={ESTADOS_CAMPANA} valor={campana.estado} size="lg" />
+            {puedeLanzar && (
+              <Button leftSection={<IconRocket size={18} />} onClick={() => setLanzando(true)} data-testid="lanzar">
+                Lanzar
+              </Button>
+            )}
+            {campana.estado === "activa" && (
+              <Button variant="light" color="yellow" leftSection={<IconPlayerPause size={18} />} onClick={() => cambiar.mutate("pausada")} loading={cambiar.isPending} data-testid="pausar">
+                Pausar
+              </Button>
+            )}
+            {campana.estado === "pausada" && (
+              <Button variant="light" leftSection={<IconPlayerPlay size={18} />} onClick={() => cambiar.mutate("activa")} loading={cambiar.isPending} data-testid="reanudar">
+                Reanudar
+              </Button>
+            )}
+            {!terminada && !puedeLanzar && (
+              <Button
+                variant="subtle"
+                color="red"
+                leftSection={<IconX size={18} />}
+                onClick={() => window.confirm("¿Cancelar la campaña? Los mensajes pendientes no se enviarán.") && cambiar.mutate("cancelada")}
+                data-testid="cancelar"
+              >
+                Cancelar
+              </Button>
+            )}
+          </>
+        }
+      />
+      {paradasAgente.length > 0 && (
+        <Alert color="red" icon={<IconAlertOctagon size={18} />} title="Envíos detenidos por seguridad" mb="md" data-testid="parada-seguridad">
+          <Stack gap={6}>
+            {paradasAgente.map((p) => (
+              <Group key={p.id} justify="space-between" wrap="nowrap">
+                <Text size="sm">
+                  {p.detalle ?? p.motivo} <Text span c="dimmed" size="xs">({fmtFechaHora(p.created_at)})</Text>
+                </Text>
+                {usuario.rol !== "agente" && (
+                  <Button size="xs" variant="white" color="red" onClick={() => reanudarParada.mutate(p.id)} loading={reanudarParada.isPending}>
+                    Reanudar envíos
+                  </Button>
+                )}
+              </Group>
+            ))}
+          </Stack>
+        </Alert>
+      )}
+      <Grid gap="md">
+        <Grid.Col span={{ base: 12, md: 8 }}>
+          <Card>
+            <Group justify="space-between" align="flex-start" wrap="nowrap">
+              <div style={{ flex: 1 }}>
+                <Title order={3} size="h5" mb="sm">
+                  Avance
+                </Title>
+                <Progress.Root size={22} aria-label="Avance de la campaña" data-testid="avance-campana">
+                  {e && (
+                    <>
+                      <Progress.Section value={((e.enviados + e.entregados + e.leidos) / (total || 1)) * 100} color="enlace">
+                        <Progress.Label>{fmtPorcentaje((e.enviados + e.entregados + e.leidos) / (total || 1))}</Progress.Label>
+                      </Progress.Section>
+                      <Progress.Section value={(e.fallidos / (total || 1)) * 100} color="red" />
+                      <Progress.Section value={((e.suprimidos + e.cancelados + e.inciertos) / (total || 1)) * 100} color="gray" />
+                    </>
+                  )}
+                </Progress.Root>
+                <Text size="sm" mt="xs" className="num" data-testid="texto-avance">
+                  {fmtNumero(hechos)} de {fmtNumero(total)} mensajes procesados
+                </Text>
+                <SimpleGrid cols={{ base: 2, sm: 4 }} mt="md">
+                  <Cifra etiqueta="Pendientes" valor={fmtNumero(e?.pendientes ?? null)} />
+                  <Cifra etiqueta="Ritmo" valor={e ? `${fmtNumero(e.por_hora)}/h` : "—"} ayuda="Mensajes enviados en la última hora" />
+                  <Cifra
+                    etiqueta="Termina aprox."
+                    valor={e?.eta ? fmtFechaHora(e.eta) : campana.estado === "completada" ? "Terminó" : "—"}
+                    ayuda={e?.eta ? `En ${fmtDuracion((new Date(e.eta).getTime() - Date.now()) / 1000)}` : undefined}
+                  />
+                  <Cifra etiqueta="Iniciada" valor={fmtFechaHora(campana.iniciada_at)} />
+                </SimpleGrid>
+              </div>
+              <Tooltip label="Tasa de respuesta sobre enviados">
+                <RingProgress
+                  size={130}
+                  thickness={12}
+                  roundCaps
+                  sections={[{ value: e && e.enviados + e.entregados + e.leidos ? (e.respondidos / (e.enviados + e.entregados + e.leidos)) * 100 : 0, color: "orange" }]}
+                  label={
+                    <Text ta="center" size="sm" fw={700}>
+                      {e && e.enviados + e.entregados + e.leidos ? fmtPorcentaje(e.respondidos / (e.enviados + e.entregados + e.leidos)) : "—"}
+                      <Text size="xs" c="dimmed" fw={400}>
+                        respuesta
+                      </Text>
+                    </Text>
+                  }
+                />
+              </Tooltip>
+            </Group>
+          </Card>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, md: 4 }}>
+          <Card h="100%">
+            <Title order={3} size="h5" mb="sm">
+              Embudo
+            </Title>
+            {e ? <Embudo e={e} /> : <Text size="sm" c="dimmed">Aún no se lanza.</Text>}
+          </Card>
+        </Grid.Col>
+        {e && (
+          <Grid.Col span={12}>
+            <Card>
+              <SimpleGrid cols={{ base: 3, sm: 5, lg: 9 }}>
+                <Cifra etiqueta="Enviando" valor={fmtNumero(e.enviando)} />
+                <Cifra etiqueta="Enviados" valor={fmtNumero(e.enviados)} />
+                <Cifra etiqueta="Entregados" valor={fmtNumero(e.entregados)} />
+                <Cifra etiqueta="Leídos" valor={fmtNumero(e.leidos)} />
+                <Cifra etiqueta="Respondieron" valor={fmtNumero(e.respondidos)} color="orange.8" />
+                <Cifra etiqueta="Fallidos" valor={fmtNumero(e.fallidos)} color="red.8" />
+                <Cifra etiqueta="Suprimidos" valor={fmtNumero(e.suprimidos)} ayuda="Bajas y lista de supresión" />
+                <Cifra etiqueta="Cancelados" valor={fmtNumero(e.cancelados)} />
+                <Cifra etiqueta="Inciertos" valor={fmtNumero(e.inciertos)} ayuda="No se pudo confirmar si salieron; no se reenvían solos" />
+              </SimpleGrid>
+            </Card>
+          </Grid.Col>
+        )}
+        {usuario.rol !== "agente" && (
+          <Grid.Col span={12}>
+            <Anchor component={Link} to={`/mensajes?campanaId=${campana.id}&desde=${campana.created_at.slice(0, 10)}&hasta=${hoyISO()}`} size="sm">
+              Ver los mensajes de esta campaña en la bitácora
+            </Anchor>
+          </Grid.Col>
+        )}
+      </Grid>
+      <Modal opened={lanzando} onClose={() => setLanzando(false)} title={`Lanzar «${campana.nombre}»`} size="lg">
+        {lanzando && <Lanzar campana={campana} alTerminar={() => setLanzando(false)} />}
+      </Modal>
+    </>
+  );
 }

@@ -22,107 +22,143 @@ import {
 } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { IconDownload, IconHandGrab, IconUpload } from "@tabler/icons-react";
-import { descargar, mensajeDeError, pedir, subirConProgreso } from "../../api/cliente";
+import { api, datos, descargar, mensajeDeError, pedir, subirConProgreso } from "../../api/cliente";
+import type { EnlaceCarterasSchemasImportacionSalida } from "../../api/esquema";
+import { useAgentes, useCarteras } from "./datos";
 import { useUsuario } from "../../auth/sesion";
 import { Cargando, Cifra, Encabezado, ErrorCarga, ESTADOS_CONTACTO, Insignia, Vacio } from "../../componentes/comunes";
 import ZonaArchivo from "../../componentes/ZonaArchivo";
-import { fmtDinero, fmtFechaHora, fmtNumero, fmtTelefono } from "../../formato";
-import { lista } from "../../api/tipos";
+import { fmtDinero, fmtFechaHora, fmtNumero, fmtPorcentaje, fmtTelefono } from "../../formato";
 
-export interface FilaRechazada {
-  fila: number;
-  campo?: string | null;
+type Importacion = EnlaceCarterasSchemasImportacionSalida;
+
+/** One row of the import report CSV: fila, resultado, campo, motivo, telefono. */
+interface FilaReporte {
+  fila: string;
+  resultado: string;
+  campo: string;
   motivo: string;
-  valor?: string | null;
-  tipo?: string | null;
-}
-
-export interface Reporte {
-  cartera_id?: number | null;
-  trabajo_id?: number | string | null;
-  estado?: string | null;
-  total_filas?: number;
-  procesadas?: number;
-  aceptados?: number;
-  rechazados?: number;
-  duplicados?: number;
-  de_otro_agente?: number;
-  suprimidos?: number;
-  ya_existentes?: number;
-  filas?: FilaRechazada[];
-  rechazos?: FilaRechazada[];
-}
-
-interface Cartera {
-  id: number;
-  nombre: string;
-  fuente: string;
-  agente_id: number | null;
-  agente_nombre?: string | null;
-  total_contactos: number;
-  created_at: string;
-}
-
-interface Contacto {
-  id: number;
-  nombre: string | null;
   telefono: string;
-  estado: string;
-  cartera_id: number | null;
-  agente_id?: number | null;
-  estado_mx?: string | null;
-  datos_credito?: Record<string, unknown>;
-  monto?: number | string | null;
+}
+
+const RESULTADOS: Record<string, string> = {
+  aceptado: "Aceptada",
+  rechazado: "Rechazada",
+  duplicado: "Duplicada en el archivo",
+  existente: "Ya estaba en tu cartera",
+  otro_agente: "Es de otro agente",
+  suprimido: "Suprimida (pidió no ser contactada)",
+};
+
+/** Minimal RFC 4180 reader (quoted fields, doubled quotes); the report is small and trusted in shape. */
+export function leerCsv(texto: string): string[][] {
+  const filas: string[][] = [];
+  let fila: string[] = [];
+  let campo = "";
+  let comillas = false;
+  const t = texto.replace(/^\ufeff/, "");
+  for (let i = 0; i < t.length; i++) {
+    const ch = t[i];
+    if (comillas) {
+      if (ch === '"' && t[i + 1] === '"') {
+        campo += '"';
+        i++;
+      } else if (ch === '"') comillas = false;
+      else campo += ch;
+    } else if (ch === '"') comillas = true;
+    else if (ch === ",") {
+      fila.push(campo);
+      campo = "";
+    } else if (ch === "\n" || ch === "\r") {
+      if (ch === "\r" && t[i + 1] === "\n") i++;
+      fila.push(campo);
+      filas.push(fila);
+      fila = [];
+      campo = "";
+    } else campo += ch;
+  }
+  if (campo || fila.length) {
+    fila.push(campo);
+    filas.push(fila);
+  }
+  return filas;
 }
 
 const FUENTES: Record<string, string> = { csv_upload: "Archivo", auto_asignacion: "Auto-asignada", manual: "Manual", pool: "Pool de la empresa" };
 
-function ReporteValidacion({ reporte }: { reporte: Reporte }) {
-  const rechazos = reporte.rechazos ?? reporte.filas ?? [];
+function ReporteValidacion({ imp }: { imp: Importacion }) {
+  const url = `/api/cartera/importaciones/${imp.id}/reporte`;
+  const filas = useQuery({
+    queryKey: ["reporte-importacion", imp.id],
+    queryFn: async () => {
+      const texto = await pedir<string>("GET", url);
+      return leerCsv(String(texto))
+        .slice(1)
+        .filter((f) => f.length >= 4)
+        .map(([fila, resultado, campo, motivo, telefono]) => ({ fila, resultado, campo, motivo, telefono: telefono ?? "" }) as FilaReporte)
+        .filter((f) => f.resultado !== "aceptado");
+    },
+    enabled: imp.estado === "completada",
+  });
+  const problemas = filas.data ?? [];
   return (
     <Card data-testid="reporte-validacion">
       <Group justify="space-between" mb="md">
-        <Title order={3} size="h5">
-          Reporte de validación
-        </Title>
-        {reporte.cartera_id && (
-          <Button
-            size="xs"
-            variant="light"
-            leftSection={<IconDownload size={16} />}
-            onClick={() => descargar(`/api/cartera/${reporte.cartera_id}/reporte.csv`)}
-          >
-            Descargar CSV
+        <div>
+          <Title order={3} size="h5">
+            Reporte de validación: {imp.nombre_cartera}
+          </Title>
+          <Text size="xs" c="dimmed">
+            {imp.archivo} · {fmtFechaHora(imp.created_at)}
+          </Text>
+        </div>
+        {imp.estado === "completada" && (
+          <Button size="xs" variant="light" leftSection={<IconDownload size={16} />} onClick={() => descargar(url)}>
+            Descargar reporte CSV
           </Button>
         )}
       </Group>
-      <SimpleGrid cols={{ base: 2, sm: 3, lg: 6 }} mb="md">
-        <Cifra etiqueta="Filas" valor={fmtNumero(reporte.total_filas ?? null)} />
-        <Cifra etiqueta="Aceptadas" valor={fmtNumero(reporte.aceptados ?? 0)} color="green.8" />
-        <Cifra etiqueta="Rechazadas" valor={fmtNumero(reporte.rechazados ?? 0)} color="red.8" />
-        <Cifra etiqueta="Duplicadas" valor={fmtNumero(reporte.duplicados ?? 0)} />
-        <Cifra etiqueta="De otro agente" valor={fmtNumero(reporte.de_otro_agente ?? 0)} />
-        <Cifra etiqueta="Suprimidas" valor={fmtNumero(reporte.suprimidos ?? 0)} color="orange.8" />
+      {imp.estado === "fallida" && (
+        <Alert color="red" mb="md" role="alert">
+          {imp.error ?? "La importación falló; no se agregó ningún contacto."}
+        </Alert>
+      )}
+      <SimpleGrid cols={{ base: 2, sm: 4, lg: 7 }} mb="md">
+        <Cifra etiqueta="Filas" valor={fmtNumero(imp.filas)} />
+        <Cifra etiqueta="Aceptadas" valor={fmtNumero(imp.aceptados)} color="green.8" />
+        <Cifra etiqueta="Rechazadas" valor={fmtNumero(imp.rechazados)} color="red.8" />
+        <Cifra etiqueta="Duplicadas" valor={fmtNumero(imp.duplicados)} />
+        <Cifra etiqueta="Ya existentes" valor={fmtNumero(imp.existentes)} />
+        <Cifra etiqueta="De otro agente" valor={fmtNumero(imp.otro_agente)} />
+        <Cifra etiqueta="Suprimidas" valor={fmtNumero(imp.suprimidos)} color="orange.8" />
       </SimpleGrid>
-      {rechazos.length > 0 ? (
+      {filas.isLoading ? (
+        <Cargando texto="Leyendo el reporte…" />
+      ) : problemas.length > 0 ? (
         <Table.ScrollContainer minWidth={600} mah={360}>
-          <Table stickyHeader striped>
+          <Table stickyHeader striped data-testid="filas-rechazadas">
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>Fila</Table.Th>
+                <Table.Th>Resultado</Table.Th>
                 <Table.Th>Campo</Table.Th>
-                <Table.Th>Valor</Table.Th>
+                <Table.Th>Teléfono</Table.Th>
                 <Table.Th>Motivo</Table.Th>
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
-              {rechazos.slice(0, 500).map((r, i) => (
+              {problemas.slice(0, 500).map((r, i) => (
                 <Table.Tr key={`${r.fila}-${i}`}>
                   <Table.Td className="num">{r.fila}</Table.Td>
-                  <Table.Td>{r.campo ?? "—"}</Table.Td>
+                  <Table.Td>
+                    <Badge size="sm" variant="light" color={r.resultado === "rechazado" ? "red" : r.resultado === "suprimido" ? "orange" : "gray"}>
+                      {RESULTADOS[r.resultado] ?? r.resultado}
+                    </Badge>
+                  </Table.Td>
+                  <Table.Td>{r.campo || "—"}</Table.Td>
                   <Table.Td>
                     <Text size="sm" ff="monospace" className="texto-mensaje">
-                      {r.valor ?? ""}
+                      {r.telefono}
                     </Text>
                   </Table.Td>
                   <Table.Td>{r.motivo}</Table.Td>
@@ -132,11 +168,13 @@ function ReporteValidacion({ reporte }: { reporte: Reporte }) {
           </Table>
         </Table.ScrollContainer>
       ) : (
-        <Text size="sm" c="dimmed">
-          Ninguna fila rechazada.
-        </Text>
+        imp.estado === "completada" && (
+          <Text size="sm" c="dimmed">
+            Todas las filas se aceptaron.
+          </Text>
+        )
       )}
-      {rechazos.length > 500 && (
+      {problemas.length > 500 && (
         <Text size="xs" c="dimmed" mt="xs">
           Se muestran las primeras 500; descarga el CSV para verlas todas.
         </Text>
@@ -145,19 +183,15 @@ function ReporteValidacion({ reporte }: { reporte: Reporte }) {
   );
 }
 
-function Subir({ alTerminar }: { alTerminar: (r: Reporte) => void }) {
+function Subir({ alTerminar }: { alTerminar: (r: Importacion) => void }) {
   const usuario = useUsuario();
   const [archivo, setArchivo] = useState<File | null>(null);
   const [nombre, setNombre] = useState("");
   const [agente, setAgente] = useState<string | null>(null);
   const [progreso, setProgreso] = useState<number | null>(null);
-  const [procesando, setProcesando] = useState<Reporte | null>(null);
+  const [procesando, setProcesando] = useState<Importacion | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const agentes = useQuery({
-    queryKey: ["agentes"],
-    queryFn: () => pedir<{ id: number; nombre: string }[]>("GET", "/api/agentes"),
-    enabled: usuario.rol !== "agente",
-  });
+  const agentes = useAgentes(usuario.rol !== "agente");
 
   useEffect(() => {
     if (archivo && !nombre) setNombre(archivo.name.replace(/\.(csv|xlsx|txt)$/i, ""));
@@ -166,12 +200,13 @@ function Subir({ alTerminar }: { alTerminar: (r: Reporte) => void }) {
 
   // Large files are processed as a background job: poll it until it finishes.
   useEffect(() => {
-    if (!procesando?.trabajo_id) return;
+    if (!procesando) return;
+    const id = procesando.id;
     const t = window.setInterval(async () => {
       try {
-        const r = await pedir<Reporte>("GET", `/api/cartera/importacion/${procesando.trabajo_id}`);
-        setProcesando({ ...r, trabajo_id: procesando.trabajo_id });
-        if (r.estado && ["completada", "terminada", "fallida", "error"].includes(r.estado)) {
+        const r = await datos(api.GET("/api/cartera/importaciones/{importacion_id}", { params: { path: { importacion_id: id } } }));
+        setProcesando(r);
+        if (r.estado === "completada" || r.estado === "fallida") {
           window.clearInterval(t);
           setProcesando(null);
           alTerminar(r);
@@ -181,7 +216,8 @@ function Subir({ alTerminar }: { alTerminar: (r: Reporte) => void }) {
       }
     }, 1500);
     return () => window.clearInterval(t);
-  }, [procesando?.trabajo_id, alTerminar]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [procesando?.id, alTerminar]);
 
   async function subir() {
     if (!archivo) return;
@@ -190,10 +226,10 @@ function Subir({ alTerminar }: { alTerminar: (r: Reporte) => void }) {
     const form = new FormData();
     form.append("archivo", archivo);
     form.append("nombre", nombre || archivo.name);
-    if (agente) form.append("agente_id", agente);
+    if (agente) form.append("agenteId", agente);
     try {
-      const r = await subirConProgreso<Reporte>("/api/cartera/subir", form, setProgreso);
-      if (r.trabajo_id && r.estado !== "completada") setProcesando(r);
+      const r = await subirConProgreso<Importacion>("/api/cartera/subir", form, setProgreso);
+      if (r.en_segundo_plano && r.estado !== "completada" && r.estado !== "fallida") setProcesando(r);
       else alTerminar(r);
       setArchivo(null);
       setNombre("");
@@ -243,11 +279,10 @@ function Subir({ alTerminar }: { alTerminar: (r: Reporte) => void }) {
         {procesando && (
           <div>
             <Text size="sm" mb={4}>
-              Procesando filas… {fmtNumero(procesando.procesadas ?? 0)}
-              {procesando.total_filas ? ` de ${fmtNumero(procesando.total_filas)}` : ""}
+              Procesando filas… {fmtNumero(procesando.filas)} leídas ({fmtPorcentaje(procesando.progreso)})
             </Text>
             <Progress
-              value={procesando.total_filas ? ((procesando.procesadas ?? 0) / procesando.total_filas) * 100 : 100}
+              value={procesando.progreso * 100}
               animated
               striped
               aria-label="Progreso del procesamiento"
@@ -275,24 +310,17 @@ function AutoAsignar() {
   const [cantidad, setCantidad] = useState<number | string>(100);
   const [agente, setAgente] = useState<string | null>(usuario.agente_id ? String(usuario.agente_id) : null);
   const [ocupado, setOcupado] = useState(false);
-  const agentes = useQuery({
-    queryKey: ["agentes"],
-    queryFn: () => pedir<{ id: number; nombre: string }[]>("GET", "/api/agentes"),
-    enabled: usuario.rol !== "agente",
-  });
+  const agentes = useAgentes(usuario.rol !== "agente");
 
   async function asignar() {
     if (!agente) return;
     setOcupado(true);
     try {
-      const r = await pedir<{ asignados?: number; total_contactos?: number; cantidad?: number }>("POST", "/api/cartera/auto-asignar", {
-        json: { agenteId: Number(agente), cantidad: Number(cantidad) },
-      });
-      const n = r.asignados ?? r.total_contactos ?? r.cantidad ?? 0;
+      const r = await datos(api.POST("/api/cartera/auto-asignar", { body: { agenteId: Number(agente), cantidad: Number(cantidad) } }));
       notifications.show({
-        color: n > 0 ? "green" : "yellow",
-        title: n > 0 ? "Contactos asignados" : "No hubo contactos disponibles",
-        message: n > 0 ? `Se asignaron ${fmtNumero(n)} contactos del pool.` : "El pool no tiene contactos libres en este momento.",
+        color: r.asignados > 0 ? "green" : "yellow",
+        title: r.asignados > 0 ? "Contactos asignados" : "No hubo contactos disponibles",
+        message: r.mensaje,
       });
       cliente.invalidateQueries({ queryKey: ["carteras"] });
       cliente.invalidateQueries({ queryKey: ["contactos"] });
@@ -321,7 +349,7 @@ function AutoAsignar() {
             searchable
           />
         )}
-        <NumberInput label="Cantidad" min={1} max={5000} step={50} value={cantidad} onChange={setCantidad} thousandSeparator="," />
+        <NumberInput label="Cantidad" min={1} max={1000} step={50} value={cantidad} onChange={setCantidad} thousandSeparator="," />
         <Button leftSection={<IconHandGrab size={18} />} onClick={asignar} loading={ocupado} disabled={!agente}>
           Asignarme contactos
         </Button>
@@ -331,7 +359,10 @@ function AutoAsignar() {
 }
 
 function ListaCarteras({ alElegir, elegida }: { alElegir: (id: number | null) => void; elegida: number | null }) {
-  const q = useQuery({ queryKey: ["carteras"], queryFn: async () => lista<Cartera>(await pedir("GET", "/api/carteras"), "carteras") });
+  const usuario = useUsuario();
+  const q = useCarteras();
+  const agentes = useAgentes(usuario.rol !== "agente");
+  const nombreAgente = new Map((agentes.data ?? []).map((a) => [a.id, a.nombre]));
   if (q.isLoading) return <Cargando />;
   if (q.error) return <ErrorCarga error={q.error} />;
   const carteras = q.data ?? [];
@@ -366,9 +397,9 @@ function ListaCarteras({ alElegir, elegida }: { alElegir: (id: number | null) =>
                     {FUENTES[c.fuente] ?? c.fuente}
                   </Badge>
                 </Table.Td>
-                <Table.Td>{c.agente_nombre ?? (c.agente_id ? `#${c.agente_id}` : "Pool")}</Table.Td>
+                <Table.Td>{c.agente_id ? nombreAgente.get(c.agente_id) ?? (c.agente_id === usuario.agente_id ? usuario.nombre : `#${c.agente_id}`) : "Pool"}</Table.Td>
                 <Table.Td ta="right" className="num">
-                  {fmtNumero(c.total_contactos)}
+                  {fmtNumero(c.contactos_actuales || c.total_contactos)}
                 </Table.Td>
                 <Table.Td>{fmtFechaHora(c.created_at)}</Table.Td>
               </Table.Tr>
@@ -389,11 +420,12 @@ function ListaContactos({ carteraId }: { carteraId: number | null }) {
   const q = useQuery({
     queryKey: ["contactos", carteraId, pagina, buscar, estado],
     queryFn: async () => {
-      const r = await pedir<unknown>("GET", "/api/contactos", {
-        query: { cartera_id: carteraId, pagina, por_pagina: porPagina, buscar, estado },
-      });
-      const total = (r as { total?: number })?.total;
-      return { filas: lista<Contacto>(r, "contactos"), total: typeof total === "number" ? total : null };
+      const r = await datos(
+        api.GET("/api/contactos", {
+          params: { query: { carteraId: carteraId ?? undefined, pagina, porPagina, q: buscar || undefined, estado: estado ?? undefined } },
+        }),
+      );
+      return { filas: r.items, total: r.total };
     },
     placeholderData: keepPreviousData,
   });
@@ -442,7 +474,7 @@ function ListaContactos({ carteraId }: { carteraId: number | null }) {
                   <Table.Td className="num">{fmtTelefono(c.telefono)}</Table.Td>
                   <Table.Td>{c.estado_mx ?? "—"}</Table.Td>
                   <Table.Td ta="right" className="num">
-                    {fmtDinero((c.monto ?? c.datos_credito?.monto ?? null) as number | string | null)}
+                    {fmtDinero((c.datos_credito?.monto ?? null) as number | string | null)}
                   </Table.Td>
                   <Table.Td>
                     <Insignia mapa={ESTADOS_CONTACTO} valor={c.estado} />
@@ -475,7 +507,7 @@ function ListaContactos({ carteraId }: { carteraId: number | null }) {
 
 export default function Carteras() {
   const cliente = useQueryClient();
-  const [reporte, setReporte] = useState<Reporte | null>(null);
+  const [reporte, setReporte] = useState<Importacion | null>(null);
   const [elegida, setElegida] = useState<number | null>(null);
   return (
     <>
@@ -495,7 +527,7 @@ export default function Carteras() {
             <AutoAsignar />
           </Grid.Col>
         </Grid>
-        {reporte && <ReporteValidacion reporte={reporte} />}
+        {reporte && <ReporteValidacion imp={reporte} />}
         <Tabs defaultValue="carteras">
           <Tabs.List mb="md">
             <Tabs.Tab value="carteras">Carteras</Tabs.Tab>

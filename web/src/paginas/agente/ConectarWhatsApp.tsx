@@ -21,12 +21,12 @@ import {
 import { notifications } from "@mantine/notifications";
 import { IconAlertTriangle, IconBrandWhatsapp, IconCircleCheck, IconPlugConnectedX, IconRefresh } from "@tabler/icons-react";
 import QRCode from "qrcode";
-import { mensajeDeError, pedir } from "../../api/cliente";
+import { api, datos, mensajeDeError, pedir } from "../../api/cliente";
+import type { SesionSalida } from "../../api/esquema";
 import { useUsuario } from "../../auth/sesion";
 import { useEvento } from "../../tiempo_real/socket";
 import { Encabezado, ESTADOS_SESION, Insignia } from "../../componentes/comunes";
 import { fmtFechaHora, fmtTelefono } from "../../formato";
-import { estadoDeSesion, type SesionEstado } from "../../api/tipos";
 
 function ImagenQR({ valor }: { valor: string }) {
   const [url, setUrl] = useState<string | null>(null);
@@ -70,7 +70,7 @@ export default function ConectarWhatsApp() {
 
   const consulta = useQuery({
     queryKey: ["sesion", agenteId],
-    queryFn: async () => estadoDeSesion(await pedir<unknown>("GET", "/api/sesiones/estado"), agenteId),
+    queryFn: () => datos(api.GET("/api/sesion/{agente_id}", { params: { path: { agente_id: agenteId! } } })),
     enabled: agenteId !== null,
     // While linking, poll as a fallback for the realtime push.
     refetchInterval: (q) => {
@@ -79,6 +79,13 @@ export default function ConectarWhatsApp() {
     },
   });
   const sesion = consulta.data;
+  // With capture scope "todo" the agent must see that personal chats are recorded too.
+  const alcance = useQuery({
+    queryKey: ["alcance-captura"],
+    queryFn: () => pedir<{ alcance: string }>("GET", "/api/captura/alcance"),
+    retry: false,
+    staleTime: 300_000,
+  });
   const estado = sesion?.estado ?? "desconectada";
 
   // A QR read by polling is used only when the push has not given us one yet.
@@ -97,17 +104,18 @@ export default function ConectarWhatsApp() {
     }
   }, [estado]);
 
-  useEvento<{ agente_id: number; qr: string; expira_en_s?: number }>("sesion.qr", (d) => {
+  // The same event carries a new QR or, when linking by phone number, the pairing code.
+  useEvento<{ agente_id: number; qr?: string; codigo?: string; expira_en_s?: number }>("sesion.qr", (d) => {
     if (d.agente_id !== agenteId) return;
-    setQr({ valor: d.qr, hasta: d.expira_en_s ? Date.now() + d.expira_en_s * 1000 : null });
-    cliente.setQueryData<SesionEstado>(["sesion", agenteId], (s) => (s ? { ...s, estado: "esperando_qr" } : s));
+    if (d.qr) setQr({ valor: d.qr, hasta: d.expira_en_s ? Date.now() + d.expira_en_s * 1000 : null });
+    if (d.codigo) setCodigo(d.codigo);
+    cliente.setQueryData<SesionSalida>(["sesion", agenteId], (s) => (s ? { ...s, estado: "esperando_qr" } : s));
   });
-  useEvento<{ agente_id: number; codigo: string }>("sesion.codigo", (d) => {
-    if (d.agente_id === agenteId) setCodigo(d.codigo);
-  });
-  useEvento<Partial<SesionEstado> & { agente_id: number }>("sesion.estado", (d) => {
+  useEvento<{ agente_id: number; estado: string; motivo?: string | null }>("sesion.estado", (d) => {
     if (d.agente_id !== agenteId) return;
-    cliente.setQueryData<SesionEstado>(["sesion", agenteId], (s) => ({ ...(s ?? { agente_id: d.agente_id, estado: "desconectada" }), ...d }) as SesionEstado);
+    cliente.setQueryData<SesionSalida>(["sesion", agenteId], (s) => (s ? { ...s, estado: d.estado, motivo: d.motivo ?? null } : s));
+    // The number and times come with the full state: read it again.
+    cliente.invalidateQueries({ queryKey: ["sesion", agenteId] });
     if (d.estado === "conectada") notifications.show({ color: "green", title: "WhatsApp conectado", message: "Tu número quedó vinculado." });
   });
 
@@ -115,12 +123,9 @@ export default function ConectarWhatsApp() {
     if (agenteId === null) return;
     setOcupado(true);
     try {
-      const r = await pedir<Partial<SesionEstado>>("POST", `/api/sesion/conectar/${agenteId}`);
-      if (r && typeof r === "object") {
-        if (r.qr) setQr({ valor: r.qr, hasta: r.qr_expira_at ? new Date(r.qr_expira_at).getTime() : null });
-        cliente.setQueryData<SesionEstado>(["sesion", agenteId], (s) => ({ ...(s ?? { agente_id: agenteId, estado: "conectando" }), ...r }) as SesionEstado);
-      }
-      await consulta.refetch();
+      const r = await datos(api.POST("/api/sesion/conectar/{agente_id}", { params: { path: { agente_id: agenteId } } }));
+      if (r.qr) setQr({ valor: r.qr, hasta: r.qr_expira_at ? new Date(r.qr_expira_at).getTime() : null });
+      cliente.setQueryData<SesionSalida>(["sesion", agenteId], r);
     } catch (e) {
       notifications.show({ color: "red", title: "No se pudo iniciar la vinculación", message: mensajeDeError(e) });
     } finally {
@@ -133,8 +138,10 @@ export default function ConectarWhatsApp() {
     if (agenteId === null) return;
     setOcupado(true);
     try {
-      const r = await pedir<{ codigo?: string }>("POST", `/api/sesion/${agenteId}/codigo-emparejamiento`, { json: { telefono } });
-      if (r?.codigo) setCodigo(r.codigo);
+      const r = await datos(
+        api.POST("/api/sesion/{agente_id}/codigo-emparejamiento", { params: { path: { agente_id: agenteId } }, body: { telefono } }),
+      );
+      setCodigo(r.codigo);
       await consulta.refetch();
     } catch (err) {
       notifications.show({ color: "red", title: "No se pudo generar el código", message: mensajeDeError(err) });
@@ -148,7 +155,7 @@ export default function ConectarWhatsApp() {
     if (!window.confirm("¿Desvincular tu WhatsApp de Enlace? Las campañas activas se detendrán.")) return;
     setOcupado(true);
     try {
-      await pedir("POST", `/api/sesion/desconectar/${agenteId}`);
+      await datos(api.POST("/api/sesion/desconectar/{agente_id}", { params: { path: { agente_id: agenteId }, query: { cerrar_sesion: true } } }));
       setQr(null);
       setCodigo(null);
       await consulta.refetch();
@@ -279,7 +286,7 @@ export default function ConectarWhatsApp() {
               Enviar mensajes automatizados desde un número personal va contra los términos de WhatsApp y puede causar el
               bloqueo del número. Enlace respeta ritmos humanos, bajas y horarios para reducir ese riesgo.
             </Alert>
-            {sesion?.alcance_captura === "todo" && (
+            {alcance.data?.alcance === "todo" && (
               <Alert color="blue" variant="light" mt="md" title="Aviso de privacidad">
                 La empresa registra todas las conversaciones de este número, incluidas las personales.
               </Alert>

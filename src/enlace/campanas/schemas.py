@@ -1,0 +1,84 @@
+"""Request and response shapes for campaigns (camelCase bodies as in the original document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CampanaCrear(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    nombre: str = Field(min_length=1, max_length=100)
+    cartera_id: int = Field(alias="carteraId")
+    agente_id: int | None = Field(default=None, alias="agenteId")
+    plantilla_id: int | None = Field(default=None, alias="plantillaId")
+    perfil_id: int | None = Field(default=None, alias="perfilId")
+    inicio_programado: datetime | None = Field(default=None, alias="inicioProgramado")
+    zona_horaria: str = Field(default="America/Mexico_City", alias="zonaHoraria")
+
+
+class CampanaIniciar(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    campana_id: int = Field(alias="campanaId")
+    plantilla_id: int | None = Field(default=None, alias="plantillaId")
+    config_delay: dict[str, Any] | None = Field(default=None, alias="configDelay")
+    # Skip contacts whose data can't fill the template (they are reported) instead of refusing to start.
+    omitir_errores: bool = Field(default=False, alias="omitirErrores")
+
+
+class CampanaCambioEstado(BaseModel):
+    estado: Literal["pausada", "activa", "cancelada"]
+
+
+class CampanaSalida(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    agente_id: int
+    cartera_id: int | None
+    nombre: str
+    plantilla_id: int | None
+    perfil_id: int | None
+    estado: str
+    zona_horaria: str
+    config_delay: dict[str, Any]
+    inicio_programado: datetime | None
+    iniciada_at: datetime | None
+    completada_at: datetime | None
+    total_mensajes: int
+    enviados: int
+    fallidos: int
+    created_at: datetime
+
+
+class CampanaEstado(BaseModel):
+    campana_id: int
+    estado: str
+    total: int
+    pendientes: int
+    enviando: int
+    enviados: int
+    entregados: int
+    leidos: int
+    respondidos: int
+    fallidos: int
+    suprimidos: int
+    cancelados: int
+    inciertos: int
+    por_hora: float  # messages sent in the last hour
+    eta: datetime | None
+
+
+class ErrorContacto(BaseModel):
+    contacto_id: int
+    campos: list[dict[str, str]]
+
+
+class InicioSalida(BaseModel):
+    campana: CampanaSalida
+    mensajes: int
+    omitidos: list[ErrorContacto] = []

@@ -1,0 +1,227 @@
+"""Campaign decisions: create, start (render every message into the outbox), pause/resume/cancel, progress."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from enlace.agentes.models import Agente
+from enlace.auth.actor import Actor
+from enlace.auth.alcance import exigir_agente
+from enlace.campanas import repository as repo
+from enlace.campanas.models import Campana, PerfilEnvio
+from enlace.campanas.schemas import (
+    CampanaCambioEstado,
+    CampanaCrear,
+    CampanaEstado,
+    CampanaIniciar,
+    CampanaSalida,
+    ErrorContacto,
+    InicioSalida,
+)
+from enlace.carteras.models import Cartera
+from enlace.envios import repository as repo_envios
+from enlace.envios.ritmo import ErrorPerfil
+from enlace.errores import Conflicto, EntradaInvalida, NoEncontrado
+from enlace.plantillas import service as plantillas
+from enlace.plantillas.render import ErrorPlantilla, elegir_variante, renderizar
+from enlace.tiempo_real.bus import emitir, salas_agente
+
+INICIABLES = ("borrador", "programada")
+TRANSICIONES = {
+    "pausada": ("activa",),
+    "activa": ("pausada",),
+    "cancelada": ("borrador", "programada", "activa", "pausada"),
+}
+
+
+async def _campana(session: AsyncSession, actor: Actor, campana_id: int, *, bloquear: bool = False) -> Campana:
+    campana = await repo.obtener(session, actor, campana_id, bloquear=bloquear)
+    if campana is None:
+        raise NoEncontrado("La campaña no existe o no tienes acceso a ella.")
+    return campana
+
+
+async def crear(session: AsyncSession, actor: Actor, datos: CampanaCrear) -> Campana:
+    agente_id = actor.agente_id if actor.es_agente else datos.agente_id
+    if agente_id is None:
+        raise EntradaInvalida("agenteId: indica el agente que enviará la campaña.", campos=["agenteId"])
+    await exigir_agente(session, actor, agente_id)
+    if await session.get(Cartera, datos.cartera_id) is None:
+        raise EntradaInvalida(f"carteraId: la cartera {datos.cartera_id} no existe.", campos=["carteraId"])
+    if datos.plantilla_id is not None:
+        await plantillas.obtener(session, actor, datos.plantilla_id)
+    if datos.perfil_id is not None and await session.get(PerfilEnvio, datos.perfil_id) is None:
+        raise EntradaInvalida(f"perfilId: el perfil de envío {datos.perfil_id} no existe.", campos=["perfilId"])
+    campana = Campana(
+        agente_id=agente_id,
+        cartera_id=datos.cartera_id,
+        nombre=datos.nombre.strip(),
+        plantilla_id=datos.plantilla_id,
+        perfil_id=datos.perfil_id,
+        estado="programada" if datos.inicio_programado else "borrador",
+        zona_horaria=datos.zona_horaria,
+        config_delay={},
+        inicio_programado=datos.inicio_programado,
+        creada_por=actor.usuario_id or None,
+    )
+    session.add(campana)
+    await session.flush()
+    return campana
+
+
+async def iniciar(
+    session: AsyncSession, actor: Actor, datos: CampanaIniciar, *, ahora: datetime, nuevo_id: Callable[[int], str]
+) -> InicioSalida:
+    """Render every message and write it as `pendiente` with a pre-assigned id, in this one transaction."""
+    campana = await _campana(session, actor, datos.campana_id, bloquear=True)
+    if campana.estado not in INICIABLES:
+        raise Conflicto(f"La campaña está {campana.estado}; solo se inicia una campaña en borrador o programada.")
+    plantilla_id = datos.plantilla_id or campana.plantilla_id
+    if plantilla_id is None:
+        raise EntradaInvalida("plantillaId: elige la plantilla de la campaña.", campos=["plantillaId"])
+    plantilla = await plantillas.obtener(session, actor, plantilla_id)
+    if not plantilla.activa:
+        raise EntradaInvalida("plantillaId: la plantilla está desactivada.", campos=["plantillaId"])
+    variantes = plantillas.validar(plantilla.variantes)
+    if datos.config_delay is not None:
+        campana.config_delay = datos.config_delay
+    try:
+        await repo_envios.perfil_de_campana(session, campana)
+    except ErrorPerfil as exc:
+        raise EntradaInvalida(f"configDelay.{exc.campo}: {exc.mensaje}", campos=[f"configDelay.{exc.campo}"]) from exc
+    contactos = await repo.contactos_de_campana(session, campana)
+    if not contactos:
+        raise EntradaInvalida(
+            "campanaId: la cartera no tiene contactos asignados a este agente que se puedan contactar.",
+            campos=["campanaId"],
+        )
+    inicio = max(ahora, campana.inicio_programado or ahora)
+    origen = await session.scalar(select(Agente.numero_wa).where(Agente.id == campana.agente_id))
+    filas: list[dict[str, Any]] = []
+    omitidos: list[ErrorContacto] = []
+    for c in contactos:
+        idx = elegir_variante(len(variantes), campana.id, c.id)
+        try:
+            r = renderizar(
+                variantes,
+                plantillas.datos_contacto(c),
+                variante=idx,
+                momento=inicio,
+                zona=plantillas.zona_contacto(c, campana.zona_horaria),
+            )
+        except ErrorPlantilla as exc:
+            raise EntradaInvalida(f"plantillaId: {exc.mensaje}", campos=["plantillaId"]) from exc
+        except ValueError as exc:
+            errores = getattr(exc, "errores", [])
+            omitidos.append(
+                ErrorContacto(contacto_id=c.id, campos=[{"campo": e.campo, "motivo": e.motivo} for e in errores])
+            )
+            continue
+        filas.append(
+            {
+                "campana_id": campana.id,
+                "agente_id": campana.agente_id,
+                "contacto_id": c.id,
+                "origen": "campana",
+                "numero_origen": origen,
+                "numero_destino": c.telefono,
+                "destino_jid": c.telefono_wa,
+                "mensaje": r.texto,
+                "mensaje_base": r.base_saludo,
+                "variante": r.variante,
+                "wa_message_id": nuevo_id(campana.agente_id),
+                "estado": "pendiente",
+                "programado_para": inicio,
+            }
+        )
+    if omitidos and not datos.omitir_errores:
+        detalle = "; ".join(
+            f"contacto {o.contacto_id}: " + ", ".join(f"{e['campo']} {e['motivo']}" for e in o.campos)
+            for o in omitidos[:5]
+        )
+        raise EntradaInvalida(
+            f"{len(omitidos)} contacto(s) no tienen los datos que pide la plantilla ({detalle}). Corrige la cartera "
+            "o inicia con omitirErrores para enviar solo a los demás.",
+            codigo="datos_incompletos",
+            contactos=[o.model_dump() for o in omitidos[:200]],
+        )
+    if not filas:
+        raise EntradaInvalida("Ningún contacto tiene los datos que pide la plantilla.", codigo="datos_incompletos")
+    await repo.insertar_mensajes(session, filas)
+    campana.plantilla_id = plantilla.id
+    campana.estado = "activa"
+    campana.iniciada_at = ahora
+    campana.total_mensajes = len(filas)
+    campana.enviados = campana.fallidos = 0
+    await session.flush()
+    await _emitir_progreso(session, campana, ahora)
+    return InicioSalida(campana=CampanaSalida.model_validate(campana), mensajes=len(filas), omitidos=omitidos[:200])
+
+
+async def cambiar_estado(
+    session: AsyncSession, actor: Actor, campana_id: int, datos: CampanaCambioEstado, ahora: datetime
+) -> Campana:
+    campana = await _campana(session, actor, campana_id, bloquear=True)
+    if campana.estado == datos.estado:
+        return campana
+    if campana.estado not in TRANSICIONES[datos.estado]:
+        raise Conflicto(f"No se puede pasar una campaña {campana.estado} a {datos.estado}.")
+    campana.estado = datos.estado
+    if datos.estado == "cancelada":
+        await repo.cancelar_pendientes(session, campana.id)
+        campana.completada_at = ahora
+    await session.flush()
+    await repo_envios.sincronizar_contadores(session, campana.id, ahora)
+    await session.refresh(campana)
+    await _emitir_progreso(session, campana, ahora)
+    return campana
+
+
+async def estado(session: AsyncSession, actor: Actor, campana_id: int, ahora: datetime) -> CampanaEstado:
+    campana = await _campana(session, actor, campana_id)
+    cuentas = await repo_envios.contar_por_estado(session, campana.id)
+    enviados = sum(cuentas.get(e, 0) for e in ("enviado", "entregado", "leido"))
+    pendientes = cuentas.get("pendiente", 0)
+    ultima_hora = await repo.enviados_desde(session, campana.id, repo.hace_una_hora(ahora))
+    eta = None
+    if pendientes and ultima_hora and campana.estado == "activa":
+        eta = ahora + timedelta(hours=pendientes / ultima_hora)
+    return CampanaEstado(
+        campana_id=campana.id,
+        estado=campana.estado,
+        total=sum(cuentas.values()),
+        pendientes=pendientes,
+        enviando=cuentas.get("enviando", 0),
+        enviados=enviados,
+        entregados=cuentas.get("entregado", 0) + cuentas.get("leido", 0),
+        leidos=cuentas.get("leido", 0),
+        respondidos=await repo.respondidos(session, campana.id),
+        fallidos=cuentas.get("fallido", 0),
+        suprimidos=cuentas.get("suprimido", 0),
+        cancelados=cuentas.get("cancelado", 0),
+        inciertos=cuentas.get("incierto", 0),
+        por_hora=float(ultima_hora),
+        eta=eta,
+    )
+
+
+async def _emitir_progreso(session: AsyncSession, campana: Campana, ahora: datetime) -> None:
+    cuentas = await repo_envios.contar_por_estado(session, campana.id)
+    equipo = await session.scalar(select(Agente.equipo_id).where(Agente.id == campana.agente_id))
+    emitir(
+        session,
+        "campana.progreso",
+        {
+            "campanaId": campana.id,
+            "agenteId": campana.agente_id,
+            "estado": campana.estado,
+            "cuentas": cuentas,
+            "momento": ahora.isoformat(),
+        },
+        [f"campana:{campana.id}", *salas_agente(campana.agente_id, equipo)],
+    )

@@ -1,0 +1,549 @@
+"""The dispatcher: one loop per connected session on this node, sending its due outbox rows at its own pace.
+
+Per message: peek the next due row → plan typing and pacing (`ritmo`) → show "composing" → claim it
+(row lock, compliance gate, `enviando`, commit) → under the phone lock re-check suppression, send with
+the pre-assigned id, mark `enviado`, commit. A crash between the two commits leaves `enviando`: the
+next loop for that agent waits a bound for the echo or a receipt (captura moves the row on) and
+otherwise marks it `incierto` — never resent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from enlace.agentes.models import Agente
+from enlace.campanas.models import Campana, ParadaSeguridad
+from enlace.cumplimiento.horario import Ventana, zona_del_destinatario
+from enlace.db.sesion import transaccion
+from enlace.envios import repository as repo
+from enlace.envios.ritmo import PerfilRitmo, Ritmo, SinMomentoPermitido
+from enlace.motores.base import (
+    ClaseDesconexion,
+    ErrorMotor,
+    EstadoEntrega,
+    EventoCapping,
+    EventoConectado,
+    EventoDesconectado,
+    EventoEstado,
+    Motor,
+    NivelCapping,
+    SesionNoDisponible,
+)
+from enlace.plantillas.render import aplicar_saludo
+from enlace.reloj import Reloj
+from enlace.tiempo_real.bus import emitir, salas_agente
+
+log = structlog.get_logger(__name__)
+
+MOTIVOS_PARADA = {
+    "restriccion": "WhatsApp restringió la cuenta (463): no se envían mensajes hasta que un supervisor lo reanude.",
+    "capping": "WhatsApp avisó que el número está cerca del límite de chats nuevos (SECOND_WARNING).",
+    "sesion_perdida": "La sesión de WhatsApp se desconectó; los envíos siguen al reconectar.",
+    "tasa_fallos": "Demasiados envíos fallidos seguidos; revisa el número antes de reanudar.",
+}
+# Stops that lift themselves when their cause clears (reconnect, capping back to normal).
+AUTO_RESUELTAS_AL_CONECTAR = ("sesion_perdida",)
+
+
+async def _revisar_envio(session: AsyncSession, **kwargs: Any) -> Any:
+    from enlace.cumplimiento.puerta import revisar_envio
+
+    return await revisar_envio(session, **kwargs)
+
+
+async def _revisar_suprimido(session: AsyncSession, **kwargs: Any) -> Any:
+    from enlace.cumplimiento.puerta import revisar_suprimido
+
+    return await revisar_suprimido(session, **kwargs)
+
+
+class _Estado:
+    """A loop's private state: its pacing, recent outcomes, and how to wake it early."""
+
+    def __init__(self, ventana_fallos: int) -> None:
+        self.ritmo: Ritmo | None = None
+        self.perfil_clave: str | None = None
+        self.resultados: collections.deque[bool] = collections.deque(maxlen=ventana_fallos)
+        self.despertar = asyncio.Event()
+        self.tarea: asyncio.Task[None] | None = None
+
+
+class Despachador:
+    def __init__(
+        self,
+        *,
+        reloj: Reloj,
+        fabrica: async_sessionmaker[AsyncSession],
+        motor: Motor,
+        nodo_id: str,
+        esta_conectado: Callable[[int], Awaitable[bool]] | None = None,
+        plazo_reconciliacion_s: float = 120.0,
+        vigilancia_s: float = 10.0,
+        espera_sin_trabajo_s: float = 30.0,
+        ventana_fallos: int = 20,
+        umbral_fallos: float = 0.5,
+    ) -> None:
+        self.reloj = reloj
+        self.fabrica = fabrica
+        self.motor = motor
+        self.nodo_id = nodo_id
+        self._esta_conectado = esta_conectado
+        self.plazo_reconciliacion_s = plazo_reconciliacion_s
+        self.vigilancia_s = vigilancia_s
+        self.espera_sin_trabajo_s = espera_sin_trabajo_s
+        self.ventana_fallos = ventana_fallos
+        self.umbral_fallos = umbral_fallos
+        self._estados: dict[int, _Estado] = {}
+        self._tareas: set[asyncio.Task[None]] = set()
+        self._vigilancia: asyncio.Task[None] | None = None
+        self._deteniendo = False
+        self._durmiendo = 0  # loops waiting on the clock (tests drive a manual clock when all are idle)
+
+    @classmethod
+    def desde_nucleo(cls, nucleo: Any) -> Despachador:
+        return cls(reloj=nucleo.reloj, fabrica=nucleo.fabrica, motor=nucleo.motor, nodo_id=nucleo.nodo_id)
+
+    def suscribir(self, suscribir: Any) -> None:
+        suscribir(EventoConectado, self._al_conectado)
+        suscribir(EventoDesconectado, self._al_desconectado)
+        suscribir(EventoCapping, self._al_capping)
+        suscribir(EventoEstado, self._al_estado)
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    async def iniciar(self) -> None:
+        self._deteniendo = False
+        self._vigilancia = asyncio.get_running_loop().create_task(self._vigilar())
+
+    async def detener(self) -> None:
+        self._deteniendo = True
+        tareas = [t for t in [self._vigilancia, *(e.tarea for e in self._estados.values()), *self._tareas] if t]
+        for t in tareas:
+            t.cancel()
+        await asyncio.gather(*tareas, return_exceptions=True)
+        self._estados.clear()
+        self._vigilancia = None
+
+    def despertar(self, agente_id: int) -> None:
+        """A campaign started or resumed: don't wait for the next poll."""
+        estado = self._estados.get(agente_id)
+        if estado is not None:
+            estado.despertar.set()
+        elif not self._deteniendo:
+            self.asegurar(agente_id)
+
+    @property
+    def en_reposo(self) -> bool:
+        """Every running loop is waiting on the clock (nothing in flight)."""
+        vivos = sum(1 for e in self._estados.values() if e.tarea is not None and not e.tarea.done())
+        return self._durmiendo >= vivos
+
+    async def _dormir(self, segundos: float) -> None:
+        self._durmiendo += 1
+        try:
+            await self.reloj.dormir(segundos)
+        finally:
+            self._durmiendo -= 1
+
+    def activo(self, agente_id: int) -> bool:
+        e = self._estados.get(agente_id)
+        return e is not None and e.tarea is not None and not e.tarea.done()
+
+    def asegurar(self, agente_id: int) -> None:
+        """Start the agent's loop if it isn't running (it exits by itself when the session is gone)."""
+        if self._deteniendo or self.activo(agente_id):
+            return
+        estado = self._estados.get(agente_id) or _Estado(self.ventana_fallos)
+        self._estados[agente_id] = estado
+        estado.tarea = asyncio.get_running_loop().create_task(self._bucle_protegido(agente_id, estado))
+
+    async def _vigilar(self) -> None:
+        while not self._deteniendo:
+            try:
+                async with self.fabrica() as s:
+                    conectados = list(
+                        (
+                            await s.scalars(
+                                text("SELECT agente_id FROM sesiones_wa WHERE estado = 'conectada' AND nodo_id = :n"),
+                                {"n": self.nodo_id},
+                            )
+                        ).all()
+                    )
+                for agente_id in conectados:
+                    self.asegurar(agente_id)
+            except Exception:
+                log.exception("vigilancia_despachador_fallo")
+            await self.reloj.dormir(self.vigilancia_s)
+
+    async def conectado(self, agente_id: int) -> bool:
+        if self._esta_conectado is not None:
+            return await self._esta_conectado(agente_id)
+        async with self.fabrica() as s:
+            estado = await s.scalar(
+                text("SELECT estado FROM sesiones_wa WHERE agente_id = :a AND nodo_id = :n"),
+                {"a": agente_id, "n": self.nodo_id},
+            )
+        return estado == "conectada"
+
+    # ---- the loop -------------------------------------------------------------------------
+
+    async def _bucle_protegido(self, agente_id: int, estado: _Estado) -> None:
+        while not self._deteniendo:
+            try:
+                await self._bucle(agente_id, estado)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("bucle_despacho_fallo", agente_id=agente_id)
+                await self._dormir(5)
+
+    async def _esperar(self, estado: _Estado, segundos: float) -> None:
+        if segundos <= 0:
+            await asyncio.sleep(0)
+            return
+        estado.despertar.clear()
+        dormir = asyncio.ensure_future(self._dormir(segundos))
+        senal = asyncio.ensure_future(estado.despertar.wait())
+        try:
+            await asyncio.wait({dormir, senal}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for t in (dormir, senal):
+                if not t.done():
+                    t.cancel()
+
+    async def _bucle(self, agente_id: int, estado: _Estado) -> None:
+        inicio = self.reloj.ahora()
+        self._lanzar(self._reconciliar(agente_id, inicio))
+        log.info("despacho_iniciado", agente_id=agente_id)
+        while not self._deteniendo:
+            if not await self.conectado(agente_id):
+                log.info("despacho_detenido_sin_sesion", agente_id=agente_id)
+                return
+            ahora = self.reloj.ahora()
+            async with self.fabrica() as s:
+                fila = await self._proxima(s, agente_id, ahora)
+                if fila is None:
+                    siguiente = await repo.proximo_programado(s, agente_id)
+                    espera = self.espera_sin_trabajo_s
+                    if siguiente is not None and siguiente > ahora:
+                        espera = min(espera, (siguiente - ahora).total_seconds())
+                    await s.rollback()
+                    await self._esperar(estado, espera)
+                    continue
+                ritmo = await self._ritmo(s, agente_id, estado, fila.campana_id, ahora)
+            zona = ZoneInfo(fila.zona_contacto or zona_del_destinatario(fila.zona_campana, fila.estado_mx).key)
+            escritura = ritmo.escritura(fila.mensaje)
+            libre = ritmo.siguiente_envio(ahora, escritura)
+            try:
+                momento = ritmo.siguiente_envio(ahora, escritura, zona)
+            except SinMomentoPermitido:
+                momento = libre + timedelta(days=1)
+            if momento > libre:
+                # The recipient is outside 07:00–22:00 local while others are not: defer this row only.
+                await self._diferir(fila.id, momento - timedelta(seconds=escritura))
+                continue
+            inicio_escritura = momento - timedelta(seconds=escritura)
+            if inicio_escritura > ahora:
+                await self._esperar(estado, (inicio_escritura - ahora).total_seconds())
+                if estado.despertar.is_set():
+                    continue
+            jid = fila.destino_jid or _jid(fila.numero_destino)
+            await self._presencia(agente_id, jid, "composing")
+            await self._dormir(max(0.0, (momento - self.reloj.ahora()).total_seconds()))
+            await self._presencia(agente_id, jid, "paused")
+            await self._enviar_uno(agente_id, estado, ritmo, fila.id, zona)
+
+    async def _proxima(self, s: AsyncSession, agente_id: int, ahora: datetime) -> repo.FilaDespacho | None:
+        parada = await s.scalar(
+            select(ParadaSeguridad.id).where(
+                ParadaSeguridad.agente_id == agente_id, ParadaSeguridad.resuelta_at.is_(None)
+            )
+        )
+        if parada is not None:
+            return None
+        return await repo.proxima(s, agente_id, ahora)
+
+    async def _ritmo(
+        self, s: AsyncSession, agente_id: int, estado: _Estado, campana_id: int | None, ahora: datetime
+    ) -> Ritmo:
+        campana = await s.get(Campana, campana_id) if campana_id else None
+        perfil = await repo.perfil_de_campana(s, campana) if campana else PerfilRitmo()
+        clave = json.dumps(perfil.a_config(), sort_keys=True)
+        if estado.ritmo is None or estado.perfil_clave != clave:
+            # Rebuild the counters from what this number already sent today (restart, profile change).
+            tz = ZoneInfo(perfil.zona_horaria)
+            medianoche = datetime.combine(ahora.astimezone(tz).date(), time(), tz) - timedelta(days=1)
+            historial = await repo.enviados_hoy(s, agente_id, medianoche)
+            estado.ritmo = Ritmo.desde_historial(perfil, f"agente:{agente_id}", historial)
+            estado.perfil_clave = clave
+        return estado.ritmo
+
+    async def _diferir(self, mensaje_id: int, hasta: datetime) -> None:
+        async with transaccion(self.fabrica) as s:
+            await s.execute(
+                text("UPDATE mensajes_enviados SET programado_para = :h WHERE id = :id AND estado = 'pendiente'"),
+                {"h": hasta, "id": mensaje_id},
+            )
+
+    async def _presencia(self, agente_id: int, jid: str, estado: str) -> None:
+        try:
+            await self.motor.presencia(agente_id, jid, estado)
+        except ErrorMotor:
+            pass  # presence is cosmetic; the send itself will tell if the session is gone
+
+    async def _enviar_uno(self, agente_id: int, estado: _Estado, ritmo: Ritmo, mensaje_id: int, zona: ZoneInfo) -> None:
+        ahora = self.reloj.ahora()
+        # 1) Claim: lock the row, pass the compliance gate, mark `enviando`, commit.
+        async with transaccion(self.fabrica) as s:
+            fila = await repo.reclamar(s, agente_id, mensaje_id, ahora)
+            if fila is None:
+                return  # cancelled, paused or taken meanwhile
+            if not ritmo.puede_enviar(ahora, zona):
+                return
+            perfil = ritmo.perfil
+            fin_h = int(perfil.hora_fin[:2]) + (perfil.hora_fin[3:] != "00")
+            ventana = Ventana.acotada(int(perfil.hora_inicio[:2]), fin_h)
+            bloqueo = await _revisar_envio(
+                s,
+                agente_id=agente_id,
+                contacto_id=fila.contacto_id,
+                telefono=fila.numero_destino,
+                campana_id=fila.campana_id,
+                zona_horaria=zona.key,
+                estado_mx=fila.estado_mx,
+                ahora=ahora,
+                es_campana=True,
+                mensaje_id=fila.id,
+                ventana=ventana,
+            )
+            if bloqueo is not None:
+                await self._aplicar_bloqueo(s, agente_id, fila, bloqueo, ahora)
+                return
+            texto = fila.mensaje
+            if fila.mensaje_base:
+                texto = aplicar_saludo(fila.mensaje_base, ahora, zona)
+            await repo.marcar(s, fila.id, "enviando", ("pendiente",), intentado_at=ahora, mensaje=texto)
+        # 2) Send under the phone lock (an opt-out arriving now waits, then sees the row as sent).
+        jid = fila.destino_jid or _jid(fila.numero_destino)
+        async with transaccion(self.fabrica) as s:
+            bloqueo = await _revisar_suprimido(s, telefono=fila.numero_destino, mensaje_id=fila.id)
+            if bloqueo is not None:
+                await repo.marcar(s, fila.id, "suprimido", ("enviando",), detalle_error=bloqueo.mensaje)
+                await self._progreso(s, agente_id, fila.campana_id, ahora)
+                return
+            try:
+                resultado = await self.motor.enviar_texto(agente_id, jid, texto, fila.wa_message_id)
+            except SesionNoDisponible:
+                # Not connected: nothing left the phone, the row goes back to the queue.
+                await repo.marcar(s, fila.id, "pendiente", ("enviando",), intentado_at=None)
+                return
+            except ErrorMotor as exc:
+                # Release the phone lock before writing (cumplimiento.puerta.revisar_suprimido: no waits under it).
+                await s.commit()
+                await repo.marcar(
+                    s,
+                    fila.id,
+                    "fallido",
+                    ("enviando",),
+                    fallido_at=ahora,
+                    codigo_error=exc.codigo,
+                    detalle_error=str(exc)[:500],
+                )
+                ritmo.registrar_envio(ahora)
+                await self._progreso(s, agente_id, fila.campana_id, ahora)
+                await self._resultado(s, agente_id, estado, fallo=True)
+                return
+            # The message left: release the phone lock before writing. Marking `enviado` fires the report
+            # triggers; waiting for their rows while holding the lock could deadlock with an opt-out.
+            await s.commit()
+            await repo.marcar(
+                s, fila.id, "enviado", ("enviando", "incierto", "pendiente"), enviado_at=resultado.momento or ahora
+            )
+            ritmo.registrar_envio(ahora)
+            await self._progreso(s, agente_id, fila.campana_id, ahora)
+            await self._resultado(s, agente_id, estado, fallo=False)
+
+    async def _aplicar_bloqueo(
+        self, s: AsyncSession, agente_id: int, fila: repo.FilaDespacho, bloqueo: Any, ahora: datetime
+    ) -> None:
+        if bloqueo.codigo == "suprimido":
+            await repo.marcar(s, fila.id, "suprimido", ("pendiente",), detalle_error=bloqueo.mensaje)
+        elif bloqueo.reintentar_en is not None and bloqueo.codigo in ("frecuencia", "fuera_de_horario"):
+            await s.execute(
+                text("UPDATE mensajes_enviados SET programado_para = :h, detalle_error = :d WHERE id = :id"),
+                {"h": bloqueo.reintentar_en, "d": bloqueo.mensaje, "id": fila.id},
+            )
+            return
+        else:
+            await repo.marcar(s, fila.id, "cancelado", ("pendiente",), detalle_error=bloqueo.mensaje)
+        await self._progreso(s, agente_id, fila.campana_id, ahora)
+
+    async def _progreso(self, s: AsyncSession, agente_id: int, campana_id: int | None, ahora: datetime) -> None:
+        if campana_id is None:
+            return
+        cuentas = await repo.sincronizar_contadores(s, campana_id, ahora)
+        equipo = await s.scalar(select(Agente.equipo_id).where(Agente.id == agente_id))
+        emitir(
+            s,
+            "campana.progreso",
+            {"campanaId": campana_id, "agenteId": agente_id, "cuentas": cuentas, "momento": ahora.isoformat()},
+            [f"campana:{campana_id}", *salas_agente(agente_id, equipo)],
+        )
+
+    async def _resultado(self, s: AsyncSession, agente_id: int, estado: _Estado, *, fallo: bool) -> None:
+        estado.resultados.append(fallo)
+        if len(estado.resultados) >= self.ventana_fallos:
+            tasa = sum(estado.resultados) / len(estado.resultados)
+            if tasa >= self.umbral_fallos:
+                await self.parar(
+                    s, agente_id, "tasa_fallos", f"{tasa:.0%} de los últimos {len(estado.resultados)} envíos fallaron"
+                )
+                estado.resultados.clear()
+
+    # ---- crash recovery -----------------------------------------------------------------------
+
+    async def _reconciliar(self, agente_id: int, inicio: datetime) -> None:
+        """Rows left `enviando` before this loop started: prove them sent or unsent, else `incierto`.
+
+        An engine that can answer definitively (`consultar_envio`) settles them at once: sent → `enviado`,
+        provably not sent → back to `pendiente` (same pre-assigned id). Otherwise the echo or a receipt
+        (captura moves the row on) has `plazo_reconciliacion_s` to arrive; what is left becomes `incierto`.
+        """
+        async with self.fabrica() as s:
+            filas = (
+                await s.execute(
+                    text(
+                        "SELECT id, campana_id, destino_jid, numero_destino, wa_message_id FROM mensajes_enviados"
+                        " WHERE agente_id = :a AND estado = 'enviando' AND intentado_at < :i"
+                    ),
+                    {"a": agente_id, "i": inicio},
+                )
+            ).all()
+        if not filas:
+            return
+        log.warning("despacho_reconciliando", agente_id=agente_id, filas=len(filas))
+        consultar = getattr(self.motor, "consultar_envio", None)
+        if consultar is not None:
+            campanas: set[int] = set()
+            async with transaccion(self.fabrica) as s:
+                for mensaje_id, campana_id, jid, numero, wa_id in filas:
+                    respuesta = consultar(agente_id, jid or _jid(numero), wa_id)
+                    if respuesta is True:
+                        await repo.marcar(s, mensaje_id, "enviado", ("enviando",), enviado_at=self.reloj.ahora())
+                    elif respuesta is False:
+                        await repo.marcar(s, mensaje_id, "pendiente", ("enviando",), intentado_at=None)
+                    else:
+                        continue
+                    if campana_id is not None:
+                        campanas.add(campana_id)
+                for campana_id in campanas:
+                    await self._progreso(s, agente_id, campana_id, self.reloj.ahora())
+            estado = self._estados.get(agente_id)
+            if estado is not None:
+                estado.despertar.set()
+        await self.reloj.dormir(self.plazo_reconciliacion_s)
+        async with transaccion(self.fabrica) as s:
+            inciertas = await repo.marcar_inciertos(s, agente_id, inicio)
+            for campana_id in {c for _, c in inciertas if c is not None}:
+                await self._progreso(s, agente_id, campana_id, self.reloj.ahora())
+        if inciertas:
+            log.warning("despacho_inciertos", agente_id=agente_id, filas=len(inciertas))
+
+    # ---- safety stops ---------------------------------------------------------------------------
+
+    async def parar(self, s: AsyncSession, agente_id: int, motivo: str, detalle: str | None = None) -> bool:
+        """Store a stop (once per active cause) and tell the panel; the loop finds no due rows while it lasts."""
+        existente = await s.scalar(
+            select(ParadaSeguridad.id).where(
+                ParadaSeguridad.agente_id == agente_id,
+                ParadaSeguridad.motivo == motivo,
+                ParadaSeguridad.resuelta_at.is_(None),
+            )
+        )
+        if existente is not None:
+            return False
+        parada = ParadaSeguridad(agente_id=agente_id, motivo=motivo, detalle=detalle or MOTIVOS_PARADA.get(motivo))
+        s.add(parada)
+        await s.flush()
+        equipo = await s.scalar(select(Agente.equipo_id).where(Agente.id == agente_id))
+        emitir(
+            s,
+            "envio.parada",
+            {
+                "paradaId": parada.id,
+                "agenteId": agente_id,
+                "motivo": motivo,
+                "detalle": parada.detalle,
+                "mensaje": MOTIVOS_PARADA.get(motivo, motivo),
+                "activa": True,
+            },
+            salas_agente(agente_id, equipo),
+        )
+        log.warning("envio_parada", agente_id=agente_id, motivo=motivo)
+        return True
+
+    async def reanudar(
+        self, s: AsyncSession, agente_id: int, motivos: tuple[str, ...], usuario_id: int | None
+    ) -> list[int]:
+        resueltas = await repo.resolver_paradas(s, agente_id, motivos, self.reloj.ahora(), usuario_id)
+        if resueltas:
+            equipo = await s.scalar(select(Agente.equipo_id).where(Agente.id == agente_id))
+            for parada_id in resueltas:
+                emitir(
+                    s,
+                    "envio.parada",
+                    {"paradaId": parada_id, "agenteId": agente_id, "activa": False},
+                    salas_agente(agente_id, equipo),
+                )
+        return resueltas
+
+    async def _al_conectado(self, e: EventoConectado) -> None:
+        async with transaccion(self.fabrica) as s:
+            await self.reanudar(s, e.agente_id, AUTO_RESUELTAS_AL_CONECTAR, None)
+        self.despertar(e.agente_id)
+
+    async def _al_desconectado(self, e: EventoDesconectado) -> None:
+        motivo = "restriccion" if e.clase == ClaseDesconexion.restringida else "sesion_perdida"
+        detalle = f"{MOTIVOS_PARADA[motivo]} ({e.detalle or e.codigo or e.clase.value})"
+        async with transaccion(self.fabrica) as s:
+            await self.parar(s, e.agente_id, motivo, detalle)
+
+    async def _al_capping(self, e: EventoCapping) -> None:
+        async with transaccion(self.fabrica) as s:
+            if e.nivel in (NivelCapping.segundo_aviso, NivelCapping.limitado):
+                await self.parar(s, e.agente_id, "capping", f"{MOTIVOS_PARADA['capping']} Nivel: {e.nivel.value}.")
+            else:
+                await self.reanudar(s, e.agente_id, ("capping",), None)
+
+    async def _al_estado(self, e: EventoEstado) -> None:
+        if e.estado != EstadoEntrega.fallido:
+            return
+        async with transaccion(self.fabrica) as s:
+            if e.codigo_error == 463:
+                await self.parar(s, e.agente_id, "restriccion", e.detalle_error or MOTIVOS_PARADA["restriccion"])
+                return
+            estado = self._estados.get(e.agente_id)
+            if estado is not None:
+                await self._resultado(s, e.agente_id, estado, fallo=True)
+
+    def _lanzar(self, corrutina: Any) -> None:
+        tarea = asyncio.get_running_loop().create_task(corrutina)
+        self._tareas.add(tarea)
+        tarea.add_done_callback(self._tareas.discard)
+
+
+def _jid(telefono: str) -> str:
+    """+525512345678 → 5215512345678@s.whatsapp.net is the server's business; we address 52 + 10 digits."""
+    digitos = "".join(ch for ch in telefono if ch.isdigit())
+    return f"{digitos}@s.whatsapp.net"

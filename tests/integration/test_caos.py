@@ -1,0 +1,250 @@
+"""Chaos: kill -9 the server 20 times during a 2,000-message campaign; nothing is sent twice, nothing lost.
+
+A real `enlace serve` process on the simulator, with the ledger on disk (fsync'd before a send returns),
+is killed at random moments and restarted. The campaign must end with the ledger and the database in
+agreement: every contact got exactly one message, with the text of its row.
+
+The server runs on the real clock with a sub-second pacing profile: an accelerated clock restarts from
+wall time in every new process, so virtual time would jump backwards at each restart. The profile's time
+zone is chosen so that "now" is midday there, keeping the window and the 07:00–22:00 hard limit open
+whenever the test runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, text
+
+from enlace.campanas.models import MensajeEnviado
+from enlace.carteras.models import Cartera, Contacto
+from enlace.motores.simulador.ledger import Ledger
+from enlace.motores.simulador.perfiles import perfil_para
+
+pytestmark = pytest.mark.lento
+
+MENSAJES = 2000
+MUERTES = 20
+SEMILLA_SIM = 7
+
+
+def _puerto_libre() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _zona_mediodia() -> str:
+    """An Etc/GMT zone where it is about 12:00 now (POSIX sign: Etc/GMT-3 is UTC+3)."""
+    desfase = 12 - datetime.now(UTC).hour
+    desfase = max(-12, min(14, desfase if desfase <= 14 else desfase - 24))
+    return "Etc/GMT" + (f"-{desfase}" if desfase > 0 else f"+{-desfase}" if desfase < 0 else "")
+
+
+class Servidor:
+    def __init__(self, entorno: dict[str, str], registro: Path) -> None:
+        self.entorno = entorno
+        self.registro = registro
+        self.puerto = _puerto_libre()
+        self.url = f"http://127.0.0.1:{self.puerto}"
+        self.proceso: subprocess.Popen[bytes] | None = None
+
+    async def arrancar(self) -> None:
+        enlace = str(Path(sys.executable).with_name("enlace"))
+        with self.registro.open("ab") as salida:
+            self.proceso = subprocess.Popen(  # noqa: ASYNC220 - the node runs on its own
+                [enlace, "serve", "--port", str(self.puerto)], env=self.entorno, stdout=salida, stderr=salida
+            )
+        async with httpx.AsyncClient() as c:
+            for _ in range(600):
+                if self.proceso.poll() is not None:
+                    raise RuntimeError(f"el servidor terminó con código {self.proceso.returncode}")
+                try:
+                    if (await c.get(self.url + "/readyz", timeout=1)).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise TimeoutError("el servidor no respondió")
+
+    def matar(self) -> None:
+        assert self.proceso is not None
+        self.proceso.send_signal(signal.SIGKILL)
+        self.proceso.wait()
+
+    def detener(self) -> None:
+        if self.proceso is not None and self.proceso.poll() is None:
+            self.proceso.terminate()
+            try:
+                self.proceso.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proceso.kill()
+                self.proceso.wait()
+
+
+async def _contar(nucleo: Any, campana_id: int) -> dict[str, int]:
+    async with nucleo.fabrica() as s:
+        filas = await s.execute(
+            text("SELECT estado, count(*) FROM mensajes_enviados WHERE campana_id = :c GROUP BY estado"),
+            {"c": campana_id},
+        )
+        return dict(filas.all())
+
+
+async def test_matar_el_servidor_20_veces_no_duplica_ni_pierde(
+    url_bd: str, nucleo: Any, crear_usuario: Any, tmp_path: Path
+) -> None:
+    rng = random.Random(20261125)
+    zona = _zona_mediodia()
+    agente = await crear_usuario("agente")
+    agente_id = agente["agente_id"]
+    # 2,000 people who are on WhatsApp (the simulator decides that from its seed and the number).
+    telefonos: list[str] = []
+    n = 0
+    while len(telefonos) < MENSAJES:
+        t = f"+52558{n:07d}"
+        n += 1
+        if perfil_para(SEMILLA_SIM, t).en_whatsapp:
+            telefonos.append(t)
+    async with nucleo.fabrica() as s:
+        cartera = Cartera(agente_id=agente_id, nombre="Caos", fuente="manual", total_contactos=MENSAJES)
+        s.add(cartera)
+        await s.flush()
+        s.add_all(
+            Contacto(
+                cartera_id=cartera.id,
+                agente_id=agente_id,
+                nombre=f"Persona {i}",
+                telefono=t,
+                zona_horaria=zona,
+                datos_credito={"monto": 5_000 + i},
+            )
+            for i, t in enumerate(telefonos)
+        )
+        await s.commit()
+        cartera_id = cartera.id
+
+    ledger_ruta = tmp_path / "ledger.jsonl"
+    entorno = {
+        **os.environ,
+        "ENLACE_DATABASE_URL": url_bd,
+        "ENLACE_MOTOR": "simulador",
+        "ENLACE_ENTORNO": "pruebas",
+        "ENLACE_SECRET_KEY": "clave-de-pruebas-" + "x" * 32,
+        "ENLACE_NODO_ID": "nodo-caos",  # the restarted process takes its own leases back at once
+        "ENLACE_SIM_LEDGER": str(ledger_ruta),
+        "ENLACE_SIM_SEMILLA": str(SEMILLA_SIM),
+        "ENLACE_SIM_AUTO_ESCANEAR": "true",
+        "ENLACE_SIM_VELOCIDAD": "1",
+        "ENLACE_LOG_JSON": "true",
+    }
+    servidor = Servidor(entorno, tmp_path / "servidor.log")
+    await servidor.arrancar()
+    try:
+        async with httpx.AsyncClient(base_url=servidor.url, timeout=30) as c:
+            r = await c.post("/api/auth/login", json={"usuario": agente["usuario"], "password": agente["password"]})
+            assert r.status_code == 200, r.text
+            c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+            assert (await c.post(f"/api/sesion/conectar/{agente_id}")).status_code == 200
+            for _ in range(300):
+                if (await c.get(f"/api/sesion/{agente_id}")).json().get("estado") == "conectada":
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("la sesión del simulador no se conectó")
+            plantilla = (
+                await c.post(
+                    "/api/plantillas",
+                    json={"nombre": "Caos", "variantes": ["{saludo} {nombre}, su crédito de {monto}."]},
+                )
+            ).json()
+            campana = (
+                await c.post("/api/campana", json={"nombre": "Caos", "carteraId": cartera_id, "zonaHoraria": zona})
+            ).json()
+            config = {
+                "zona_horaria": zona,
+                "hora_inicio": "07:00",
+                "hora_fin": "22:00",
+                "dias": [0, 1, 2, 3, 4, 5, 6],
+                "excluir_feriados": False,
+                "por_hora_min": 100000,
+                "por_hora_max": 100000,
+                "por_dia_min": 1000000,
+                "por_dia_max": 1000000,
+                "pausa_min_s": 0.01,
+                "pausa_max_s": 0.02,
+                "jitter_s": 0,
+                "rafaga_min": 10000,
+                "rafaga_max": 10000,
+                "pausa_rafaga_min_s": 0.03,
+                "pausa_rafaga_max_s": 0.04,
+                "escritura_inicial_min_s": 0,
+                "escritura_inicial_max_s": 0.005,
+                "escritura_palabra_min_s": 0,
+                "escritura_palabra_max_s": 0.001,
+                "factor_ligero": 1,
+            }
+            r = await c.post(
+                "/api/campana/iniciar",
+                json={"campanaId": campana["id"], "plantillaId": plantilla["id"], "configDelay": config},
+            )
+            assert r.status_code == 200, r.text
+            campana_id = campana["id"]
+
+        muertes_con_envios = 0
+        for _ in range(MUERTES):
+            antes = sum(v for k, v in (await _contar(nucleo, campana_id)).items() if k != "pendiente")
+            await asyncio.sleep(rng.uniform(0.3, 2.0))
+            servidor.matar()
+            despues = sum(v for k, v in (await _contar(nucleo, campana_id)).items() if k != "pendiente")
+            muertes_con_envios += despues > antes
+            await servidor.arrancar()
+        # Let the campaign finish after the last restart.
+        for _ in range(1200):
+            cuentas = await _contar(nucleo, campana_id)
+            if not cuentas.get("pendiente") and not cuentas.get("enviando"):
+                break
+            await asyncio.sleep(0.25)
+        else:
+            raise AssertionError(f"la campaña no terminó: {cuentas}")
+    finally:
+        servidor.detener()
+
+    ledger = Ledger.leer(ledger_ruta)
+    async with nucleo.fabrica() as s:
+        filas = (await s.scalars(select(MensajeEnviado).where(MensajeEnviado.campana_id == campana_id))).all()
+    assert len(filas) == MENSAJES
+    recibidos = Counter(e.wa_message_id for e in ledger.todas())
+    por_telefono = Counter(e.telefono for e in ledger.todas())
+    texto_por_id = {e.wa_message_id: e.texto for e in ledger.todas()}
+    duplicados = [t for t, k in por_telefono.items() if k > 1] + [w for w, k in recibidos.items() if k > 1]
+    perdidos = []
+    for f in filas:
+        llegados = recibidos.get(f.wa_message_id, 0)
+        if f.estado in ("enviado", "entregado", "leido"):
+            if llegados != 1:
+                perdidos.append((f.id, f.estado, llegados))
+            elif texto_por_id[f.wa_message_id] != f.mensaje:
+                perdidos.append((f.id, "texto distinto", llegados))
+        elif f.estado == "incierto":
+            if llegados != 1:
+                perdidos.append((f.id, f.estado, llegados))
+        else:
+            perdidos.append((f.id, f.estado, llegados))
+    assert not duplicados, f"mensajes duplicados: {duplicados[:10]}"
+    assert not perdidos, f"mensajes perdidos o en desacuerdo: {perdidos[:10]} (de {len(perdidos)})"
+    assert len(ledger) == MENSAJES
+    # The kills did land mid-campaign (not all before the first send or after the last).
+    assert muertes_con_envios >= MUERTES // 2

@@ -1,0 +1,525 @@
+"""SessionManager on the simulator and real PostgreSQL: linking, reconnects, final states, leases, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+
+from enlace.agentes.models import Agente
+from enlace.errores import Conflicto, EntradaInvalida, ServicioNoDisponible
+from enlace.motores.base import EventoConectado, EventoQR
+from enlace.motores.simulador import MotorSimulador, RedVirtual
+from enlace.reloj import RelojManual
+from enlace.sesiones import manager as modulo_manager
+from enlace.sesiones.cifrado import Llavero, contexto_agente
+from enlace.sesiones.manager import SessionManager, nodo_local_muerto, telefono_para_emparejar
+from enlace.sesiones.models import SesionWA
+from enlace.sesiones.rotacion import rotar_claves
+from enlace.tiempo_real import bus
+
+K_NUEVA = base64.b64encode(bytes(range(100, 132))).decode()
+
+
+class Nodo:
+    """One node: a simulator engine (on a shared or own network) and its SessionManager."""
+
+    def __init__(
+        self,
+        nucleo: Any,
+        reloj: RelojManual,
+        *,
+        nombre: str,
+        red: RedVirtual | None = None,
+        llavero: Llavero | None = None,
+        max_sesiones: int | None = None,
+    ) -> None:
+        self.motor = MotorSimulador(reloj, red=red)
+        self.gestor = SessionManager(
+            settings=nucleo.settings,
+            reloj=reloj,
+            fabrica=nucleo.fabrica,
+            motor=self.motor,
+            nodo_id=nombre,
+            llavero=llavero,
+        )
+        if max_sesiones is not None:
+            self.gestor.max_sesiones = max_sesiones
+        self.eventos: list[Any] = []
+        self._manejadores: dict[type, list[Callable[[Any], Awaitable[None]]]] = {}
+        self.gestor.suscribir(lambda tipo, m: self._manejadores.setdefault(tipo, []).append(m))
+
+    async def recibir(self, evento: Any) -> None:
+        self.eventos.append(evento)
+        for manejador in self._manejadores.get(type(evento), ()):
+            await manejador(evento)
+
+    async def iniciar(self) -> Nodo:
+        await self.motor.iniciar(self.recibir)
+        await self.gestor.iniciar(vigilar=False)
+        return self
+
+    async def detener(self) -> None:
+        await self.gestor.detener()
+        await self.motor.detener()
+
+    def de(self, tipo: type, agente_id: int | None = None) -> list[Any]:
+        return [e for e in self.eventos if isinstance(e, tipo) and (agente_id is None or e.agente_id == agente_id)]
+
+
+async def esperar(
+    reloj: RelojManual, condicion: Callable[[], Awaitable[bool]], *, paso: float = 1.0, maximo_virtual: float = 3600.0
+) -> None:
+    """Move the virtual clock in steps, letting database I/O finish in between, until `condicion` holds."""
+    limite_real = time.monotonic() + 120  # a guard against hanging, not a timing assertion
+    avanzado = 0.0
+    while not await condicion():
+        assert time.monotonic() < limite_real, "la condición no se cumplió"
+        if avanzado < maximo_virtual:
+            await reloj.avanzar(paso)
+            avanzado += paso
+        await asyncio.sleep(0.01)
+
+
+async def estados(nucleo: Any) -> dict[int, str]:
+    async with nucleo.fabrica() as s:
+        return dict((await s.execute(select(SesionWA.agente_id, SesionWA.estado))).all())
+
+
+async def crear_agentes(nucleo: Any, n: int) -> list[int]:
+    async with nucleo.fabrica() as s:
+        agentes = [Agente(nombre=f"Agente {i}") for i in range(n)]
+        s.add_all(agentes)
+        await s.commit()
+        return [a.id for a in agentes]
+
+
+def todos(nucleo: Any, ids: list[int], estado: str) -> Callable[[], Awaitable[bool]]:
+    async def condicion() -> bool:
+        actuales = await estados(nucleo)
+        return all(actuales.get(a) == estado for a in ids)
+
+    return condicion
+
+
+async def vincular(nodo: Nodo, reloj: RelojManual, nucleo: Any, ids: list[int]) -> None:
+    for agente_id in ids:
+        await nodo.gestor.conectar(agente_id)
+
+    async def con_qr() -> bool:
+        return all((v := nodo.gestor.vivo(a)) is not None and v.qr for a in ids)
+
+    await esperar(reloj, con_qr, paso=0.0)
+    for agente_id in ids:
+        await nodo.motor.escanear_qr(agente_id)
+    await esperar(reloj, todos(nucleo, ids, "conectada"), paso=0.5)
+
+
+@pytest.fixture
+async def nodo(nucleo: Any, reloj: RelojManual) -> AsyncIterator[Nodo]:
+    n = await Nodo(nucleo, reloj, nombre="nodo-a").iniciar()
+    nucleo.sesiones = n.gestor
+    nucleo._motor = n.motor  # the simulator controls of the API act on this node's engine
+    yield n
+    await n.detener()
+
+
+@pytest.mark.lento
+async def test_210_sesiones_vinculan_reconectan_y_paran(
+    nucleo: Any, reloj: RelojManual, nodo: Nodo, cliente_como: Any
+) -> None:
+    nodo.gestor.inactiva = modulo_manager.timedelta(days=1)
+    ids = await crear_agentes(nucleo, 210)
+    await vincular(nodo, reloj, nucleo, ids)
+    async with nucleo.fabrica() as s:
+        numeros = dict((await s.execute(select(Agente.id, Agente.numero_wa).where(Agente.id.in_(ids)))).all())
+        filas = {f.agente_id: f for f in await s.scalars(select(SesionWA))}
+    assert all(numeros[a] == nodo.motor.numero_por_defecto(a) == filas[a].numero_wa for a in ids)
+    assert len(set(numeros.values())) == 210
+    assert all(f.nodo_id == "nodo-a" and f.credenciales and f.reanudar for f in filas.values())
+
+    # An hour on the clock with the watchdog running: nothing drops by itself.
+    for _ in range(4):
+        await reloj.avanzar(900)
+        await nodo.gestor.revisar()
+    assert set((await estados(nucleo)).values()) == {"conectada"}
+
+    # Every socket drops at once: all reconnect (with jittered backoff) and no QR is needed.
+    qrs_antes = len(nodo.de(EventoQR))
+    for agente_id in ids:
+        await nodo.motor.inyectar_fallo(agente_id, "desconexion")
+    assert set((await estados(nucleo)).values()) == {"reconectando"}
+    await esperar(reloj, todos(nucleo, ids, "conectada"), paso=0.5)
+    assert len(nodo.de(EventoQR)) == qrs_antes
+
+    cerradas, reemplazadas, restringidas, paradas = ids[:10], ids[10:20], ids[20:30], ids[30:40]
+    for agente_id in cerradas:
+        await nodo.motor.inyectar_fallo(agente_id, "cierre")
+    for agente_id in reemplazadas:
+        await nodo.motor.inyectar_fallo(agente_id, "reemplazo")
+    for agente_id in restringidas:
+        await nodo.motor.inyectar_fallo(agente_id, "restriccion")
+    admin = await cliente_como("admin")
+    for agente_id in paradas:
+        r = await admin.post(f"/api/sesion/desconectar/{agente_id}")
+        assert r.status_code == 200 and r.json()["estado"] == "desconectada", r.text
+    conectados_antes = len(nodo.de(EventoConectado))
+    for _ in range(20):  # 20 minutes: the stopped ones stay stopped, nobody loops
+        await reloj.avanzar(60)
+        await nodo.gestor.revisar()
+    assert len(nodo.de(EventoConectado)) == conectados_antes
+    for agente_id in cerradas + reemplazadas + paradas:
+        assert nodo.motor.estado_socket(agente_id) == "inactivo"
+
+    r = await admin.get("/api/sesiones/estado")
+    assert r.status_code == 200
+    cuerpo = r.json()
+    assert cuerpo["resumen"] == {
+        "conectada": 170,
+        "sesion_cerrada": 10,
+        "reemplazada": 10,
+        "restringida": 10,
+        "desconectada": 10,
+    }
+    por_agente = {i["agente_id"]: i for i in cuerpo["items"]}
+    assert all(not por_agente[a]["tiene_credenciales"] for a in cerradas)
+    assert all(por_agente[a]["tiene_credenciales"] for a in reemplazadas + paradas)
+    assert cuerpo["en_este_nodo"] == 180  # 170 connected + 10 restricted still receive replies
+
+
+async def test_cada_estado_se_ve_en_la_api(
+    nucleo: Any, reloj: RelojManual, nodo: Nodo, cliente_como: Any, equipo: Any
+) -> None:
+    propio = await equipo("Norte")
+    admin = await cliente_como("admin")
+    supervisor = await cliente_como("supervisor")
+    async with nucleo.fabrica() as s:
+        await s.execute(
+            text("UPDATE equipos SET supervisor_id = :u WHERE id = :e"), {"u": supervisor.usuario["id"], "e": propio}
+        )
+        await s.commit()
+    ids = []
+    for _ in range(4):
+        c = await cliente_como("agente", equipo_id=propio)
+        ids.append(c.usuario["agente_id"])
+    qr, conectando, reconectando, conectada = ids
+    await vincular(nodo, reloj, nucleo, [reconectando, conectada])
+    await nodo.motor.inyectar_fallo(reconectando, "desconexion", caida_s=10_000)
+    await nodo.gestor.conectar(qr)
+    await esperar(reloj, lambda: _estado_es(nucleo, qr, "esperando_qr"), paso=0.0)
+    # A session whose engine has not answered yet stays in `conectando`.
+    await nodo.gestor.conectar(conectando)
+    nodo.gestor._controles[conectando].estado = "conectando"
+    await nodo.motor.detener_sesion(conectando)
+    await reloj.avanzar(5)
+    await esperar(reloj, lambda: _estado_es(nucleo, reconectando, "reconectando"), paso=0.0)
+
+    # The supervisor logs in again so its team list is fresh; it sees its team, with the QR for polling.
+    r = await supervisor.get("/api/sesiones/estado")
+    assert r.status_code == 200, r.text
+    items = {i["agente_id"]: i for i in r.json()["items"]}
+    assert {items[a]["estado"] for a in ids} >= {"esperando_qr", "conectando", "reconectando", "conectada"}
+    assert items[qr]["qr"] and items[qr]["qr"] == nodo.gestor.vivo(qr).qr
+    r = await admin.get(f"/api/sesion/{reconectando}")
+    assert r.json()["estado"] == "reconectando" and r.json()["motivo"]
+
+
+async def _estado_es(nucleo: Any, agente_id: int, estado: str) -> bool:
+    return (await estados(nucleo)).get(agente_id) == estado
+
+
+async def test_api_qr_codigo_y_desconexion(nucleo: Any, reloj: RelojManual, nodo: Nodo, cliente_como: Any) -> None:
+    recibidos: list[tuple[str, dict, list[str]]] = []
+
+    async def observar(evento: str, datos: dict, salas: list[str]) -> None:
+        recibidos.append((evento, datos, salas))
+
+    bus.observadores.append(observar)
+    try:
+        agente = await cliente_como("agente")
+        yo = agente.usuario["agente_id"]
+        r = await agente.post(f"/api/sesion/conectar/{yo}")
+        assert r.status_code == 200, r.text
+        assert r.json()["estado"] in ("conectando", "esperando_qr")
+        await esperar(reloj, lambda: _estado_es(nucleo, yo, "esperando_qr"), paso=0.0)
+        r = await agente.get(f"/api/sesion/{yo}")
+        qr = r.json()["qr"]
+        assert qr and len(qr.split(",")) == 4 and r.json()["qr_expira_at"]
+        assert ("sesion.qr", {"agente_id": yo, "qr": qr, "expira_en_s": 60}, [f"agente:{yo}"]) in recibidos
+        # Connecting again while the QR is up does not restart the linking.
+        assert (await agente.post(f"/api/sesion/conectar/{yo}")).json()["qr"] == qr
+        r = await agente.post(f"/api/simulador/{yo}/escanear", json={"qr": "2@viejo,a,b,c"})
+        assert r.status_code == 409 and r.json()["error"]["codigo"] == "conflicto"
+        r = await agente.post(f"/api/simulador/{yo}/escanear", json={"qr": qr, "numero": "55 2222 3333"})
+        assert r.status_code == 200, r.text
+        await esperar(reloj, lambda: _estado_es(nucleo, yo, "conectada"), paso=0.5)
+        r = await agente.get(f"/api/sesion/{yo}")
+        assert r.json()["numero_wa"] == "+525522223333" and r.json()["qr"] is None
+        await asyncio.sleep(0.05)
+        estados_emitidos = [d["estado"] for e, d, _ in recibidos if e == "sesion.estado" and d["agente_id"] == yo]
+        assert estados_emitidos[0] == "conectando" and estados_emitidos[-1] == "conectada"
+        assert "esperando_qr" in estados_emitidos
+
+        # Stop keeps the link: connecting again resumes without a QR.
+        r = await agente.post(f"/api/sesion/desconectar/{yo}")
+        assert r.json()["estado"] == "desconectada" and r.json()["tiene_credenciales"]
+        qrs = len(nodo.de(EventoQR, yo))
+        await agente.post(f"/api/sesion/conectar/{yo}")
+        await esperar(reloj, lambda: _estado_es(nucleo, yo, "conectada"), paso=0.5)
+        assert len(nodo.de(EventoQR, yo)) == qrs
+        # Closing the session unlinks the phone: credentials are gone.
+        r = await agente.post(f"/api/sesion/desconectar/{yo}?cerrar_sesion=true")
+        assert r.json()["estado"] == "sesion_cerrada" and not r.json()["tiene_credenciales"]
+
+        # Pairing code instead of QR.
+        otro = await cliente_como("agente")
+        suyo = otro.usuario["agente_id"]
+        r = await otro.post(f"/api/sesion/{suyo}/codigo-emparejamiento", json={"telefono": "33 1234 5678"})
+        assert r.status_code == 200, r.text
+        codigo = r.json()["codigo"]
+        assert len(codigo) == 8
+        assert (await otro.get(f"/api/sesion/{suyo}")).json()["codigo_emparejamiento"] == codigo
+        r = await otro.post(f"/api/simulador/{suyo}/confirmar-codigo", json={"codigo": codigo})
+        assert r.status_code == 200, r.text
+        await esperar(reloj, lambda: _estado_es(nucleo, suyo, "conectada"), paso=0.5)
+        assert (await otro.get(f"/api/sesion/{suyo}")).json()["numero_wa"] == "+523312345678"
+        r = await otro.post(f"/api/sesion/{suyo}/codigo-emparejamiento", json={"telefono": "33 1234 5678"})
+        assert r.status_code == 409
+        r = await otro.post(f"/api/sesion/{suyo}/codigo-emparejamiento", json={"telefono": "abcdefghij"})
+        assert r.status_code == 422 and "telefono" in r.json()["error"]["mensaje"]
+        # Simulator controls: a failure, a message typed on the phone, a person writing in.
+        r = await otro.post(f"/api/simulador/{suyo}/telefono", json={"telefono": "5512345678", "texto": "Hola"})
+        assert r.status_code == 200 and r.json()["wa_message_id"]
+        r = await otro.post(f"/api/simulador/{suyo}/recibir", json={"telefono": "5512345678", "texto": "BAJA"})
+        assert r.status_code == 200
+        r = await otro.post(f"/api/simulador/{suyo}/fallo", json={"tipo": "reemplazo"})
+        assert r.status_code == 204
+        await esperar(reloj, lambda: _estado_es(nucleo, suyo, "reemplazada"), paso=0.0)
+        r = await otro.post(f"/api/simulador/{suyo}/fallo", json={"tipo": "volcan"})
+        assert r.status_code == 422
+    finally:
+        bus.observadores.remove(observar)
+
+
+async def test_credenciales_cifradas_reinicio_y_rotacion(nucleo: Any, reloj: RelojManual) -> None:
+    (agente_id,) = await crear_agentes(nucleo, 1)
+    a = await Nodo(nucleo, reloj, nombre="nodo-a").iniciar()
+    await vincular(a, reloj, nucleo, [agente_id])
+    numero = a.motor.numero_por_defecto(agente_id)
+    async with nucleo.fabrica() as s:
+        crudo, clave_id = (
+            await s.execute(
+                text("SELECT credenciales, clave_id FROM sesiones_wa WHERE agente_id = :a"), {"a": agente_id}
+            )
+        ).one()
+    assert isinstance(crudo, bytes) and len(crudo) > 200
+    for claro in (b"registered", b"noiseKey", b"pre-key", numero.removeprefix("+").encode(), b'{"creds"'):
+        assert claro not in crudo
+    with pytest.raises(ValueError):
+        json.loads(crudo)
+    llavero_dev = Llavero.desde_settings(nucleo.settings)
+    assert clave_id == llavero_dev.actual.id
+    descifradas = llavero_dev.descifrar(clave_id, crudo, contexto_agente(agente_id))
+    assert descifradas["creds"]["registered"] is True and descifradas["keys"]["pre-key"]
+
+    # Restart: a new process (fresh network, fresh manager) resumes from PostgreSQL without a QR.
+    await a.detener()
+    assert (await estados(nucleo))[agente_id] == "desconectada"
+    b = await Nodo(nucleo, reloj, nombre="nodo-b").iniciar()
+    await esperar(reloj, lambda: _estado_es(nucleo, agente_id, "conectada"), paso=0.5)
+    assert b.de(EventoQR) == [] and [e.numero for e in b.de(EventoConectado)] == [numero]
+    await b.detener()
+
+    # Rotate to a new key; the old (derived) one is only readable, and the session still resumes.
+    ajustes_nuevos = nucleo.settings.model_copy(update={"claves_credenciales": f"k2:{K_NUEVA}"})
+    llavero_nuevo = Llavero.desde_settings(ajustes_nuevos)
+    resultado = await rotar_claves(nucleo.fabrica, llavero_nuevo)
+    assert (resultado.recifradas, resultado.ilegibles) == (1, [])
+    assert (await rotar_claves(nucleo.fabrica, llavero_nuevo)).al_dia == 1
+    async with nucleo.fabrica() as s:
+        fila = await s.scalar(select(SesionWA).where(SesionWA.agente_id == agente_id))
+    assert fila.clave_id == "k2" and fila.credenciales != crudo
+    solo_nueva = Llavero.desde_texto(f"k2:{K_NUEVA}")
+    c = await Nodo(nucleo, reloj, nombre="nodo-c", llavero=solo_nueva).iniciar()
+    try:
+        await esperar(reloj, lambda: _estado_es(nucleo, agente_id, "conectada"), paso=0.5)
+        assert c.de(EventoQR) == []
+    finally:
+        await c.detener()
+
+
+async def test_lease_y_fencing_entre_nodos(nucleo: Any, reloj: RelojManual) -> None:
+    (agente_id,) = await crear_agentes(nucleo, 1)
+    red = RedVirtual(reloj)
+    a = await Nodo(nucleo, reloj, nombre="nodo-a", red=red).iniciar()
+    b = await Nodo(nucleo, reloj, nombre="nodo-b", red=red).iniciar()
+    try:
+        await vincular(a, reloj, nucleo, [agente_id])
+        with pytest.raises(Conflicto):
+            await b.gestor.conectar(agente_id)
+        await b.gestor.revisar()
+        assert b.gestor.sesiones_en_nodo == 0
+        # Node A stops renewing (it hangs); once its lease expires (database time) node B takes over.
+        a.gestor.lease_s = b.gestor.lease_s = 0.3
+        await a.gestor.revisar()
+        await asyncio.sleep(0.4)
+        await b.gestor.revisar()
+        await esperar(reloj, lambda: _nodo_es(nucleo, agente_id, "nodo-b"), paso=0.5)
+        await esperar(reloj, lambda: _estado_es(nucleo, agente_id, "conectada"), paso=0.5)
+        # A's socket got 440 from the network; its fenced writes change nothing.
+        assert [e.clase for e in a.de(modulo_manager.EventoDesconectado)] == ["reemplazada"]
+        await asyncio.sleep(0.05)
+        async with nucleo.fabrica() as s:
+            fila = await s.scalar(select(SesionWA).where(SesionWA.agente_id == agente_id))
+        assert (fila.estado, fila.nodo_id, fila.fencing_token) == ("conectada", "nodo-b", 2)
+        assert fila.credenciales is not None
+        await a.gestor.revisar()  # A wakes up: its lease is gone, it holds nothing
+        assert a.gestor.sesiones_en_nodo == 0 and b.gestor.sesiones_en_nodo == 1
+    finally:
+        await a.detener()
+        await b.detener()
+        await red.cerrar()
+
+
+async def _nodo_es(nucleo: Any, agente_id: int, nodo_id: str) -> bool:
+    async with nucleo.fabrica() as s:
+        return await s.scalar(select(SesionWA.nodo_id).where(SesionWA.agente_id == agente_id)) == nodo_id
+
+
+async def test_backoff_capacidad_e_inactividad(nucleo: Any, reloj: RelojManual) -> None:
+    ids = await crear_agentes(nucleo, 3)
+    a = await Nodo(nucleo, reloj, nombre="nodo-a", max_sesiones=2).iniciar()
+    try:
+        await vincular(a, reloj, nucleo, ids[:2])
+        with pytest.raises(ServicioNoDisponible):
+            await a.gestor.conectar(ids[2])
+        # The network is down for 10 minutes: attempts back off (2, 4, 8 ... s) instead of hammering.
+        await a.motor.inyectar_fallo(ids[0], "desconexion", caida_s=600)
+        await esperar(reloj, lambda: _estado_es(nucleo, ids[0], "conectada"), paso=1.0, maximo_virtual=1200)
+        intentos = [e for e in a.de(modulo_manager.EventoDesconectado, ids[0]) if e.codigo == 408]
+        assert 5 <= len(intentos) <= 10
+
+        # Idle for longer than ENLACE_SESION_INACTIVA_MINUTOS: stopped, resumed lazily without a QR.
+        a.gestor.tocar(ids[1])
+        await reloj.avanzar(a.gestor.inactiva.total_seconds() + 1)
+        a.gestor.tocar(ids[0])
+        await a.gestor.revisar()
+        assert (await estados(nucleo))[ids[1]] == "desconectada"
+        assert (await estados(nucleo))[ids[0]] == "conectada"
+        qrs = len(a.de(EventoQR))
+        assert await a.gestor.asegurar(ids[1]) == "conectando"
+        await esperar(reloj, lambda: _estado_es(nucleo, ids[1], "conectada"), paso=0.5)
+        assert len(a.de(EventoQR)) == qrs
+        async with nucleo.fabrica() as s:
+            assert await s.scalar(select(func.count()).select_from(SesionWA).where(SesionWA.reanudar)) == 2
+    finally:
+        await a.detener()
+
+
+def test_telefono_para_emparejar() -> None:
+    assert telefono_para_emparejar("+52 55 1234 5678") == "525512345678"
+    assert telefono_para_emparejar("5215512345678") == "525512345678"
+    assert telefono_para_emparejar("55-1234-5678") == "525512345678"
+    with pytest.raises(EntradaInvalida):
+        telefono_para_emparejar("123")
+
+
+async def test_nodo_muerto_en_este_host_se_retoma_sin_esperar_el_lease(nucleo: Any, reloj: RelojManual) -> None:
+    (agente_id,) = await crear_agentes(nucleo, 1)
+    proceso = await asyncio.create_subprocess_exec("true")
+    await proceso.wait()  # a pid that no longer runs: the node that "crashed"
+    muerto = f"{socket.gethostname()}-{proceso.pid}"
+    assert nodo_local_muerto(muerto) and not nodo_local_muerto(f"{socket.gethostname()}-{os.getpid()}")
+    assert not nodo_local_muerto("otro-host-1")
+    a = await Nodo(nucleo, reloj, nombre=muerto).iniciar()
+    await vincular(a, reloj, nucleo, [agente_id])
+    await a.motor.detener()  # kill -9: the manager never hands its lease back
+    b = await Nodo(nucleo, reloj, nombre=f"{socket.gethostname()}-{os.getpid()}").iniciar()
+    try:
+        await esperar(reloj, lambda: _nodo_es(nucleo, agente_id, b.gestor.nodo_id), paso=0.5)
+        await esperar(reloj, lambda: _estado_es(nucleo, agente_id, "conectada"), paso=0.5)
+        assert b.de(EventoQR) == []
+    finally:
+        await b.detener()
+        a.gestor._controles.clear()
+        await a.gestor.detener()
+
+
+def test_cli_rotar_clave(url_bd: str, limpiar_bd: None) -> None:
+    import psycopg
+    from typer.testing import CliRunner
+
+    from enlace.cli import app
+    from enlace.settings import Settings, get_settings
+
+    secreto = "clave-de-pruebas-cli-" + "y" * 32
+    llavero_dev = Llavero.desde_settings(Settings(_env_file=None, entorno="pruebas", secret_key=secreto))
+    with psycopg.connect(url_bd, autocommit=True) as conexion:
+        agentes = [conexion.execute("INSERT INTO agentes (nombre) VALUES ('A') RETURNING id").fetchone()[0]]
+        agentes.append(conexion.execute("INSERT INTO agentes (nombre) VALUES ('B') RETURNING id").fetchone()[0])
+        for agente_id in agentes:
+            clave_id, blob = llavero_dev.cifrar({"creds": {"registered": True}, "keys": {}}, contexto_agente(agente_id))
+            conexion.execute(
+                "INSERT INTO sesiones_wa (agente_id, motor, credenciales, clave_id) VALUES (%s, 'simulador', %s, %s)",
+                (agente_id, blob, clave_id),
+            )
+    entorno = {
+        "ENLACE_DATABASE_URL": url_bd,
+        "ENLACE_ENTORNO": "pruebas",
+        "ENLACE_SECRET_KEY": secreto,
+        "ENLACE_CLAVES_CREDENCIALES": f"k2:{K_NUEVA}",
+    }
+    get_settings.cache_clear()
+    try:
+        resultado = CliRunner().invoke(app, ["rotar-clave"], env=entorno)
+        assert resultado.exit_code == 0, resultado.output
+        assert "clave «k2»: 2" in resultado.output
+        with psycopg.connect(url_bd) as conexion:
+            filas = conexion.execute("SELECT agente_id, clave_id, credenciales FROM sesiones_wa").fetchall()
+        nuevo = Llavero.desde_texto(f"k2:{K_NUEVA}")
+        for agente_id, clave_id, blob in filas:
+            assert clave_id == "k2"
+            assert nuevo.descifrar(clave_id, bytes(blob), contexto_agente(agente_id))["creds"]["registered"] is True
+        # A key that is not configured any more: the command says which agents must link again.
+        otra = base64.b64encode(bytes(range(7, 39))).decode()
+        get_settings.cache_clear()
+        resultado = CliRunner().invoke(
+            app, ["rotar-clave"], env={**entorno, "ENLACE_CLAVES_CREDENCIALES": f"k3:{otra}"}
+        )
+        assert resultado.exit_code == 1 and str(agentes) in resultado.output
+    finally:
+        get_settings.cache_clear()
+
+
+async def test_campana_activa_arranca_la_sesion_salvo_desconexion_manual(nucleo: Any, reloj: RelojManual) -> None:
+    from enlace.campanas.models import Campana
+
+    inactivo, manual = await crear_agentes(nucleo, 2)
+    a = await Nodo(nucleo, reloj, nombre="nodo-a").iniciar()
+    try:
+        await vincular(a, reloj, nucleo, [inactivo, manual])
+        await a.gestor.desconectar(inactivo, motivo="Detenida por inactividad")
+        await a.gestor.desconectar(manual)
+        await a.gestor.revisar()
+        assert set((await estados(nucleo)).values()) == {"desconectada"}
+        async with nucleo.fabrica() as s:
+            s.add_all([Campana(agente_id=x, nombre="Pensiones", estado="activa") for x in (inactivo, manual)])
+            await s.commit()
+        await a.gestor.revisar()
+        await esperar(reloj, lambda: _estado_es(nucleo, inactivo, "conectada"), paso=0.5)
+        assert (await estados(nucleo))[manual] == "desconectada"
+        assert await a.gestor.asegurar(manual) == "desconectada"
+        # With the campaign running the session is not stopped for inactivity.
+        await reloj.avanzar(a.gestor.inactiva.total_seconds() * 2)
+        await a.gestor.revisar()
+        assert (await estados(nucleo))[inactivo] == "conectada"
+    finally:
+        await a.detener()
