@@ -25,7 +25,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from enlace.carteras.importador import importar_archivo
+from enlace.carteras.importador import DestinoImportacion, importar_archivo
 from enlace.db.migrar import migrar
 
 NOMBRES = ["José", "María", "Juan", "Guadalupe", "Francisco", "Ana", "Luis", "Rosa", "Jesús", "Verónica"]
@@ -105,24 +105,16 @@ def main() -> None:
             print(f"generado: {args.filas} filas, {megas:.1f} MB en {time.perf_counter() - t:.1f} s")
 
             ahora = datetime.now(UTC)
-            with psycopg.connect(url, autocommit=True) as c:
-                importacion_id = c.execute(
-                    "INSERT INTO importaciones_cartera (nombre_cartera, fuente, archivo, tamano_bytes) "
-                    "VALUES ('bench', 'pool', 'cartera.csv', %s) RETURNING id",
-                    (archivo.stat().st_size,),
-                ).fetchone()[0]  # type: ignore[index]
-
-            t = time.perf_counter()
-            resultado = importar_archivo(
-                url,
-                archivo,
-                importacion_id=importacion_id,
+            destino = DestinoImportacion(
                 agente_id=None,
                 nombre_cartera="bench",
                 fuente="pool",
                 usuario_id=None,
-                ahora=ahora,
+                archivo=archivo.name,
+                tamano_bytes=archivo.stat().st_size,
             )
+            t = time.perf_counter()
+            resultado = importar_archivo(url, archivo, destino, ahora=ahora)
             t_importar = time.perf_counter() - t
             rss_importar = rss_mb()
             print(

@@ -160,8 +160,10 @@ def main() -> None:
     for n in tamanos:
         kb, kb_rss, segundos = asyncio.run(medir_simulador(n))
         sim_kb = kb
-        print(f"simulador: {n} sesiones vinculadas en {segundos:.2f} s; {kb:.1f} KB/sesión (tracemalloc), "
-              f"{kb_rss:.1f} KB/sesión (RSS)")
+        print(
+            f"simulador: {n} sesiones vinculadas en {segundos:.2f} s; {kb:.1f} KB/sesión (tracemalloc), "
+            f"{kb_rss:.1f} KB/sesión (RSS)"
+        )
     mb_socket = medir_pasarela(sockets)
     texto_gateway = f"{mb_socket:.2f}" if mb_socket is not None else "nd"
     if mb_socket is not None:

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import aiohttp
 import httpx
+import psutil
 import psycopg
 import socketio
 
@@ -123,7 +124,7 @@ async def correr(url: str, redis_url: str, clientes: int, eventos_s: int, segund
     )
     base = f"http://127.0.0.1:{puerto}"
     conectados: list[aiohttp.ClientWebSocketResponse] = []
-    sesion_http = aiohttp.ClientSession()
+    sesion_http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))  # one connection per client
     tareas: list[asyncio.Task[None]] = []
     latencias: list[float] = []
     recibidos = 0
@@ -173,6 +174,9 @@ async def correr(url: str, redis_url: str, clientes: int, eventos_s: int, segund
         rng = random.Random(7)
         total = int(eventos_s * segundos)
         intervalo = 1.0 / eventos_s
+        proceso_nodo = psutil.Process(nodo.pid)
+        cpu_nodo = sum(proceso_nodo.cpu_times()[:2])
+        cpu_propio = sum(psutil.Process().cpu_times()[:2])
         inicio = time.perf_counter()
         for n in range(total):
             # Paced against the schedule, not sleep-after-send, so the rate holds even if a publish is slow.
@@ -192,6 +196,14 @@ async def correr(url: str, redis_url: str, clientes: int, eventos_s: int, segund
         while recibidos < esperados and time.perf_counter() < limite:  # noqa: ASYNC110 - a counter, polled
             await asyncio.sleep(0.05)
         logrado = total / duracion
+        # CPU seconds per event, independent of how busy the machine is: what one core can sustain.
+        cpu_evento_nodo = (sum(proceso_nodo.cpu_times()[:2]) - cpu_nodo) / total * 1000
+        cpu_evento_bench = (sum(psutil.Process().cpu_times()[:2]) - cpu_propio) / total * 1000
+        print(
+            f"CPU por evento: nodo {cpu_evento_nodo:.2f} ms (≈{1000 / cpu_evento_nodo:.0f} eventos/s por núcleo, "
+            f"3 entregas cada uno); clientes+emisor {cpu_evento_bench:.2f} ms; carga de la máquina "
+            f"{os.getloadavg()[0]:.1f} en {os.cpu_count()} núcleos"
+        )
         print(f"{total} eventos en {duracion:.1f} s ({logrado:.0f}/s); entregas {recibidos}/{esperados}")
         print(
             f"latencia evento→cliente: p50 {percentil(latencias, 0.5):.1f} ms  p90 {percentil(latencias, 0.9):.1f} ms"

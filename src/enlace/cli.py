@@ -240,7 +240,6 @@ def rotar_clave(
         raise typer.Exit(1)
 
 
-
 def _registrar_subcomandos() -> None:
     from enlace.cumplimiento.cli import arco
 
@@ -248,6 +247,9 @@ def _registrar_subcomandos() -> None:
     from enlace.carteras.cli import importar_cartera
 
     app.command("importar-cartera")(importar_cartera)
+    from enlace.demo import demo
+
+    app.command("demo")(demo)
 
 
 _registrar_subcomandos()

@@ -6,6 +6,7 @@ Engine events enter `recibir_evento` and fan out to the handlers each component 
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections import defaultdict
@@ -86,6 +87,8 @@ class Nucleo:
     async def iniciar(self) -> None:
         if self.iniciado:
             return
+        if isinstance(self.reloj, RelojAcelerado):
+            await self._anclar_reloj(self.reloj)
         if self.con_componentes:
             self._construir_componentes()
             await self.motor.iniciar(self.recibir_evento)
@@ -93,6 +96,29 @@ class Nucleo:
                 await componente.iniciar()
         self.iniciado = True
         log.info("nucleo_iniciado", nodo=self.nodo_id, motor=self.settings.motor.value)
+
+    async def _anclar_reloj(self, reloj: RelojAcelerado) -> None:
+        """Share one simulated timeline across restarts and nodes (stored in `ajustes`)."""
+        from datetime import datetime
+
+        from sqlalchemy import text
+
+        async with self.fabrica() as session:
+            fila = await session.scalar(text("SELECT valor FROM ajustes WHERE clave = 'reloj_simulado' FOR UPDATE"))
+            if fila and float(fila.get("velocidad", 0)) == reloj.velocidad:
+                reloj.anclar(datetime.fromisoformat(fila["inicio"]), float(fila["origen_real"]))
+            else:
+                valor = {
+                    "inicio": reloj.inicio.isoformat(),
+                    "origen_real": reloj.origen_real,
+                    "velocidad": reloj.velocidad,
+                }
+                await session.execute(
+                    text("""INSERT INTO ajustes (clave, valor) VALUES ('reloj_simulado', CAST(:v AS jsonb))
+                            ON CONFLICT (clave) DO UPDATE SET valor = EXCLUDED.valor"""),
+                    {"v": json.dumps(valor)},
+                )
+            await session.commit()
 
     def _construir_componentes(self) -> None:
         """Each domain adds its component here, in start order."""

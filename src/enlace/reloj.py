@@ -29,17 +29,25 @@ class RelojReal:
 
 
 class RelojAcelerado:
-    """Wall time scaled by `velocidad` (600 = ten minutes per real second), from a start instant."""
+    """Wall time scaled by `velocidad` (600 = ten minutes per real second) from an anchor.
 
-    def __init__(self, velocidad: float, inicio: datetime | None = None) -> None:
+    The anchor is (a virtual instant, the real epoch second it corresponds to). A restarted process
+    that reuses the stored anchor (`anclar`) continues forward instead of jumping back in time.
+    """
+
+    def __init__(self, velocidad: float, inicio: datetime | None = None, origen_real: float | None = None) -> None:
         if velocidad <= 0:
             raise ValueError("velocidad debe ser positiva")
         self.velocidad = velocidad
-        self._inicio = inicio or datetime.now(UTC)
-        self._base = time.monotonic()
+        self.inicio = inicio or datetime.now(UTC)
+        self.origen_real = origen_real if origen_real is not None else time.time()
+
+    def anclar(self, inicio: datetime, origen_real: float) -> None:
+        self.inicio = inicio
+        self.origen_real = origen_real
 
     def ahora(self) -> datetime:
-        return self._inicio + timedelta(seconds=(time.monotonic() - self._base) * self.velocidad)
+        return self.inicio + timedelta(seconds=(time.time() - self.origen_real) * self.velocidad)
 
     async def dormir(self, segundos: float) -> None:
         await asyncio.sleep(max(0.0, segundos) / self.velocidad)

@@ -235,6 +235,8 @@ class Panel:
             self.servidor.url + ruta, method=metodo, data=datos, headers={"X-CSRF-Token": token}
         )
         assert r.ok, f"{metodo} {ruta} → {r.status}: {r.text()}"
+        if r.status == 204 or not r.body():
+            return None
         return r.json() if r.headers.get("content-type", "").startswith("application/json") else r.text()
 
     def cerrar(self) -> None:
@@ -265,4 +267,3 @@ def esperar(condicion: Any, segundos: float = 20, mensaje: str = "") -> Any:
         if time.monotonic() > limite:
             raise AssertionError(mensaje or "la condición no se cumplió a tiempo")
         time.sleep(0.25)
-

@@ -82,7 +82,8 @@ def test_agente_vincula_sube_cartera_lanza_campana_y_recibe_respuesta(abrir_pane
     panel.api("POST", f"/api/simulador/{agente.agente_id}/escanear", {})
     pagina.locator('[data-testid="tarjeta-sesion"][data-estado="conectada"]').wait_for(timeout=30_000)
     assert pagina.get_by_text("Tu WhatsApp está conectado").is_visible()
-    assert re.search(r"\+52 \d{2} \d{4} \d{4}", pagina.get_by_test_id("numero-wa").inner_text())
+    # The agent's own number is captured on connect and shown.
+    esperar(lambda: re.search(r"\+52 \d{2} \d{4} \d{4}", pagina.get_by_test_id("numero-wa").inner_text()), 15)
     panel.capturar("03-agente-conectado")
 
     # Upload a cartera by the file input behind the drop zone; the report explains the rejected row.
@@ -129,9 +130,9 @@ def test_agente_vincula_sube_cartera_lanza_campana_y_recibe_respuesta(abrir_pane
     pagina.get_by_test_id("nueva-campana").click()
     dialogo = pagina.get_by_role("dialog")
     dialogo.get_by_label("Nombre de la campaña").fill("Pensionados — noviembre")
-    dialogo.get_by_role("textbox", name="Cartera").click()
+    dialogo.get_by_label(re.compile(r"^Cartera")).click()
     pagina.get_by_role("option", name=re.compile("Pensionados CDMX")).click()
-    dialogo.get_by_role("textbox", name="Plantilla").click()
+    dialogo.get_by_label(re.compile(r"^Plantilla")).click()
     pagina.get_by_role("option", name=re.compile("Oferta pensión")).click()
     dialogo.get_by_test_id("vista-previa").wait_for(timeout=20_000)
     panel.capturar("06-agente-nueva-campana")
@@ -172,7 +173,7 @@ def test_agente_vincula_sube_cartera_lanza_campana_y_recibe_respuesta(abrir_pane
     assert pagina.locator('img[src="x"]').count() == 0
 
     # Reply from the inbox: it goes out through the agent's session and appears in the thread.
-    pagina.get_by_label("Respuesta").fill("Con gusto, ¿a qué hora le marco?")
+    pagina.get_by_role("textbox", name="Respuesta").fill("Con gusto, ¿a qué hora le marco?")
     pagina.keyboard.press("Enter")
     pagina.get_by_test_id("mensaje-saliente").filter(has_text="¿a qué hora le marco?").wait_for()
     panel.capturar("08-agente-bandeja")
@@ -182,6 +183,13 @@ def test_agente_vincula_sube_cartera_lanza_campana_y_recibe_respuesta(abrir_pane
 
 def test_supervisora_ve_al_agente_en_vivo_y_exporta_la_bitacora(abrir_panel, servidor: Servidor) -> None:
     agente = servidor.cuentas["agente"]
+    # A full contact center: 209 more agents in the supervisor's team (the wall must stay light).
+    equipo = servidor.sql("SELECT equipo_id FROM agentes WHERE id = %s", agente.agente_id)[0][0]
+    servidor.sql(
+        "INSERT INTO agentes (nombre, equipo_id, activo) "
+        "SELECT 'Agente ' || lpad(g::text, 3, '0'), %s, true FROM generate_series(1, 209) AS g",
+        equipo,
+    )
     panel: Panel = abrir_panel(ancho=1920, alto=1080)
     pagina = panel.pagina
     panel.entrar(servidor.cuentas["supervisor"])
@@ -191,7 +199,17 @@ def test_supervisora_ve_al_agente_en_vivo_y_exporta_la_bitacora(abrir_panel, ser
     tarjeta.wait_for()
     assert tarjeta.get_attribute("data-estado") == "conectada"
     assert "Ana Agente" in tarjeta.inner_text()
+    assert "1 de 210 agentes conectados" in pagina.get_by_role("main").inner_text()
+    # Virtualized: only the rows on screen are in the DOM, and scrolling reaches the last agent.
+    en_dom = pagina.get_by_test_id("tarjeta-agente").count()
+    assert 0 < en_dom < 210, en_dom
     panel.capturar("09-supervisor-muro")
+    pagina.get_by_test_id("muro-agentes").evaluate("e => e.scrollTo(0, e.scrollHeight)")
+    pagina.get_by_test_id("tarjeta-agente").filter(has_text="Agente 209").wait_for()
+    pagina.get_by_test_id("muro-agentes").evaluate("e => e.scrollTo(0, 0)")
+    pagina.get_by_placeholder("Buscar agente o número").fill("Ana")
+    esperar(lambda: pagina.get_by_test_id("tarjeta-agente").count() == 1, 5, "la búsqueda no filtró el muro")
+    pagina.get_by_placeholder("Buscar agente o número").fill("")
 
     # Live: the agent's session drops (simulated network cut) and the wall shows it without reloading.
     panel_agente: Panel = abrir_panel()
@@ -251,7 +269,7 @@ def test_administracion_y_auditoria_de_la_exportacion(abrir_panel, servidor: Ser
 
     # Suppress a number by hand: it shows in the list.
     panel.ir("/admin/supresiones")
-    pagina.get_by_label("Teléfono").fill("55 9876 5432")
+    pagina.get_by_role("textbox", name="Teléfono", exact=True).fill("55 9876 5432")
     pagina.get_by_label("Motivo").first.fill("Pidió por teléfono no recibir mensajes")
     pagina.get_by_role("button", name="Suprimir").click()
     pagina.get_by_test_id("tabla-supresiones").get_by_text("+52 55 9876 5432").wait_for()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 from sqlalchemy import select, text
@@ -204,4 +205,4 @@ async def test_campana_500_contactos_exactamente_un_mensaje_cada_uno(
     assert estado["enviados"] == N and estado["pendientes"] == 0 and estado["estado"] == "completada"
     # Pacing held: sends at least pausa_min apart.
     momentos = sorted(f.intentado_at for f in filas)
-    assert all((b - a).total_seconds() >= 1 - 1e-6 for a, b in zip(momentos, momentos[1:], strict=False))
+    assert all((b - a).total_seconds() >= 1 - 1e-6 for a, b in itertools.pairwise(momentos))

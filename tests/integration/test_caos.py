@@ -35,8 +35,8 @@ from enlace.motores.simulador.perfiles import perfil_para
 
 pytestmark = pytest.mark.lento
 
-MENSAJES = 2000
-MUERTES = 20
+MENSAJES = int(os.environ.get("ENLACE_CAOS_MENSAJES", "2000"))
+MUERTES = int(os.environ.get("ENLACE_CAOS_MUERTES", "20"))
 SEMILLA_SIM = 7
 
 
@@ -94,6 +94,10 @@ class Servidor:
                 self.proceso.wait()
 
 
+def _salidos(cuentas: dict[str, int]) -> int:
+    return sum(v for k, v in cuentas.items() if k != "pendiente")
+
+
 async def _contar(nucleo: Any, campana_id: int) -> dict[str, int]:
     async with nucleo.fabrica() as s:
         filas = await s.execute(
@@ -136,6 +140,12 @@ async def test_matar_el_servidor_20_veces_no_duplica_ni_pierde(
         await s.commit()
         cartera_id = cartera.id
 
+    # The test kills the application, never PostgreSQL: a commit acknowledged to the server survives the
+    # kill either way, so skip the per-commit disk flush to keep 20 restarts within a few minutes.
+    async with nucleo.fabrica() as s:
+        nombre_bd = await s.scalar(text("SELECT current_database()"))
+        await s.execute(text(f'ALTER DATABASE "{nombre_bd}" SET synchronous_commit = off'))
+        await s.commit()
     ledger_ruta = tmp_path / "ledger.jsonl"
     entorno = {
         **os.environ,
@@ -203,13 +213,18 @@ async def test_matar_el_servidor_20_veces_no_duplica_ni_pierde(
             assert r.status_code == 200, r.text
             campana_id = campana["id"]
 
-        muertes_con_envios = 0
-        for _ in range(MUERTES):
-            antes = sum(v for k, v in (await _contar(nucleo, campana_id)).items() if k != "pendiente")
-            await asyncio.sleep(rng.uniform(0.3, 2.0))
+        muertes_con_envios = intentos = 0
+        while muertes_con_envios < MUERTES and intentos < MUERTES + 10:
+            intentos += 1
+            # Kill only once this process is sending (the session resumed), at a random moment after that.
+            antes = _salidos(await _contar(nucleo, campana_id))
+            for _ in range(600):
+                if _salidos(await _contar(nucleo, campana_id)) > antes:
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(rng.uniform(0.0, 1.5))
             servidor.matar()
-            despues = sum(v for k, v in (await _contar(nucleo, campana_id)).items() if k != "pendiente")
-            muertes_con_envios += despues > antes
+            muertes_con_envios += _salidos(await _contar(nucleo, campana_id)) > antes
             await servidor.arrancar()
         # Let the campaign finish after the last restart.
         for _ in range(1200):
@@ -223,6 +238,9 @@ async def test_matar_el_servidor_20_veces_no_duplica_ni_pierde(
         servidor.detener()
 
     ledger = Ledger.leer(ledger_ruta)
+    momentos = sorted(e.momento for e in ledger.todas())
+    if momentos:
+        print(f"caos: {len(momentos)} en el ledger entre {momentos[0]:%H:%M:%S} y {momentos[-1]:%H:%M:%S}")
     async with nucleo.fabrica() as s:
         filas = (await s.scalars(select(MensajeEnviado).where(MensajeEnviado.campana_id == campana_id))).all()
     assert len(filas) == MENSAJES
@@ -247,4 +265,4 @@ async def test_matar_el_servidor_20_veces_no_duplica_ni_pierde(
     assert not perdidos, f"mensajes perdidos o en desacuerdo: {perdidos[:10]} (de {len(perdidos)})"
     assert len(ledger) == MENSAJES
     # The kills did land mid-campaign (not all before the first send or after the last).
-    assert muertes_con_envios >= MUERTES // 2
+    assert muertes_con_envios == MUERTES

@@ -513,3 +513,71 @@ async def test_respuestas_pasan_por_cumplimiento(nucleo: Any) -> None:
         )
     }
     assert pendientes == {f"PEND{tel_baja[-1]}": "cancelado", f"PEND{tel_otro[-1]}": "pendiente"}
+
+
+async def test_preferencia_de_marketing_suprime(nucleo: Any) -> None:
+    """Cloud API `user_preferences` stop: the phone is suppressed through compliance (by phone or by user id)."""
+    from enlace.motores.base import EventoPreferencia
+
+    agente = await crear_agente(nucleo)
+    t0 = nucleo.reloj.ahora()
+    await sql(
+        nucleo,
+        "INSERT INTO mapeos_identificador (valor, tipo, telefono, actualizado_at) VALUES ('MX.123', 'bsuid',"
+        " '+525512340009', :t)",
+        t=t0,
+    )
+    await captura(nucleo).procesar(
+        [
+            EventoPreferencia(agente, "5215512340008", None, True, t0),
+            EventoPreferencia(agente, None, "MX.123", True, t0),
+            EventoPreferencia(agente, "5215512340010", None, False, t0),  # resumed: nothing to suppress
+        ]
+    )
+    filas = await sql(nucleo, "SELECT telefono, fuente FROM supresiones ORDER BY telefono")
+    assert [(f[0], f[1]) for f in filas] == [("+525512340008", "marketing"), ("+525512340009", "marketing")]
+
+
+async def test_eventos_en_tiempo_real_despues_del_commit(nucleo: Any) -> None:
+    from enlace.db.sesion import esperar_post_commit
+    from enlace.tiempo_real import bus
+
+    recibidos: list[tuple[str, dict[str, Any], list[str]]] = []
+
+    async def observar(evento: str, datos: dict[str, Any], salas: list[str]) -> None:
+        recibidos.append((evento, datos, salas))
+
+    agente = await crear_agente(nucleo)
+    campana = await crear_campana(nucleo, agente)
+    tel = "+525512340011"
+    contacto = await crear_contacto(nucleo, agente, tel)
+    t0 = nucleo.reloj.ahora()
+    await crear_enviado(nucleo, agente, campana, contacto, tel, "W11", "enviando", t0)
+    bus.observadores.append(observar)
+    try:
+        await captura(nucleo).procesar(
+            [
+                EventoMensaje(agente, "W11", True, jid(tel), None, t0, TipoContenido.texto, "Hola"),
+                EventoEstado(agente, "W11", EstadoEntrega.entregado, t0 + timedelta(seconds=2)),
+                EventoMensaje(
+                    agente,
+                    "R11",
+                    False,
+                    jid(tel),
+                    None,
+                    t0 + timedelta(seconds=9),
+                    TipoContenido.texto,
+                    "Sí me interesa",
+                ),
+            ]
+        )
+        await esperar_post_commit()
+    finally:
+        bus.observadores.remove(observar)
+    nombres = [e for e, _, _ in recibidos]
+    assert nombres.count("mensaje.estado") == 2 and nombres.count("mensaje.recibido") == 1
+    estados = [d["estado"] for e, d, _ in recibidos if e == "mensaje.estado"]
+    assert set(estados) == {"enviado", "entregado"}
+    _, datos, salas = next(r for r in recibidos if r[0] == "mensaje.recibido")
+    assert datos["contacto_id"] == contacto and datos["campana_id"] == campana
+    assert {f"agente:{agente}", "supervision", f"campana:{campana}"} <= set(salas)

@@ -459,3 +459,46 @@ async def test_cli_importar_cartera(crear_usuario: Any, db: Any, url_bd: str, tm
     assert "aceptados 30, rechazados 1" in salida.decode()
     assert await contar(db, "SELECT count(*) FROM contactos WHERE agente_id = :a", a=agente["agente_id"]) == 30
     assert (await db.execute(text("SELECT nombre FROM carteras"))).scalar_one() == "Desde CLI"
+
+
+async def test_trabajo_procrastinate_importa_archivo_grande(
+    nucleo: Any, cliente_como: Any, db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With this node's worker running, a large upload becomes a `carteras.importar` job that completes."""
+    import asyncio
+
+    from enlace.carteras.tasks import ComponenteCarteras
+
+    monkeypatch.setattr(service, "UMBRAL_SEGUNDO_PLANO", 100)
+    componente = ComponenteCarteras(nucleo)
+    await componente.iniciar()
+    try:
+        agente = await cliente_como("agente")
+        r = await subir(agente, CABECERA + filas_csv(50))
+        assert r.status_code == 202, r.text
+        importacion_id = r.json()["id"]
+        estado = ""
+        for _ in range(300):  # the worker picks the job up on NOTIFY; bounded wait, not a timing assertion
+            estado = (await agente.get(f"/api/cartera/importaciones/{importacion_id}")).json()["estado"]
+            if estado in ("completada", "fallida"):
+                break
+            await asyncio.sleep(0.1)
+        assert estado == "completada"
+        trabajos = await contar(
+            db, "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'carteras.importar' AND status = 'succeeded'"
+        )
+        assert trabajos == 1
+        assert await contar(db, "SELECT count(*) FROM contactos") == 50
+    finally:
+        await componente.detener()
+
+
+async def test_columna_extra_con_nombre_larguisimo_y_valor_enorme(cliente_como: Any) -> None:
+    agente = await cliente_como("agente")
+    columna = "Observaciones del asesor de cobranza " * 5
+    contenido = f"telefono,{columna}\n5512345678,{'x' * 3000}\n5512345679,corta\n"
+    r = await subir(agente, contenido)
+    assert r.status_code == 201, r.text
+    assert (r.json()["aceptados"], r.json()["rechazados"]) == (1, 1)
+    rechazo = next(f for f in await reporte(agente, r.json()["id"]) if f["resultado"] == "rechazado")
+    assert len(rechazo["campo"]) <= 80 and "3000 caracteres" in rechazo["motivo"]

@@ -252,7 +252,7 @@ async def test_campana_real_con_despachador_captura_y_bandeja(nucleo: Any, clien
     """The campaigns engineer's dispatcher sends; capture records echoes, receipts and replies; the inbox shows them."""
     from enlace.envios.despachador import Despachador
     from enlace.motores.simulador.motor import EstadoSocket
-    from tests.integration.test_campanas import RAPIDO, VARIANTES, crear_cartera, correr_hasta
+    from tests.integration.test_campanas import RAPIDO, VARIANTES, correr_hasta, crear_cartera
 
     agente = await cliente_como("agente")
     agente_id = agente.usuario["agente_id"]
@@ -316,3 +316,63 @@ async def test_campana_real_con_despachador_captura_y_bandeja(nucleo: Any, clien
     assert all(c["no_leidos"] >= 1 for c in r.json())
     estado = (await agente.get(f"/api/campana/{campana['id']}/estado")).json()
     assert estado["leidos"] == len(telefonos)
+
+
+async def test_responder_sin_sesion_conectada_no_escribe_nada(nucleo: Any, cliente_como: Any) -> None:
+    from enlace.sesiones.manager import SessionManager
+
+    agente = await cliente_como("agente")
+    agente_id = agente.usuario["agente_id"]
+    contacto = (
+        await sql(
+            nucleo,
+            "INSERT INTO contactos (agente_id, nombre, telefono, estado) VALUES (:a, 'P', '+525566660000',"
+            " 'contactado') RETURNING id",
+            a=agente_id,
+        )
+    )[0][0]
+    nucleo.sesiones = SessionManager.desde_nucleo(nucleo)  # never linked: nothing to resume
+    try:
+        r = await agente.post(f"/api/conversaciones/{contacto}/responder", json={"texto": "Hola"})
+    finally:
+        nucleo.sesiones = None
+    assert r.status_code == 409 and r.json()["error"]["codigo"] == "sesion_no_conectada"
+    assert (await sql(nucleo, "SELECT count(*) FROM mensajes_enviados"))[0][0] == 0
+
+
+async def test_admin_cambia_el_alcance_en_caliente(nucleo: Any, cliente_como: Any) -> None:
+    admin = await cliente_como("admin")
+    agente = await cliente_como("agente")
+    agente_id = agente.usuario["agente_id"]
+    captura = Captura(nucleo.fabrica, nucleo.reloj, nucleo.settings)
+    nucleo.captura = captura
+    try:
+        assert (await agente.put("/api/captura/alcance", json={"alcance": "todo"})).status_code == 403
+        r = await admin.put("/api/captura/alcance", json={"alcance": "todo"})
+        assert r.status_code == 200 and r.json()["alcance"] == "todo"
+        await esperar_post_commit()
+        assert captura.alcance == "todo"
+        from enlace.motores.base import EventoMensaje, TipoContenido
+
+        personal = EventoMensaje(
+            agente_id,
+            "P1",
+            False,
+            "5215577777777@s.whatsapp.net",
+            None,
+            nucleo.reloj.ahora(),
+            TipoContenido.texto,
+            "hola",
+        )
+        await captura.procesar([personal])
+        assert (await sql(nucleo, "SELECT count(*) FROM mensajes_recibidos"))[0][0] == 1
+        r = await agente.get("/api/captura/alcance")
+        assert r.json()["alcance"] == "todo" and "personales" in r.json()["aviso"]
+        auditoria = await sql(nucleo, "SELECT accion FROM auditoria WHERE accion = 'captura.alcance'")
+        assert len(auditoria) == 1
+        # A fresh capture (another node, a restart) reads the stored setting.
+        otra = Captura(nucleo.fabrica, nucleo.reloj, nucleo.settings)
+        await otra.procesar([])
+        assert otra.alcance == "todo"
+    finally:
+        nucleo.captura = None

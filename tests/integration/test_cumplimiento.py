@@ -166,6 +166,7 @@ async def test_baja_suprime_y_cancela_todo_lo_pendiente_en_una_transaccion(
     assert supresion is not None
     assert (supresion.fuente, supresion.regla, supresion.mensaje_recibido_id) == ("baja", "no_escribir", recibido.id)
     assert "no_escribir" in supresion.motivo
+    assert supresion.created_at == AHORA  # the core's clock, not the database's
     estados = {
         m.id: m.estado
         for m in (await db.scalars(select(MensajeEnviado).execution_options(populate_existing=True))).all()
@@ -274,6 +275,15 @@ async def test_confirmacion_de_baja_una_sola_y_solo_ella_pasa(db: AsyncSession, 
     assert confirmacion.destino_jid == tel[1:] + "@s.whatsapp.net"
     # The gate lets exactly the confirmation through; the old campaign row was cancelled.
     assert await gate(db, a1, tel, contacto.id, es_campana=False, mensaje_id=confirmacion.id) is None
+    # Even a dispatcher that treats it as a campaign row lets it through: no cap, no assignment for it.
+    await nuevo_mensaje(db, a1, tel, estado="entregado", intentado_at=AHORA - timedelta(hours=2))
+    assert await gate(db, a1, tel, contacto.id, es_campana=True, mensaje_id=confirmacion.id) is None
+    assert (
+        await gate(
+            db, a1, tel, contacto.id, es_campana=True, mensaje_id=confirmacion.id, ahora=AHORA + timedelta(hours=14)
+        )
+        is not None
+    )  # 23:00 in Mexico City: hours still apply
     assert await revisar_suprimido(db, telefono=tel, mensaje_id=confirmacion.id) is None
     bloqueo = await gate(db, a1, tel, contacto.id, es_campana=False, mensaje_id=pendiente.id)
     assert bloqueo is not None and bloqueo.codigo == "suprimido"
@@ -400,48 +410,34 @@ async def test_horario_en_la_zona_del_destinatario(
     await db.rollback()
 
 
-async def test_dos_agentes_a_la_vez_solo_uno_pasa_el_tope(nucleo: Any, crear_usuario: Any) -> None:
-    a1, a2 = await nuevo_agente(crear_usuario), await nuevo_agente(crear_usuario)
+async def test_reclamos_simultaneos_solo_uno_pasa_el_tope(nucleo: Any, crear_usuario: Any) -> None:
+    """Several campaigns of the agent claim the same person at the same instant; the phone lock serializes them."""
+    a1 = await nuevo_agente(crear_usuario)
     tel = telefono_nuevo()
     async with nucleo.fabrica() as s:
-        contacto = await nuevo_contacto(s, tel, None)
-        m1 = await nuevo_mensaje(s, a1, tel, contacto_id=contacto.id)
-        m2 = await nuevo_mensaje(s, a2, tel, contacto_id=contacto.id)
+        contacto = await nuevo_contacto(s, tel, a1)
+        contacto_id = contacto.id
+        ids = []
+        for _ in range(4):
+            campana = await nueva_campana(s, a1)
+            ids.append((await nuevo_mensaje(s, a1, tel, campana_id=campana, contacto_id=contacto_id)).id)
         await s.commit()
     pasaron: list[int] = []
 
-    async def reclamar(agente_id: int, mensaje_id: int) -> None:
+    async def reclamar(mensaje_id: int) -> None:
         async with nucleo.fabrica() as s:
             fila = await s.get(MensajeEnviado, mensaje_id, with_for_update=True)
             assert fila is not None
-            bloqueo = await gate(s, agente_id, tel, None, es_campana=True, mensaje_id=mensaje_id, contacto_id=None)
+            bloqueo = await gate(s, a1, tel, contacto_id, mensaje_id=mensaje_id)
             if bloqueo is None:
                 fila.estado, fila.intentado_at = "enviando", AHORA
-                pasaron.append(agente_id)
-            elif bloqueo.codigo == "no_asignado":
-                pytest.fail("contacto_id None must not count as unassigned in this test")
+                pasaron.append(mensaje_id)
+            else:
+                assert bloqueo.codigo == "frecuencia"
             await asyncio.sleep(0.05)  # keep the transaction (and the lock) open a little
             await s.commit()
 
-    # contacto_id=None would be 'no_asignado' for campaigns; give both agents the contact id instead.
-    async def reclamar_con_contacto(agente_id: int, mensaje_id: int) -> None:
-        async with nucleo.fabrica() as s:
-            await s.execute(
-                text("UPDATE contactos SET agente_id = :a WHERE id = :c"), {"a": agente_id, "c": contacto.id}
-            )
-            fila = await s.get(MensajeEnviado, mensaje_id, with_for_update=True)
-            assert fila is not None
-            bloqueo = await gate(s, agente_id, tel, contacto.id, mensaje_id=mensaje_id)
-            if bloqueo is None:
-                fila.estado, fila.intentado_at = "enviando", AHORA
-                pasaron.append(agente_id)
-            else:
-                assert bloqueo.codigo in ("frecuencia", "no_asignado")
-            await asyncio.sleep(0.05)
-            await s.commit()
-
-    del reclamar
-    await asyncio.gather(reclamar_con_contacto(a1, m1.id), reclamar_con_contacto(a2, m2.id))
+    await asyncio.gather(*(reclamar(i) for i in ids))
     assert len(pasaron) == 1
 
 
@@ -641,3 +637,41 @@ async def test_componente_de_retencion_un_nodo_a_la_vez(nucleo: Any, crear_usuar
     assert resultado is not None and resultado["mensajes_enviados"] == 1
     async with nucleo.fabrica() as s:
         assert await campo(s, MensajeEnviado.mensaje, viejo.id) is None
+
+
+async def test_baja_avisa_en_tiempo_real_despues_del_commit(db: AsyncSession, crear_usuario: Any) -> None:
+    from enlace.db.sesion import esperar_post_commit
+    from enlace.tiempo_real import bus
+
+    recibidos: list[tuple[str, dict[str, Any], list[str]]] = []
+
+    async def observar(evento: str, datos: dict[str, Any], salas: list[str]) -> None:
+        recibidos.append((evento, datos, salas))
+
+    bus.observadores.append(observar)
+    try:
+        a1 = await nuevo_agente(crear_usuario)
+        tel = telefono_nuevo()
+        contacto = await nuevo_contacto(db, tel, a1)
+        contacto_id = contacto.id
+        recibido = await nuevo_recibido(db, a1, tel, "Dejen de escribirme", contacto_id=contacto_id)
+        await service.evaluar_respuesta(
+            db,
+            mensaje_recibido_id=recibido.id,
+            telefono=tel,
+            texto=recibido.mensaje,
+            contacto_id=contacto_id,
+            agente_id=a1,
+            ahora=AHORA,
+        )
+        await esperar_post_commit()
+        assert not [r for r in recibidos if r[0] == "contacto.baja"]  # nothing before the commit
+        await db.commit()
+        await esperar_post_commit()
+    finally:
+        bus.observadores.remove(observar)
+    bajas = [r for r in recibidos if r[0] == "contacto.baja"]
+    assert len(bajas) == 1
+    _, datos, salas = bajas[0]
+    assert datos["contactoId"] == contacto_id and datos["telefono"] == tel[:3] + "******" + tel[-4:]
+    assert f"agente:{a1}" in salas and "supervision" in salas

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from enlace.agentes.models import Agente
-from enlace.campanas.models import MensajeEnviado
+from enlace.campanas.models import Campana, MensajeEnviado
 from enlace.captura.models import MensajeRecibido
 from enlace.carteras.models import Contacto
 from enlace.cumplimiento import service
@@ -151,10 +151,15 @@ async def test_nada_sale_hacia_el_numero_despues_de_la_baja(
         s.add(contacto)
         await s.flush()
         for agente_id, plan in zip(ids, agentes, strict=True):
-            for a_la_persona, origen in plan["mensajes"]:
+            # Every agent runs its own campaigns (up to two); campaign rows belong to one of them.
+            campanas = [Campana(agente_id=agente_id, nombre=f"C{agente_id}-{k}", estado="activa") for k in range(2)]
+            s.add_all(campanas)
+            await s.flush()
+            for n, (a_la_persona, origen) in enumerate(plan["mensajes"]):
                 s.add(
                     MensajeEnviado(
                         agente_id=agente_id,
+                        campana_id=campanas[n % 2].id if origen == "campana" else None,
                         contacto_id=contacto.id if a_la_persona else None,
                         origen=origen,
                         numero_destino=persona if a_la_persona else otro,

@@ -194,6 +194,7 @@ MATRIZ: dict[tuple[str, str], Caso] = {
         _conversacion_ajena, cuerpo=lambda c, p: {"texto": "Hola, ¿en qué le ayudo?"}
     ),
     ("POST", "/api/conversaciones/{contacto_id}/leida"): Caso(_conversacion_ajena),
+    ("PUT", "/api/captura/alcance"): Caso(_nada, tipo="admin", cuerpo=lambda c, p: {"alcance": "negocio"}),
 }
 
 
@@ -334,6 +335,71 @@ MATRIZ.update(
             contiene_ajeno=lambda r, ctx: _ids_en(r, "agente_id", ctx.ajeno["agente_id"]),
         ),
         ("GET", "/api/contactos/{contacto_id}"): Caso(_contacto_ajeno),
+    }
+)
+
+
+# ---- plantillas, campañas y envíos (campanas / envios) ----
+
+
+async def _plantilla_ajena(ctx: Contexto) -> dict[str, Any]:
+    """A template, a cartera with one contact, a campaign and a safety stop of the other team's agent."""
+    from enlace.campanas.models import Campana, ParadaSeguridad, PerfilEnvio
+    from enlace.carteras.models import Cartera, Contacto
+    from enlace.plantillas.models import Plantilla
+
+    agente_id = ctx.ajeno["agente_id"]
+    async with ctx.nucleo.fabrica() as session:
+        plantilla = Plantilla(nombre="Ajena", agente_id=agente_id, variantes=["Hola {nombre}"])
+        cartera = Cartera(agente_id=agente_id, nombre="Ajena", fuente="manual")
+        perfil = PerfilEnvio(nombre="Perfil matriz", config={})
+        session.add_all([plantilla, cartera, perfil])
+        await session.flush()
+        session.add(Contacto(cartera_id=cartera.id, agente_id=agente_id, nombre="Ajeno", telefono="+525598760000"))
+        campana = Campana(agente_id=agente_id, cartera_id=cartera.id, nombre="Ajena", plantilla_id=plantilla.id)
+        parada = ParadaSeguridad(agente_id=agente_id, motivo="capping", detalle="Prueba de matriz")
+        session.add_all([campana, parada])
+        await session.commit()
+        return {
+            "plantilla_id": plantilla.id, "cartera_id": cartera.id, "campana_id": campana.id,
+            "parada_id": parada.id, "perfil_id": perfil.id, "agente_id": agente_id,
+        }
+
+
+def _de_ajeno(r: Any, ctx: Contexto) -> bool:
+    return _ids_en(r, "agente_id", ctx.ajeno["agente_id"])
+
+
+PROPIAS.add(("GET", "/api/perfiles-envio"))  # sending profiles are company data, not any agent's
+
+MATRIZ.update(
+    {
+        ("GET", "/api/plantillas"): Caso(_plantilla_ajena, tipo="lista", contiene_ajeno=_de_ajeno),
+        ("POST", "/api/plantillas"): Caso(
+            _plantilla_ajena, cuerpo=lambda c, p: {"nombre": "X", "variantes": ["Hola"], "agente_id": p["agente_id"]}
+        ),
+        ("POST", "/api/plantillas/previa"): Caso(
+            _plantilla_ajena, cuerpo=lambda c, p: {"plantilla_id": p["plantilla_id"], "cartera_id": p["cartera_id"]}
+        ),
+        ("GET", "/api/plantillas/{plantilla_id}"): Caso(_plantilla_ajena),
+        ("PATCH", "/api/plantillas/{plantilla_id}"): Caso(_plantilla_ajena, cuerpo=lambda c, p: {"nombre": "Z"}),
+        ("DELETE", "/api/plantillas/{plantilla_id}"): Caso(_plantilla_ajena),
+        ("GET", "/api/campanas"): Caso(_plantilla_ajena, tipo="lista", contiene_ajeno=_de_ajeno),
+        ("POST", "/api/campana"): Caso(
+            _plantilla_ajena,
+            cuerpo=lambda c, p: {"nombre": "C", "carteraId": p["cartera_id"], "agenteId": p["agente_id"]},
+        ),
+        ("POST", "/api/campana/iniciar"): Caso(_plantilla_ajena, cuerpo=lambda c, p: {"campanaId": p["campana_id"]}),
+        ("PATCH", "/api/campana/{campana_id}/estado"): Caso(
+            _plantilla_ajena, cuerpo=lambda c, p: {"estado": "cancelada"}
+        ),
+        ("GET", "/api/campana/{campana_id}/estado"): Caso(_plantilla_ajena),
+        ("POST", "/api/perfiles-envio"): Caso(_nada, tipo="admin", cuerpo=lambda c, p: {"nombre": "Lento"}),
+        ("PATCH", "/api/perfiles-envio/{perfil_id}"): Caso(
+            _plantilla_ajena, tipo="admin", cuerpo=lambda c, p: {"config": {"por_dia_max": 180}}
+        ),
+        ("GET", "/api/envios/paradas"): Caso(_plantilla_ajena, tipo="lista", contiene_ajeno=_de_ajeno),
+        ("POST", "/api/envios/paradas/{parada_id}/reanudar"): Caso(_plantilla_ajena),
     }
 )
 

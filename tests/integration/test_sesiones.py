@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import os
 import socket
 import time
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+import structlog
 from sqlalchemy import func, select, text
 
 from enlace.agentes.models import Agente
@@ -211,22 +213,20 @@ async def test_cada_estado_se_ve_en_la_api(
         c = await cliente_como("agente", equipo_id=propio)
         ids.append(c.usuario["agente_id"])
     qr, conectando, reconectando, conectada = ids
-    await vincular(nodo, reloj, nucleo, [reconectando, conectada])
+    await vincular(nodo, reloj, nucleo, [reconectando, conectada, conectando])
+    await nodo.gestor.desconectar(conectando)
+    # From here the virtual clock stands still, so every session stays where it is.
     await nodo.motor.inyectar_fallo(reconectando, "desconexion", caida_s=10_000)
     await nodo.gestor.conectar(qr)
     await esperar(reloj, lambda: _estado_es(nucleo, qr, "esperando_qr"), paso=0.0)
-    # A session whose engine has not answered yet stays in `conectando`.
-    await nodo.gestor.conectar(conectando)
-    nodo.gestor._controles[conectando].estado = "conectando"
-    await nodo.motor.detener_sesion(conectando)
-    await reloj.avanzar(5)
+    await nodo.gestor.conectar(conectando)  # resuming takes the engine a moment of clock time
     await esperar(reloj, lambda: _estado_es(nucleo, reconectando, "reconectando"), paso=0.0)
 
-    # The supervisor logs in again so its team list is fresh; it sees its team, with the QR for polling.
+    # The team's supervisor sees every state, and the QR for polling.
     r = await supervisor.get("/api/sesiones/estado")
     assert r.status_code == 200, r.text
     items = {i["agente_id"]: i for i in r.json()["items"]}
-    assert {items[a]["estado"] for a in ids} >= {"esperando_qr", "conectando", "reconectando", "conectada"}
+    assert [items[a]["estado"] for a in ids] == ["esperando_qr", "conectando", "reconectando", "conectada"]
     assert items[qr]["qr"] and items[qr]["qr"] == nodo.gestor.vivo(qr).qr
     r = await admin.get(f"/api/sesion/{reconectando}")
     assert r.json()["estado"] == "reconectando" and r.json()["motivo"]
@@ -381,7 +381,9 @@ async def test_lease_y_fencing_entre_nodos(nucleo: Any, reloj: RelojManual) -> N
             fila = await s.scalar(select(SesionWA).where(SesionWA.agente_id == agente_id))
         assert (fila.estado, fila.nodo_id, fila.fencing_token) == ("conectada", "nodo-b", 2)
         assert fila.credenciales is not None
-        await a.gestor.revisar()  # A wakes up: its lease is gone, it holds nothing
+        b.gestor.lease_s = modulo_manager.LEASE_S
+        await b.gestor.revisar()  # B renews its lease
+        await a.gestor.revisar()  # A wakes up: its lease is gone, it holds nothing and takes nothing
         assert a.gestor.sesiones_en_nodo == 0 and b.gestor.sesiones_en_nodo == 1
     finally:
         await a.detener()
@@ -477,6 +479,9 @@ def test_cli_rotar_clave(url_bd: str, limpiar_bd: None) -> None:
         "ENLACE_SECRET_KEY": secreto,
         "ENLACE_CLAVES_CREDENCIALES": f"k2:{K_NUEVA}",
     }
+    # The command configures logging onto CliRunner's stderr, which closes afterwards: restore ours.
+    config_structlog = structlog.get_config()
+    manejadores = logging.root.handlers[:]
     get_settings.cache_clear()
     try:
         resultado = CliRunner().invoke(app, ["rotar-clave"], env=entorno)
@@ -497,6 +502,8 @@ def test_cli_rotar_clave(url_bd: str, limpiar_bd: None) -> None:
         assert resultado.exit_code == 1 and str(agentes) in resultado.output
     finally:
         get_settings.cache_clear()
+        structlog.configure(**config_structlog)
+        logging.root.handlers[:] = manejadores
 
 
 async def test_campana_activa_arranca_la_sesion_salvo_desconexion_manual(nucleo: Any, reloj: RelojManual) -> None:

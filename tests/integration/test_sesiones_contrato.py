@@ -68,7 +68,7 @@ class Receptor:
 
 class ConductorSimulador:
     def __init__(self) -> None:
-        self.motor = MotorSimulador(RelojAcelerado(600), semilla=3)
+        self.motor = MotorSimulador(RelojAcelerado(60), semilla=3)
         red = self.motor.red
         rapido: dict[str, Any] = dict(
             en_whatsapp=True,

@@ -50,8 +50,12 @@ class Oyente:
             else:
                 self.eventos.append((evento, datos))
 
-    async def conectar(self, url: str, *, cookie: str | None = None, token: str | None = None) -> None:
+    async def conectar(
+        self, url: str, *, cookie: str | None = None, token: str | None = None, origen: str | None = None
+    ) -> None:
         cabeceras = {"Cookie": f"enlace_sesion={cookie}"} if cookie else {}
+        if origen:
+            cabeceras["Origin"] = origen
         await self.cliente.connect(
             url, headers=cabeceras, auth={"token": token} if token else None, transports=["websocket"], wait_timeout=5
         )
@@ -190,6 +194,28 @@ async def test_conexion_sin_credenciales_o_con_token(nucleo: Any, url_rt: str, c
         await con_token.cliente.disconnect()
         with contextlib.suppress(Exception):
             await anonimo.cliente.disconnect()
+
+
+async def test_otro_sitio_no_puede_usar_la_cookie(url_rt: str, cliente_como: Any) -> None:
+    """Cross-site WebSocket hijacking: a foreign page's handshake carries the cookie but not our Origin."""
+    agente = await cliente_como("agente")
+    ajeno = Oyente()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await ajeno.conectar(url_rt, cookie=await _cookie(agente), origen="https://sitio-malicioso.example")
+    propio = Oyente()
+    await propio.conectar(url_rt, cookie=await _cookie(agente), origen=url_rt)
+    await propio.cliente.disconnect()
+
+
+def test_origenes_permitidos() -> None:
+    from enlace.tiempo_real.servidor import origen_permitido
+
+    environ = {"HTTP_HOST": "enlace.empresa.mx"}
+    assert origen_permitido(None, environ)
+    assert origen_permitido("https://enlace.empresa.mx", environ)
+    assert not origen_permitido("https://enlace.empresa.mx.malo.example", environ)
+    assert not origen_permitido("http://localhost:5173", environ)
+    assert origen_permitido("http://localhost:5173", environ, desarrollo=True)
 
 
 async def test_progreso_de_campana_se_coalesce(nucleo: Any) -> None:

@@ -234,3 +234,26 @@ async def test_validacion_de_suscripciones(cliente_como: Any) -> None:
     assert r.status_code == 200 and r.json()["activa"] is False
     assert (await admin.delete(f"/api/webhooks/{lista[0]['id']}")).status_code == 204
     assert (await admin.delete(f"/api/webhooks/{lista[0]['id']}")).status_code == 404
+
+
+async def test_varios_eventos_en_una_transaccion_y_barrido(nucleo: Any, reloj: Any, cliente_como: Any) -> None:
+    from enlace.webhooks import repository as repo
+
+    admin = await cliente_como("admin")
+    todo = await _suscribir(admin, "http://127.0.0.1:9/a", ["*"])
+    bajas = await _suscribir(admin, "http://127.0.0.1:9/b", ["contacto.baja"])
+    async with nucleo.fabrica() as session:
+        await session.execute(select(1))
+        for i in range(50):
+            emitir(session, "mensaje.recibido", {"n": i}, ["supervision"])
+        emitir(session, "contacto.baja", {"telefono": "+525512345678"}, ["supervision"])
+        emitir(session, "sesion.qr", {"qr": "secreto"}, ["supervision"])  # never leaves the panel
+        await session.commit()
+    entregas = await _entregas(nucleo)
+    assert sum(e.suscripcion_id == todo["id"] for e in entregas) == 51
+    assert [e.evento for e in entregas if e.suscripcion_id == bajas["id"]] == ["contacto.baja"]
+    assert "sesion.qr" not in {e.evento for e in entregas}
+    # The sweep finds every due delivery (new ones are due at once, whatever the clock).
+    async with nucleo.fabrica() as session:
+        vencidas = await repo.entregas_vencidas(session, reloj.ahora())
+    assert sorted(vencidas) == sorted(e.id for e in entregas)

@@ -253,3 +253,27 @@ def test_metadatos_y_ruta_de_medio(tmp_path: Path) -> None:
     assert medios.extension("audio/ogg; codecs=opus", None) == ".ogg"
     assert medios.extension("application/pdf", "contrato.PDF") == ".pdf"
     assert medios.extension(None, "raro.$$$") == ".bin"
+
+
+def test_plan_usa_el_id_de_usuario_de_cloud_api() -> None:
+    con_telefono = EventoMensaje(
+        1, "wamid.1", False, "5215512345678", None, T0, TipoContenido.texto, "hola", bsuid="MX.abc"
+    )
+    sin_telefono = EventoMensaje(1, "wamid.2", False, "", None, T0, TipoContenido.texto, "otra", bsuid="MX.abc")
+    solo_id = EventoMensaje(1, "wamid.3", False, "", None, T0, TipoContenido.texto, "?", bsuid="MX.zzz")
+    p = plan.planificar([sin_telefono, con_telefono, solo_id])
+    assert p.mapeos == {"MX.abc": "+525512345678"}
+    assert p.entrantes[(1, "wamid.2")].telefono == "+525512345678"
+    assert p.lids_sin_resolver() == {"MX.zzz"}
+
+
+@given(st.sampled_from(["55", "33", "81", "222", "442", "998", "664"]), st.integers(min_value=0, max_value=10**8 - 1))
+def test_coincide_con_la_normalizacion_de_carteras(lada: str, resto: int) -> None:
+    from enlace.carteras.telefonos import Telefono, normalizar, telefono_de_wa
+
+    nacional = (lada + f"{resto:08d}")[:10]
+    aceptado = normalizar(nacional)
+    if not isinstance(aceptado, Telefono):
+        return
+    for variante in jid.jids_candidatos(aceptado.canonico):
+        assert jid.telefono_de_jid(variante) == telefono_de_wa(variante) == aceptado.canonico

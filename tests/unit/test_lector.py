@@ -267,3 +267,11 @@ def test_los_32_estados_tienen_zona() -> None:
 )
 def test_variantes_de_estado(texto: str | None, zona: str | None) -> None:
     assert zona_de_estado(texto) == zona
+
+
+def test_encabezado_larguisimo_y_duplicado_tiene_claves_unicas() -> None:
+    largo = "Observaciones del asesor " * 10
+    encabezado = mapear_encabezado(["telefono", largo, largo, "Teléfono"])
+    assert encabezado is not None
+    claves = [c for c, _ in encabezado.extras]
+    assert len(set(claves)) == 3

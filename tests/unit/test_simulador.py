@@ -6,6 +6,8 @@ import re
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from enlace.motores.base import (
     ClaseDesconexion,
@@ -25,7 +27,7 @@ from enlace.motores.base import (
     SesionNoDisponible,
 )
 from enlace.motores.simulador import Disposicion, EstadoSocket, Fallo, Ledger, MotorSimulador, RedVirtual
-from enlace.motores.simulador.perfiles import RESPUESTAS, perfil_para
+from enlace.motores.simulador.perfiles import RESPUESTAS, jid_de, perfil_para, telefono_canonico
 from enlace.motores.simulador.red import ALFABETO_CODIGO
 from enlace.reloj import RelojManual
 
@@ -502,3 +504,17 @@ async def test_ledger_en_archivo_sobrevive_y_tolera_linea_cortada(tmp_path):
     assert [w for w, _, _ in final.por_telefono()[TEL]] == ["3EB0L001", "3EB0L002", "3EB0L003", "3EB0L001"]
     assert final.ids_duplicados() == ["3EB0L001"]
     assert final.de(TEL)[0].remitente == motor2.numero_por_defecto(1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(nacional=st.from_regex(r"[1-9][0-9]{9}", fullmatch=True), usa_521=st.booleans(), semilla=st.integers(0, 10**6))
+def test_ids_de_whatsapp_vuelven_al_mismo_telefono(nacional, usa_521, semilla):
+    telefono = "+52" + nacional
+    jid = jid_de(telefono, usa_521)
+    assert jid.startswith("521" if usa_521 else "52") and jid.endswith("@s.whatsapp.net")
+    for forma in (jid, jid.replace("@", ":3@"), nacional, "52" + nacional, "521" + nacional, f"+52 {nacional}"):
+        assert telefono_canonico(forma) == telefono
+    perfil = perfil_para(semilla, telefono)
+    assert perfil == perfil_para(semilla, telefono)  # deterministic per (seed, phone)
+    assert telefono_canonico(perfil.jid) == telefono
+    assert perfil.lid is None or re.fullmatch(r"\d{14,15}@lid", perfil.lid)

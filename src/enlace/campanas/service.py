@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.agentes.models import Agente
 from enlace.auth.actor import Actor
-from enlace.auth.alcance import exigir_agente
+from enlace.auth.alcance import exigir_agente, puede_ver_agente
 from enlace.campanas import repository as repo
 from enlace.campanas.models import Campana, PerfilEnvio
 from enlace.campanas.schemas import (
@@ -26,7 +26,7 @@ from enlace.campanas.schemas import (
 from enlace.carteras.models import Cartera
 from enlace.envios import repository as repo_envios
 from enlace.envios.ritmo import ErrorPerfil
-from enlace.errores import Conflicto, EntradaInvalida, NoEncontrado
+from enlace.errores import Conflicto, EntradaInvalida, NoEncontrado, Prohibido
 from enlace.plantillas import service as plantillas
 from enlace.plantillas.render import ErrorPlantilla, elegir_variante, renderizar
 from enlace.tiempo_real.bus import emitir, salas_agente
@@ -47,12 +47,17 @@ async def _campana(session: AsyncSession, actor: Actor, campana_id: int, *, bloq
 
 
 async def crear(session: AsyncSession, actor: Actor, datos: CampanaCrear) -> Campana:
+    if actor.es_agente and datos.agente_id not in (None, actor.agente_id):
+        raise Prohibido("Solo puedes crear campañas para tu propio número.")
     agente_id = actor.agente_id if actor.es_agente else datos.agente_id
     if agente_id is None:
         raise EntradaInvalida("agenteId: indica el agente que enviará la campaña.", campos=["agenteId"])
     await exigir_agente(session, actor, agente_id)
-    if await session.get(Cartera, datos.cartera_id) is None:
-        raise EntradaInvalida(f"carteraId: la cartera {datos.cartera_id} no existe.", campos=["carteraId"])
+    cartera = await session.get(Cartera, datos.cartera_id)
+    if cartera is None or (
+        cartera.agente_id is not None and not await puede_ver_agente(session, actor, cartera.agente_id)
+    ):
+        raise NoEncontrado(f"carteraId: la cartera {datos.cartera_id} no existe o no tienes acceso a ella.")
     if datos.plantilla_id is not None:
         await plantillas.obtener(session, actor, datos.plantilla_id)
     if datos.perfil_id is not None and await session.get(PerfilEnvio, datos.perfil_id) is None:

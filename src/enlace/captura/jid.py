@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
+from enlace.carteras.telefonos import candidatos_wa
+
 DOMINIO_TELEFONO = "s.whatsapp.net"
 DOMINIOS_TELEFONO = {"s.whatsapp.net", "c.us"}
 DOMINIO_LID = "lid"
@@ -41,7 +43,10 @@ def _usuario_y_dominio(jid: str) -> tuple[str, str]:
 def telefono_de_digitos(digitos: str) -> str | None:
     """Digits of a WhatsApp phone id -> canonical phone; Mexican `521…`/`52…` become +52 + 10 digits.
 
-    Other countries keep their digits with a leading `+` (E.164 as WhatsApp sends it).
+    Other countries keep their digits with a leading `+` (E.164 as WhatsApp sends it). Unlike the
+    portfolio normalizer (`enlace.carteras.telefonos`, which rejects unassigned area codes and other
+    countries), capture keeps whatever WhatsApp reports: it only has to match, and for valid Mexican
+    numbers both give the same canonical form (tested).
     """
     d = digitos.lstrip("+")
     if not d.isdigit():
@@ -94,10 +99,7 @@ def telefono_de_jid(jid: str | None) -> str | None:
 
 def jids_candidatos(telefono: str) -> list[str]:
     """WhatsApp ids a canonical phone may use; Mexican mobiles may still be `521…` (the server decides)."""
-    d = telefono.lstrip("+")
-    if d.startswith("52") and len(d) == 12:
-        return [f"521{d[2:]}@{DOMINIO_TELEFONO}", f"{d}@{DOMINIO_TELEFONO}"]
-    return [f"{d}@{DOMINIO_TELEFONO}"]
+    return [f"{usuario}@{DOMINIO_TELEFONO}" for usuario in candidatos_wa(telefono)]
 
 
 def jid_para_enviar(telefono: str, conocido: str | None = None) -> str:

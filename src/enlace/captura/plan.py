@@ -48,7 +48,7 @@ class MensajePlan:
 
 @dataclass(slots=True)
 class PlanLote:
-    mapeos: dict[str, str] = field(default_factory=dict)  # lid -> canonical phone
+    mapeos: dict[str, str] = field(default_factory=dict)  # lid (or Cloud API user id) -> canonical phone
     salientes: dict[Clave, MensajePlan] = field(default_factory=dict)
     entrantes: dict[Clave, MensajePlan] = field(default_factory=dict)
     modificaciones: list[MensajePlan] = field(default_factory=list)  # edits / deletes, in arrival order
@@ -93,13 +93,23 @@ def planificar(eventos: list[object]) -> PlanLote:
             par = _mapeo_de_mensaje(ev)
             if par:
                 plan.mapeos[par[0]] = par[1]
+            if ev.bsuid:  # Cloud API business-scoped user id: remember its phone when the webhook gives both
+                tel = telefono_de_jid(ev.telefono_jid) or telefono_de_jid(ev.chat_jid)
+                if tel:
+                    plan.mapeos[ev.bsuid] = tel
     for ev in eventos:
         if isinstance(ev, EventoMensaje):
             info = analizar_jid(ev.chat_jid)
+            lid = lid_normalizado(ev.chat_jid) or (lid_normalizado(ev.telefono_jid) if ev.telefono_jid else None)
+            telefono = resolver_telefono(ev.chat_jid, ev.telefono_jid, plan.mapeos)
+            if telefono is None and lid is None and ev.bsuid:
+                # Phone withheld: the user id is looked up like a LID (here or in mapeos_identificador).
+                lid = ev.bsuid
+                telefono = plan.mapeos.get(ev.bsuid)
             mp = MensajePlan(
                 evento=ev,
-                telefono=resolver_telefono(ev.chat_jid, ev.telefono_jid, plan.mapeos),
-                lid=lid_normalizado(ev.chat_jid) or (lid_normalizado(ev.telefono_jid) if ev.telefono_jid else None),
+                telefono=telefono,
+                lid=lid,
                 es_grupo=ev.es_grupo or info.tipo == TipoJid.grupo,
                 es_difusion=info.tipo == TipoJid.difusion,
             )

@@ -50,6 +50,9 @@ class FilaEnviada:
     origen: str
     insertada: bool = False
     estado_anterior: str | None = None
+    # Only filled by `enviados_existentes` (to tell whether an echo would change the row at all).
+    enviado_at: datetime | None = None
+    completa: bool = False  # numero_origen, numero_destino and destino_jid all set
 
 
 @dataclass(slots=True)
@@ -107,7 +110,9 @@ async def enviados_existentes(session: AsyncSession, claves: Sequence[Clave]) ->
     filas = await session.execute(
         text(
             "SELECT m.id, m.agente_id, m.wa_message_id, m.estado, m.campana_id, m.contacto_id, m.numero_destino,"
-            " m.origen FROM mensajes_enviados m"
+            " m.origen, false, NULL, m.enviado_at,"
+            " (m.numero_origen IS NOT NULL AND m.numero_destino IS NOT NULL AND m.destino_jid IS NOT NULL)"
+            " FROM mensajes_enviados m"
             " JOIN unnest(CAST(:a AS int[]), CAST(:w AS text[])) AS v(agente_id, wa)"
             "   ON m.agente_id = v.agente_id AND m.wa_message_id = v.wa"
         ),
@@ -116,11 +121,55 @@ async def enviados_existentes(session: AsyncSession, claves: Sequence[Clave]) ->
     return {(f.agente_id, f.wa_message_id): FilaEnviada(*f) for f in filas}
 
 
+async def existentes_y_contactos(
+    session: AsyncSession, claves: Sequence[Clave], telefonos: Sequence[str]
+) -> tuple[dict[Clave, FilaEnviada], dict[str, InfoContacto]]:
+    """`enviados_existentes` and `contactos_por_telefono` in one round trip (a batch needs both)."""
+    if not claves or not telefonos:
+        return await enviados_existentes(session, claves), await contactos_por_telefono(session, telefonos)
+    filas = await session.execute(
+        text(
+            "SELECT 'm' AS k, m.id, m.agente_id, m.wa_message_id, m.estado, m.campana_id, m.contacto_id,"
+            " m.numero_destino, m.origen, m.enviado_at,"
+            " (m.numero_origen IS NOT NULL AND m.numero_destino IS NOT NULL AND m.destino_jid IS NOT NULL) AS completa,"
+            " NULL AS telefono_wa"
+            " FROM mensajes_enviados m"
+            " JOIN unnest(CAST(:a AS int[]), CAST(:w AS text[])) AS v(agente_id, wa)"
+            "   ON m.agente_id = v.agente_id AND m.wa_message_id = v.wa"
+            " UNION ALL"
+            " SELECT 'c', c.id, c.agente_id, NULL, c.estado, NULL, NULL, c.telefono, NULL, NULL, NULL, c.telefono_wa"
+            " FROM contactos c WHERE c.telefono = ANY(CAST(:t AS text[]))"
+        ),
+        {"a": [c[0] for c in claves], "w": [c[1] for c in claves], "t": list(telefonos)},
+    )
+    existentes: dict[Clave, FilaEnviada] = {}
+    contactos: dict[str, InfoContacto] = {}
+    for f in filas:
+        if f.k == "m":
+            existentes[(f.agente_id, f.wa_message_id)] = FilaEnviada(
+                f.id,
+                f.agente_id,
+                f.wa_message_id,
+                f.estado,
+                f.campana_id,
+                f.contacto_id,
+                f.numero_destino,
+                f.origen,
+                False,
+                None,
+                f.enviado_at,
+                bool(f.completa),
+            )
+        else:
+            contactos[f.numero_destino] = InfoContacto(f.id, f.numero_destino, f.agente_id, f.estado, f.telefono_wa)
+    return existentes, contactos
+
+
 # ---- identifier maps --------------------------------------------------------------------------
 
 
 async def guardar_mapeos(session: AsyncSession, mapeos: dict[str, str], ahora: datetime) -> None:
-    """LID -> phone, kept for the capture of later messages; contacts also get the LID as an identifier."""
+    """LID (or Cloud API user id) -> phone, kept for later messages; contacts also get it as an identifier."""
     if not mapeos:
         return
     lids = sorted(mapeos)  # a stable order: parallel batches never deadlock on these rows
@@ -128,7 +177,8 @@ async def guardar_mapeos(session: AsyncSession, mapeos: dict[str, str], ahora: d
     await session.execute(
         text(
             "INSERT INTO mapeos_identificador (valor, tipo, telefono, actualizado_at)"
-            " SELECT v.valor, 'lid', v.tel, :ahora FROM unnest(CAST(:l AS text[]), CAST(:t AS text[])) AS v(valor, tel)"
+            " SELECT v.valor, CASE WHEN v.valor LIKE '%@lid' THEN 'lid' ELSE 'bsuid' END, v.tel, :ahora"
+            " FROM unnest(CAST(:l AS text[]), CAST(:t AS text[])) AS v(valor, tel)"
             " ON CONFLICT (valor) DO UPDATE SET telefono = EXCLUDED.telefono, actualizado_at = EXCLUDED.actualizado_at"
             " WHERE mapeos_identificador.telefono IS DISTINCT FROM EXCLUDED.telefono"
         ),
@@ -137,7 +187,8 @@ async def guardar_mapeos(session: AsyncSession, mapeos: dict[str, str], ahora: d
     await session.execute(
         text(
             "INSERT INTO identificadores_contacto (contacto_id, tipo, valor)"
-            " SELECT c.id, 'lid', v.valor FROM unnest(CAST(:l AS text[]), CAST(:t AS text[])) AS v(valor, tel)"
+            " SELECT c.id, CASE WHEN v.valor LIKE '%@lid' THEN 'lid' ELSE 'bsuid' END, v.valor"
+            " FROM unnest(CAST(:l AS text[]), CAST(:t AS text[])) AS v(valor, tel)"
             " JOIN contactos c ON c.telefono = v.tel"
             " ON CONFLICT (valor) DO NOTHING"
         ),
@@ -345,10 +396,12 @@ async def tomar_pendientes(session: AsyncSession, claves: Sequence[Clave] | None
 
 
 async def purgar_pendientes(session: AsyncSession, antes: datetime) -> int:
-    """Receipts that never found their message (out-of-scope chats) are dropped after a while."""
-    resultado = await session.execute(
-        text("DELETE FROM recibos_pendientes WHERE created_at < :antes"), {"antes": antes}
-    )
+    """Receipts that never found their message (out-of-scope chats) are dropped after a while.
+
+    By the receipt's own time (engine clock, the same the caller's `antes` comes from), not the row's
+    server time: with the accelerated simulator clock the two drift apart.
+    """
+    resultado = await session.execute(text("DELETE FROM recibos_pendientes WHERE timestamp < :antes"), {"antes": antes})
     return int(resultado.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -410,22 +463,24 @@ async def insertar_recibidos(session: AsyncSession, filas: list[dict[str, Any]])
     return [FilaRecibida(*f) for f in resultado]
 
 
-async def marcar_respondio(session: AsyncSession, momentos: dict[int, datetime]) -> list[int]:
+_SQL_RESPONDIO = (
+    "UPDATE contactos c SET"
+    " estado = CASE WHEN c.estado IN ('pendiente', 'contactado') THEN 'respondio' ELSE c.estado END,"
+    " ultima_actividad_at = GREATEST(c.ultima_actividad_at, v.momento)"
+    " FROM unnest(CAST(:ri AS int[]), CAST(:rm AS timestamptz[])) AS v(id, momento)"
+    " WHERE c.id = v.id"
+)
+
+
+def _params_respondio(momentos: dict[int, datetime]) -> dict[str, Any]:
+    ids = sorted(momentos)  # stable lock order
+    return {"ri": ids, "rm": [momentos[i] for i in ids]}
+
+
+async def marcar_respondio(session: AsyncSession, momentos: dict[int, datetime]) -> None:
     """Contacts that replied become `respondio` (unless already further: interesado, no_interesado, baja)."""
-    if not momentos:
-        return []
-    ids = sorted(momentos)
-    filas = await session.execute(
-        text(
-            "UPDATE contactos c SET"
-            " estado = CASE WHEN c.estado IN ('pendiente', 'contactado') THEN 'respondio' ELSE c.estado END,"
-            " ultima_actividad_at = GREATEST(c.ultima_actividad_at, v.momento)"
-            " FROM unnest(CAST(:i AS int[]), CAST(:m AS timestamptz[])) AS v(id, momento)"
-            " WHERE c.id = v.id RETURNING c.id"
-        ),
-        {"i": ids, "m": [momentos[i] for i in ids]},
-    )
-    return [f[0] for f in filas]
+    if momentos:
+        await session.execute(text(_SQL_RESPONDIO), _params_respondio(momentos))
 
 
 async def aplicar_modificaciones(session: AsyncSession, filas: list[dict[str, Any]]) -> int:
@@ -490,10 +545,23 @@ async def contar_fuera_de_alcance(session: AsyncSession, conteos: dict[tuple[int
     )
 
 
-async def actualizar_conversaciones(session: AsyncSession, filas: list[dict[str, Any]]) -> None:
-    """One summary row per (agent, phone): last message, preview and unread count, for the inbox list."""
-    if not filas:
-        return
+_SQL_CONVERSACIONES = (
+    "INSERT INTO conversaciones AS c (agente_id, telefono, contacto_id, ultimo_at, ultimo_texto,"
+    " ultimo_direccion, no_leidos)"
+    " SELECT * FROM unnest(CAST(:a AS int[]), CAST(:t AS text[]), CAST(:c AS int[]),"
+    " CAST(:m AS timestamptz[]), CAST(:x AS text[]), CAST(:d AS text[]), CAST(:n AS int[]))"
+    " ON CONFLICT (agente_id, telefono) DO UPDATE SET"
+    " contacto_id = COALESCE(EXCLUDED.contacto_id, c.contacto_id),"
+    " ultimo_texto = CASE WHEN EXCLUDED.ultimo_at >= c.ultimo_at THEN EXCLUDED.ultimo_texto"
+    "   ELSE c.ultimo_texto END,"
+    " ultimo_direccion = CASE WHEN EXCLUDED.ultimo_at >= c.ultimo_at THEN EXCLUDED.ultimo_direccion"
+    "   ELSE c.ultimo_direccion END,"
+    " ultimo_at = GREATEST(c.ultimo_at, EXCLUDED.ultimo_at),"
+    " no_leidos = c.no_leidos + EXCLUDED.no_leidos"
+)
+
+
+def _params_conversaciones(filas: list[dict[str, Any]]) -> dict[str, Any]:
     # One row per key (the latest), in a stable order.
     ultimas: dict[tuple[int, str], dict[str, Any]] = {}
     no_leidos: dict[tuple[int, str], int] = {}
@@ -504,28 +572,51 @@ async def actualizar_conversaciones(session: AsyncSession, filas: list[dict[str,
             ultimas[k] = f
     claves = sorted(ultimas)
     us = [ultimas[k] for k in claves]
+    return {
+        "a": [k[0] for k in claves],
+        "t": [k[1] for k in claves],
+        "c": [u["contacto_id"] for u in us],
+        "m": [u["momento"] for u in us],
+        "x": [(u["texto"] or "")[:200] for u in us],
+        "d": [u["direccion"] for u in us],
+        "n": [no_leidos[k] for k in claves],
+    }
+
+
+async def actualizar_conversaciones(session: AsyncSession, filas: list[dict[str, Any]]) -> None:
+    """One summary row per (agent, phone): last message, preview and unread count, for the inbox list."""
+    if filas:
+        await session.execute(text(_SQL_CONVERSACIONES), _params_conversaciones(filas))
+
+
+async def respondio_y_conversaciones(
+    session: AsyncSession, momentos: dict[int, datetime], filas: list[dict[str, Any]]
+) -> None:
+    """Both tail writes of a batch in one round trip when both have rows (a data-modifying CTE)."""
+    if not momentos or not filas:
+        await marcar_respondio(session, momentos)
+        await actualizar_conversaciones(session, filas)
+        return
+    await session.execute(
+        text(f"WITH respondio AS ({_SQL_RESPONDIO}) {_SQL_CONVERSACIONES}"),
+        {**_params_respondio(momentos), **_params_conversaciones(filas)},
+    )
+
+
+CLAVE_ALCANCE = "alcance_captura"
+
+
+async def alcance_guardado(session: AsyncSession) -> str | None:
+    """The capture scope an admin set at runtime (`ajustes` table), None when only the environment decides."""
+    valor = await session.scalar(text("SELECT valor FROM ajustes WHERE clave = :c"), {"c": CLAVE_ALCANCE})
+    return valor if isinstance(valor, str) else None
+
+
+async def guardar_alcance(session: AsyncSession, valor: str, usuario_id: int | None) -> None:
     await session.execute(
         text(
-            "INSERT INTO conversaciones AS c (agente_id, telefono, contacto_id, ultimo_at, ultimo_texto,"
-            " ultimo_direccion, no_leidos)"
-            " SELECT * FROM unnest(CAST(:a AS int[]), CAST(:t AS text[]), CAST(:c AS int[]),"
-            " CAST(:m AS timestamptz[]), CAST(:x AS text[]), CAST(:d AS text[]), CAST(:n AS int[]))"
-            " ON CONFLICT (agente_id, telefono) DO UPDATE SET"
-            " contacto_id = COALESCE(EXCLUDED.contacto_id, c.contacto_id),"
-            " ultimo_texto = CASE WHEN EXCLUDED.ultimo_at >= c.ultimo_at THEN EXCLUDED.ultimo_texto"
-            "   ELSE c.ultimo_texto END,"
-            " ultimo_direccion = CASE WHEN EXCLUDED.ultimo_at >= c.ultimo_at THEN EXCLUDED.ultimo_direccion"
-            "   ELSE c.ultimo_direccion END,"
-            " ultimo_at = GREATEST(c.ultimo_at, EXCLUDED.ultimo_at),"
-            " no_leidos = c.no_leidos + EXCLUDED.no_leidos"
+            "INSERT INTO ajustes (clave, valor, actualizado_por) VALUES (:c, to_jsonb(CAST(:v AS text)), :u)"
+            " ON CONFLICT (clave) DO UPDATE SET valor = EXCLUDED.valor, actualizado_por = EXCLUDED.actualizado_por"
         ),
-        {
-            "a": [k[0] for k in claves],
-            "t": [k[1] for k in claves],
-            "c": [u["contacto_id"] for u in us],
-            "m": [u["momento"] for u in us],
-            "x": [(u["texto"] or "")[:200] for u in us],
-            "d": [u["direccion"] for u in us],
-            "n": [no_leidos[k] for k in claves],
-        },
+        {"c": CLAVE_ALCANCE, "v": valor, "u": usuario_id or None},
     )

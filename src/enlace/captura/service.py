@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from enlace.captura import repository as repo
 from enlace.captura.alcance import Contexto, Decision, decidir
-from enlace.captura.estados import Resumen
+from enlace.captura.estados import RANGO, Resumen
 from enlace.captura.lotes import ConsumidorPorLotes
 from enlace.captura.medios import TIPOS_CON_MEDIO, DescargadorMedios, SolicitudMedio, metadatos
 from enlace.captura.plan import Clave, MensajePlan, PlanLote, Recibo, planificar
@@ -44,6 +44,7 @@ log = structlog.get_logger(__name__)
 
 TIPOS_EVENTO = (EventoMensaje, EventoEstado, EventoMapeoIdentificador, EventoPreferencia)
 DIAS_RECIBOS_HUERFANOS = 7
+TTL_ALCANCE_S = 10.0  # other nodes see an admin's change of scope within this many seconds
 TTL_AGENTES_S = 30.0
 
 
@@ -93,6 +94,16 @@ def _salas(agente: repo.InfoAgente | None, agente_id: int, campana_id: int | Non
     return salas
 
 
+def _eco_sin_cambios(fila: repo.FilaEnviada, momento: datetime) -> bool:
+    """Mirror of the upsert's WHERE: an echo changes a row only if it moves estado, time or fills a gap."""
+    return (
+        RANGO[fila.estado] >= RANGO["enviado"]
+        and fila.enviado_at is not None
+        and fila.enviado_at <= momento
+        and fila.completa
+    )
+
+
 async def _info_agentes(
     session: AsyncSession, ids: list[int], cache: dict[int, tuple[float, repo.InfoAgente]] | None
 ) -> dict[int, repo.InfoAgente]:
@@ -125,6 +136,37 @@ def _preclasificar(mp: MensajePlan) -> tuple[str | None, str | None]:
     return resultado.clase.value, resultado.regla[:80]
 
 
+async def _bloquear_telefonos_de_bajas(session: AsyncSession, plan: PlanLote) -> None:
+    """Take the compliance lock of every phone that is opting out, before this batch locks any other row.
+
+    The opt-out (step 4) needs its phone's lock (`cumplimiento.puerta`); a dispatcher holding that lock
+    must never wait for a row this batch already wrote (report counters, conversations), or the two
+    would deadlock. Taking the phone locks first keeps one lock order for everyone.
+    """
+    try:
+        from enlace.cumplimiento.bajas import ClaseRespuesta, clasificar
+        from enlace.cumplimiento.puerta import bloquear_telefonos
+    except ImportError:
+        return
+    telefonos = [
+        mp.telefono
+        for mp in plan.entrantes.values()
+        if mp.telefono
+        and mp.evento.texto
+        and not mp.evento.historial
+        and clasificar(mp.evento.texto).clase == ClaseRespuesta.baja
+    ]
+    # Cloud API marketing opt-outs suppress too (step 6); those with a phone in the jid lock it now.
+    from enlace.captura.jid import telefono_de_jid
+
+    for p in plan.preferencias:
+        telefono = telefono_de_jid(p.telefono_jid) if p.detener_marketing and p.telefono_jid else None
+        if telefono:
+            telefonos.append(telefono)
+    if telefonos:
+        await bloquear_telefonos(session, telefonos)
+
+
 def _vista_previa(mp: MensajePlan) -> str:
     ev = mp.evento
     if ev.texto:
@@ -153,19 +195,19 @@ async def aplicar_plan(
     sin_resolver = plan.lids_sin_resolver()
     if sin_resolver:
         plan.resolver_lids(await repo.mapeos_conocidos(session, sorted(sin_resolver)))
+    if evaluar_respuestas:
+        await _bloquear_telefonos_de_bajas(session, plan)
 
     mensajes = [*plan.salientes.values(), *plan.entrantes.values()]
     agentes_ids = sorted({m.evento.agente_id for m in mensajes} | {r.agente_id for r in plan.recibos})
     agentes = await _info_agentes(session, agentes_ids, cache_agentes)
     # Rows that already exist: echoes of system-sent messages and the targets of receipts, in one query.
+    # Contacts by phone come in the same round trip (for echoes of known rows the lookup is unused).
     claves_recibos = {(r.agente_id, r.wa_message_id) for r in plan.recibos}
-    conocidos = await repo.enviados_existentes(session, sorted(set(plan.salientes) | claves_recibos))
-    # Known rows already carry their contact; only new messages need the phone looked up.
-    telefonos = sorted(
-        {m.telefono for c, m in plan.salientes.items() if m.telefono and c not in conocidos}
-        | {m.telefono for m in plan.entrantes.values() if m.telefono}
+    telefonos = sorted({m.telefono for m in mensajes if m.telefono})
+    conocidos, contactos = await repo.existentes_y_contactos(
+        session, sorted(set(plan.salientes) | claves_recibos), telefonos
     )
-    contactos = await repo.contactos_por_telefono(session, telefonos)
     escritos: set[str] = set()
     if alcance == AlcanceCaptura.negocio:
         escritos = await repo.telefonos_escritos_por_sistema(session, [t for t in telefonos if t not in contactos])
@@ -202,6 +244,8 @@ async def aplicar_plan(
         ev = mp.evento
         contacto = contactos.get(mp.telefono) if mp.telefono else None
         conocido = conocidos.get(clave)
+        if conocido is not None and _eco_sin_cambios(conocido, ev.momento):
+            continue  # the usual echo of a row the dispatcher already marked: no statement at all
         agente = agentes.get(ev.agente_id)
         filas_enviadas.append(
             {
@@ -331,7 +375,6 @@ async def aplicar_plan(
                     "mensajes_recibidos", recibida.agente_id, recibida.wa_message_id, mp.evento.momento, mp.evento.medio
                 )
             )
-    await repo.marcar_respondio(session, respondieron)
     if evaluar_respuestas and por_evaluar:
         await _evaluar_respuestas(session, por_evaluar, ahora)
 
@@ -350,7 +393,7 @@ async def aplicar_plan(
     res.modificaciones = await repo.aplicar_modificaciones(session, mods)
 
     await repo.contar_fuera_de_alcance(session, {k: (v[0], v[1]) for k, v in conteos.items()})
-    await repo.actualizar_conversaciones(session, conversaciones)
+    await repo.respondio_y_conversaciones(session, respondieron, conversaciones)
     if plan.preferencias:
         await _aplicar_preferencias(session, plan.preferencias, ahora)
     return res
@@ -531,11 +574,25 @@ class Captura:
             )
         self._hay_pendientes = True  # unknown at start: sweep once
         self._cache_agentes: dict[int, tuple[float, repo.InfoAgente]] = {}
+        self._aviso_sin_descarga = False
+        self._alcance: tuple[float, AlcanceCaptura] | None = None
         self._barrido: asyncio.Task[None] | None = None
 
     @property
     def alcance(self) -> AlcanceCaptura:
-        return self._settings.alcance_captura
+        """The scope in force: the admin's runtime setting when there is one, else the environment's."""
+        return self._alcance[1] if self._alcance else self._settings.alcance_captura
+
+    def fijar_alcance(self, alcance: AlcanceCaptura | str) -> None:
+        """Apply an admin's change on this node at once (other nodes pick it up within TTL_ALCANCE_S)."""
+        self._alcance = (time.monotonic(), AlcanceCaptura(alcance))
+
+    async def _refrescar_alcance(self, session: AsyncSession) -> AlcanceCaptura:
+        if self._alcance is None or time.monotonic() - self._alcance[0] > TTL_ALCANCE_S:
+            guardado = await repo.alcance_guardado(session)
+            valor = AlcanceCaptura(guardado) if guardado in ("negocio", "todo") else self._settings.alcance_captura
+            self._alcance = (time.monotonic(), valor)
+        return self._alcance[1]
 
     def suscribir_en(self, nucleo: Any) -> None:
         for tipo in TIPOS_EVENTO:
@@ -574,13 +631,13 @@ class Captura:
             res = await aplicar_plan(
                 session,
                 plan,
-                alcance=self.alcance,
+                alcance=await self._refrescar_alcance(session),
                 zona=self._zona,
                 ahora=self._reloj.ahora(),
                 evaluar_respuestas=self._evaluar,
                 cache_agentes=self._cache_agentes,
             )
-            if self.descargador is not None and res.solicitudes_medio:
+            if self.descargador is not None and res.solicitudes_medio and self._motor_descarga():
                 descargador = self.descargador
                 solicitudes = list(res.solicitudes_medio)
 
@@ -613,6 +670,16 @@ class Captura:
                 await self.aplicar_recibos_pendientes()
             except Exception:
                 log.exception("barrido_recibos_fallo")
+
+    def _motor_descarga(self) -> bool:
+        """Whether the engine can fetch media bytes (`descargar_medio`); said once in the log when not."""
+        motor = self._motor() if self._motor else None
+        if getattr(motor, "descargar_medio", None) is not None:
+            return True
+        if not self._aviso_sin_descarga:
+            self._aviso_sin_descarga = True
+            log.warning("motor_sin_descarga_de_medios", efecto="se guardan solo los metadatos de los medios")
+        return False
 
     async def _obtener_medio(self, agente_id: int, referencia: str) -> bytes:
         motor = self._motor() if self._motor else None

@@ -18,7 +18,7 @@ from typing import IO, Any
 import psycopg
 import structlog
 
-from enlace.carteras.lector import ContactoLeido, ErrorLectura, OpcionesLectura, abrir, interpretar
+from enlace.carteras.lector import ContactoLeido, ErrorLectura, FilaRechazada, OpcionesLectura, abrir, interpretar
 
 log = structlog.get_logger(__name__)
 
@@ -85,7 +85,7 @@ tomados AS (
 reporte AS (
     INSERT INTO importacion_filas (importacion_id, fila, resultado, campo, motivo, telefono)
     SELECT %(importacion)s, s.fila, r.resultado,
-           CASE WHEN r.resultado = 'rechazado' THEN s.campo WHEN r.resultado = 'aceptado' THEN NULL
+           CASE WHEN r.resultado = 'rechazado' THEN left(s.campo, 80) WHEN r.resultado = 'aceptado' THEN NULL
                 ELSE 'telefono' END,
            CASE r.resultado
                WHEN 'rechazado' THEN s.motivo
@@ -222,6 +222,7 @@ def copiar_filas(
                     )
                 )
             else:
+                rechazo: FilaRechazada = leido  # type: ignore[assignment]
                 escribir(
                     (
                         numero,
@@ -230,11 +231,11 @@ def copiar_filas(
                         None,
                         None,
                         None,
-                        leido.campo,
-                        leido.motivo,  # type: ignore[union-attr]
-                        leido.telefono_original or None,
+                        rechazo.campo,
+                        rechazo.motivo,
+                        rechazo.telefono_original or None,
                     )
-                )  # type: ignore[union-attr]
+                )
             if filas >= siguiente_aviso:
                 siguiente_aviso += CADA_FILAS_PROGRESO
                 if al_progreso is not None:

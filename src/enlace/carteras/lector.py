@@ -318,7 +318,7 @@ def interpretar(
     if n < columnas:
         valores = list(valores) + [None] * (columnas - n)
     crudo = valores[encabezado.i_telefono]
-    if _vacio(crudo):
+    if crudo is None or crudo == "" or (type(crudo) is str and crudo.isspace()):
         if all(_vacio(v) for v in valores):
             return None
         return FilaRechazada(fila, "telefono", "el teléfono está vacío")
@@ -328,7 +328,7 @@ def interpretar(
 
     nombre: str | None = None
     i = encabezado.i_nombre
-    if i is not None and not _vacio(valores[i]):
+    if i is not None and (v := valores[i]) is not None and v != "" and not (type(v) is str and v.isspace()):
         nombre = _texto_celda(valores[i])
     if encabezado.apellidos:
         partes = [nombre] if nombre else []
@@ -341,7 +341,7 @@ def interpretar(
 
     monto: str | None = None
     i = encabezado.i_monto
-    if i is not None and not _vacio(valores[i]):
+    if i is not None and (v := valores[i]) is not None and v != "" and not (type(v) is str and v.isspace()):
         resultado = _monto(valores[i].strip() if type(valores[i]) is str else valores[i])
         if type(resultado) is FilaRechazada:
             resultado.fila = fila
@@ -350,7 +350,7 @@ def interpretar(
 
     nss: str | None = None
     i = encabezado.i_nss
-    if i is not None and not _vacio(valores[i]):
+    if i is not None and (v := valores[i]) is not None and v != "" and not (type(v) is str and v.isspace()):
         nss = _texto_celda(valores[i]).strip().replace(" ", "").replace("-", "")
         if not (len(nss) == 11 and nss.isdigit() and nss.isascii()):
             pista = " (¿la hoja de cálculo quitó un cero inicial?)" if nss.isdigit() and len(nss) == 10 else ""
@@ -358,20 +358,20 @@ def interpretar(
 
     curp: str | None = None
     i = encabezado.i_curp
-    if i is not None and not _vacio(valores[i]):
+    if i is not None and (v := valores[i]) is not None and v != "" and not (type(v) is str and v.isspace()):
         curp = _texto_celda(valores[i]).replace(" ", "").upper()
         if not _CURP.fullmatch(curp):
             return FilaRechazada(fila, "curp", "la CURP no tiene el formato de 18 caracteres")
 
     tipo_credito: str | None = None
     i = encabezado.i_tipo_credito
-    if i is not None and not _vacio(valores[i]):
+    if i is not None and (v := valores[i]) is not None and v != "" and not (type(v) is str and v.isspace()):
         tipo_credito = _texto_celda(valores[i]).strip()[:MAX_TEXTO]
 
     datos: dict[str, Any] = {}
     estado = zona = None
     i = encabezado.i_estado
-    if i is not None and not _vacio(valores[i]):
+    if i is not None and (v := valores[i]) is not None and v != "" and not (type(v) is str and v.isspace()):
         texto_estado = _texto_celda(valores[i]).strip()
         estado = _estado(texto_estado)
         if estado is None:

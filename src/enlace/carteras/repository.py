@@ -77,7 +77,7 @@ async def listar_importaciones(
 
 async def filas_reporte(session: AsyncSession, importacion_id: int) -> AsyncIterator[Sequence[Any]]:
     """Every row of an import's report in file order: accepted contacts plus the stored non-accepted rows."""
-    aceptados = select(
+    aceptados: Any = select(
         Contacto.fila_origen.label("fila"),
         literal_column("'aceptado'").label("resultado"),
         literal_column("NULL::varchar").label("campo"),

@@ -161,8 +161,15 @@ def procesar_importacion_guardada(
         if fila is None:
             return "inexistente"
         estado, agente_id, nombre_cartera, fuente, usuario_id, archivo, tamano, sha256 = fila
-        if estado in ("completada", "fallida"):
+        if estado == "completada":
             return str(estado)
+        if estado == "fallida":
+            # A bad file has its parts deleted; parts still there mean an internal error worth a retry.
+            quedan = conexion.execute(
+                "SELECT 1 FROM importacion_partes WHERE importacion_id = %s LIMIT 1", (importacion_id,)
+            ).fetchone()
+            if quedan is None:
+                return str(estado)
         with tempfile.TemporaryDirectory(prefix="enlace-importacion-") as tmp:
             ruta = Path(tmp) / "archivo"
             # A server-side cursor: one stored part in memory at a time.

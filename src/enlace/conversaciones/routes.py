@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from enlace.conversaciones import service
 from enlace.conversaciones.schemas import (
+    AlcanceEntrada,
     AlcanceSalida,
     ConversacionSalida,
     LeidaSalida,
     MensajeConversacion,
     ResponderEntrada,
 )
-from enlace.dependencias import ActorDep, NucleoDep, SessionBD
+from enlace.dependencias import ActorDep, NucleoDep, SessionBD, ip_cliente
 
 router = APIRouter(prefix="/api", tags=["conversaciones"])
 
@@ -22,6 +23,13 @@ router = APIRouter(prefix="/api", tags=["conversaciones"])
 @router.get("/captura/alcance", response_model=AlcanceSalida)
 async def alcance_captura(actor: ActorDep, session: SessionBD, nucleo: NucleoDep) -> AlcanceSalida:
     return await service.alcance(session, actor, nucleo.settings, nucleo.reloj.ahora())
+
+
+@router.put("/captura/alcance", response_model=AlcanceSalida)
+async def fijar_alcance_captura(
+    datos: AlcanceEntrada, request: Request, actor: ActorDep, session: SessionBD, nucleo: NucleoDep
+) -> AlcanceSalida:
+    return await service.fijar_alcance(session, actor, nucleo, datos, ip_cliente(request))
 
 
 @router.get("/conversaciones", response_model=list[ConversacionSalida])

@@ -46,6 +46,10 @@ class LeidaSalida(BaseModel):
     marcados: int
 
 
+class AlcanceEntrada(BaseModel):
+    alcance: Literal["negocio", "todo"]
+
+
 class AlcanceSalida(BaseModel):
     """What the panel needs to tell the agent what is captured from their personal number."""
 

@@ -12,19 +12,21 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.auth.actor import Actor
-from enlace.auth.alcance import puede_ver_agente
+from enlace.auth.alcance import exigir_rol, puede_ver_agente
 from enlace.campanas.models import MensajeEnviado
 from enlace.captura import repository as repo_captura
 from enlace.captura.estados import sql_rango
 from enlace.captura.jid import jid_para_enviar
 from enlace.conversaciones import repository as repo
 from enlace.conversaciones.schemas import (
+    AlcanceEntrada,
     AlcanceSalida,
     ConversacionSalida,
     LeidaSalida,
     MensajeConversacion,
     ResponderEntrada,
 )
+from enlace.cumplimiento.auditoria import registrar_auditoria
 from enlace.db.sesion import al_confirmar, transaccion
 from enlace.errores import Conflicto, EntradaInvalida, NoEncontrado, ServicioNoDisponible
 from enlace.motores.base import ErrorMotor
@@ -86,10 +88,38 @@ AVISOS_ALCANCE = {
 
 
 async def alcance(session: AsyncSession, actor: Actor, settings: Settings, ahora: datetime) -> AlcanceSalida:
-    valor = settings.alcance_captura.value
+    guardado = await repo_captura.alcance_guardado(session)
+    valor = guardado if guardado in AVISOS_ALCANCE else settings.alcance_captura.value
     zona = ZoneInfo(settings.zona_horaria)
     fuera = await repo.fuera_de_alcance(session, actor, ahora.astimezone(zona).date())
     return AlcanceSalida(alcance=valor, aviso=AVISOS_ALCANCE[valor], fuera_de_alcance_hoy=fuera)  # type: ignore[arg-type]
+
+
+async def fijar_alcance(
+    session: AsyncSession, actor: Actor, nucleo: Nucleo, datos: AlcanceEntrada, ip: str | None
+) -> AlcanceSalida:
+    """Admins choose the capture scope; audited; this node applies it at once, others within seconds."""
+    exigir_rol(actor, "admin")
+    anterior = await repo_captura.alcance_guardado(session) or nucleo.settings.alcance_captura.value
+    await repo_captura.guardar_alcance(session, datos.alcance, actor.usuario_id)
+    await registrar_auditoria(
+        session,
+        actor,
+        "captura.alcance",
+        objeto_tipo="ajuste",
+        objeto_id=repo_captura.CLAVE_ALCANCE,
+        detalle={"antes": anterior, "despues": datos.alcance},
+        ip=ip,
+    )
+    captura = nucleo.captura
+    valor = datos.alcance
+
+    async def aplicar() -> None:
+        if captura is not None:
+            captura.fijar_alcance(valor)
+
+    al_confirmar(session, aplicar)
+    return await alcance(session, actor, nucleo.settings, nucleo.reloj.ahora())
 
 
 def _puerta() -> Any:
@@ -117,6 +147,20 @@ async def _agente_que_responde(session: AsyncSession, actor: Actor, contacto: Co
     return agente_id
 
 
+async def _exigir_sesion(nucleo: Nucleo, agente_id: int) -> None:
+    """Refuse early when the agent's WhatsApp is not up here (and start it lazily if it can resume)."""
+    sesiones = nucleo.sesiones
+    if sesiones is None:  # no session manager on this core (CLI, some tests): the send itself will tell
+        return
+    estado = await sesiones.asegurar(agente_id)
+    if estado != "conectada":
+        raise Conflicto(
+            "La sesión de WhatsApp del agente no está conectada; vuelve a intentarlo cuando esté en línea.",
+            codigo="sesion_no_conectada",
+        )
+    sesiones.tocar(agente_id)
+
+
 async def responder(
     session: AsyncSession, actor: Actor, nucleo: Nucleo, contacto_id: int, datos: ResponderEntrada
 ) -> MensajeConversacion:
@@ -141,6 +185,7 @@ async def responder(
     )
     if bloqueo is not None:
         raise Conflicto(bloqueo.mensaje, codigo=bloqueo.codigo)
+    await _exigir_sesion(nucleo, agente_id)
     motor = nucleo.motor
     wa_id = motor.nuevo_id_mensaje(agente_id)
     destino = jid_para_enviar(contacto.telefono, await repo.jid_conocido(session, contacto))

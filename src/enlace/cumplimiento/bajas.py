@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 # How the classifier works (docs/cumplimiento.md has the long version):
 #
@@ -57,15 +58,21 @@ def _quitar_acentos(texto: str) -> str:
     return "".join(c for c in descompuesto if not unicodedata.combining(c))
 
 
+_C_SUAVE = re.compile(r"c(?=[ei])")
+_G_SUAVE = re.compile(r"g(?=[ei])")
+_REPETIDAS = re.compile(r"(.)\1+")
+
+
+@lru_cache(maxsize=8192)
 def _plegar_palabra(palabra: str) -> str:
-    """Merge Spanish spellings that sound alike, then squeeze repeated letters."""
+    """Merge Spanish spellings that sound alike, then squeeze repeated letters (cached: words repeat)."""
     # "ch" is protected by a placeholder so the silent-h and c→k steps leave it alone.
     p = palabra.replace("ñ", "n").replace("qu", "k").replace("ll", "y").replace("ch", "\x00")
     p = p.replace("h", "")
-    p = re.sub(r"c(?=[ei])", "s", p)
+    p = _C_SUAVE.sub("s", p)
     p = p.replace("c", "k").replace("z", "s").replace("v", "b").replace("w", "u")
-    p = re.sub(r"g(?=[ei])", "j", p)
-    p = re.sub(r"(.)\1+", r"\1", p)
+    p = _G_SUAVE.sub("j", p)
+    p = _REPETIDAS.sub(r"\1", p)
     return p.replace("\x00", "ch")
 
 
@@ -405,6 +412,18 @@ def clasificar(texto: str | None, reglas: Iterable[Regla] = REGLAS) -> Resultado
     """Classify one reply. Pure and deterministic; the result names the rule that decided."""
     if not texto or not texto.strip():
         return _SIN_REGLA
+    if reglas is REGLAS and len(texto) <= 200:
+        return _clasificar_en_cache(texto)
+    return _clasificar(texto, reglas)
+
+
+@lru_cache(maxsize=4096)
+def _clasificar_en_cache(texto: str) -> ResultadoBaja:
+    # Short replies repeat a lot across a campaign ("No", "Baja", "ok", "gracias").
+    return _clasificar(texto, REGLAS)
+
+
+def _clasificar(texto: str, reglas: Iterable[Regla]) -> ResultadoBaja:
     plegado = plegar(texto)
     bloqueo: tuple[Regla, Excepcion] | None = None
     for regla in reglas:

@@ -121,15 +121,20 @@ async def revisar_envio(
     """
     del campana_id  # the cap is per person across every campaign and agent, not per campaign
     ajustes = ajustes or await ajustes_cumplimiento(session)
-    bloqueo = await revisar_suprimido(session, telefono=telefono, mensaje_id=mensaje_id)
-    if bloqueo is not None:
-        return bloqueo
+    await bloquear_telefono(session, telefono)
+    supresion = await _supresion(session, telefono)
+    # The opt-out confirmation answers the person's own request: only the hours apply to it.
+    confirmacion = supresion is not None and mensaje_id is not None and supresion.confirmacion_mensaje_id == mensaje_id
+    if supresion is not None and not confirmacion:
+        return _bloqueo_suprimido()
 
     contacto = await session.get(Contacto, contacto_id) if contacto_id is not None else None
     if contacto is not None:
-        if contacto.estado in ESTADOS_CONTACTO_VETADOS and not await _es_confirmacion(session, telefono, mensaje_id):
+        if contacto.estado in ESTADOS_CONTACTO_VETADOS and not confirmacion:
             return _bloqueo_suprimido()
         estado_mx = estado_mx or contacto.estado_mx
+    if confirmacion:
+        es_campana = False
     if es_campana:
         if contacto is None or contacto.agente_id != agente_id:
             return Bloqueo("no_asignado", "El contacto ya no está asignado a este agente.")
@@ -145,11 +150,11 @@ async def revisar_envio(
     )
     tz = zona_del_destinatario(zona_horaria, estado_mx)
 
-    if es_campana and ajustes.frecuencia_max_mensajes >= 0:
+    if es_campana:
         dias = timedelta(days=ajustes.frecuencia_dias)
         previos = await _mensajes_en_ventana(session, telefono, ahora - dias, mensaje_id)
-        if len(previos) >= max(ajustes.frecuencia_max_mensajes, 0):
-            # The cap frees up when the N-th most recent message leaves the window.
+        if len(previos) >= ajustes.frecuencia_max_mensajes:
+            # The cap frees up when the N-th most recent message leaves the window (0 = never: no campaigns).
             libre = (previos[ajustes.frecuencia_max_mensajes - 1] + dias) if ajustes.frecuencia_max_mensajes else None
             return Bloqueo(
                 "frecuencia",
@@ -168,10 +173,3 @@ async def revisar_envio(
             siguiente,
         )
     return None
-
-
-async def _es_confirmacion(session: AsyncSession, telefono: str, mensaje_id: int | None) -> bool:
-    if mensaje_id is None:
-        return False
-    supresion = await _supresion(session, telefono)
-    return supresion is not None and supresion.confirmacion_mensaje_id == mensaje_id

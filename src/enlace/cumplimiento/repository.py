@@ -75,9 +75,17 @@ async def cancelar_pendientes(
 
 
 async def marcar_contactos(
-    session: AsyncSession, telefonos: Sequence[str], estado: str, *, salvo: Sequence[str] = ()
+    session: AsyncSession,
+    telefonos: Sequence[str],
+    estado: str,
+    *,
+    salvo: Sequence[str] = (),
+    solo_desde: Sequence[str] = (),
 ) -> list[tuple[int, int | None]]:
-    """Set `estado` on the contacts with these phones (unless already in `salvo`): [(id, agente_id)]."""
+    """Set `estado` on the contacts with these phones: [(id, agente_id)] of those changed.
+
+    `salvo`: leave contacts in these states alone; `solo_desde`: change only contacts in these states.
+    """
     if not telefonos:
         return []
     stmt = (
@@ -88,6 +96,8 @@ async def marcar_contactos(
     )
     if salvo:
         stmt = stmt.where(Contacto.estado.not_in(list(salvo)))
+    if solo_desde:
+        stmt = stmt.where(Contacto.estado.in_(list(solo_desde)))
     return [(f[0], f[1]) for f in (await session.execute(stmt)).all()]
 
 

@@ -24,6 +24,7 @@ from enlace.cumplimiento.bajas import ClaseRespuesta, clasificar
 from enlace.cumplimiento.models import Supresion
 from enlace.cumplimiento.puerta import bloquear_telefono, bloquear_telefonos
 from enlace.errores import EntradaInvalida, NoEncontrado
+from enlace.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -91,7 +92,6 @@ async def suprimir(
     or pre-send check can let a message to this phone through. Idempotent: an existing entry is kept
     (with its first reason) and pending rows are still cancelled.
     """
-    del ahora  # created_at is the database's commit-time clock; kept for a uniform call shape
     if fuente not in FUENTES:
         raise EntradaInvalida(f"fuente: debe ser una de {', '.join(FUENTES)}.")
     if not motivo or not motivo.strip():
@@ -106,6 +106,8 @@ async def suprimir(
             "regla": regla,
             "mensaje_recibido_id": mensaje_recibido_id,
             "creada_por": actor.usuario_id if actor is not None and actor.usuario_id else None,
+            # The core's clock when the caller has it (simulator days run fast); else the database's.
+            **({"created_at": ahora} if ahora is not None else {}),
         },
     )
     supresion = nueva or await repo.supresion_por_telefono(session, telefono)
@@ -142,12 +144,7 @@ async def quitar_supresion(session: AsyncSession, *, telefono: str, motivo: str,
         raise NoEncontrado("Ese número no está en la lista de supresión.")
     datos = {"fuente": fila.fuente, "motivo_original": fila.motivo, "creada": fila.created_at}
     await repo.borrar_supresion(session, telefono)
-    await repo.marcar_contactos(
-        session,
-        [telefono],
-        "pendiente",
-        salvo=("pendiente", "contactado", "respondio", "interesado", "no_interesado", "anonimizado"),
-    )
+    await repo.marcar_contactos(session, [telefono], "pendiente", solo_desde=("baja",))
     await registrar_auditoria(
         session,
         actor,
@@ -342,9 +339,8 @@ async def importar_lista(
         ]
         nuevos.extend(await repo.insertar_supresiones(session, filas))
         resultado.cancelados += len(await repo.cancelar_pendientes(session, lote, f"Cancelado por lista {fuente}"))
-        contactos = await repo.marcar_contactos(session, lote, "baja", salvo=("baja", "anonimizado"))
-        for contacto_id, agente_id in contactos:
-            del contacto_id, agente_id  # bulk lists do not page every agent; the panel reads the new state
+        # Bulk lists mark the contacts without a realtime event each; the panel reads the new state.
+        await repo.marcar_contactos(session, lote, "baja", salvo=("baja", "anonimizado"))
     resultado.agregados = len(nuevos)
     resultado.ya_existian = len(unicos) - len(nuevos)
     resultado.total_rechazados = len(rechazados)
@@ -498,10 +494,16 @@ async def arco_cancelar(
 
 
 async def aplicar_retencion(
-    session: AsyncSession, *, ahora: datetime, actor: Actor | None = None, lote: int = 5000, max_lotes: int = 1000
+    session: AsyncSession,
+    *,
+    ahora: datetime,
+    actor: Actor | None = None,
+    lote: int = 5000,
+    max_lotes: int = 1000,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Clear message bodies (and media references) older than `retencion_dias`. Audited when it did work."""
-    ajustes = await ajustes_cumplimiento(session)
+    ajustes = await ajustes_cumplimiento(session, settings)
     antes_de = ahora - timedelta(days=ajustes.retencion_dias)
     total_enviados = total_recibidos = 0
     for _ in range(max_lotes):

@@ -49,13 +49,15 @@ class ComponenteRetencion:
             libre = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": CLAVE_RETENCION})
             if not libre:
                 return None
-            return await aplicar_retencion(session, ahora=self.nucleo.reloj.ahora(), actor=None)
+            return await aplicar_retencion(
+                session, ahora=self.nucleo.reloj.ahora(), actor=None, settings=self.nucleo.settings
+            )
 
     async def _bucle(self) -> None:
         while True:
             try:
                 resultado = await self.ejecutar_una_vez()
-                if resultado:
+                if resultado and (resultado["mensajes_enviados"] or resultado["mensajes_recibidos"]):
                     log.info("retencion_aplicada", **{k: v for k, v in resultado.items() if k != "antes_de"})
             except asyncio.CancelledError:
                 raise

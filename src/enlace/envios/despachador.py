@@ -136,10 +136,9 @@ class Despachador:
 
     def despertar(self, agente_id: int) -> None:
         """A campaign started or resumed: don't wait for the next poll."""
-        estado = self._estados.get(agente_id)
-        if estado is not None:
-            estado.despertar.set()
-        elif not self._deteniendo:
+        if self.activo(agente_id):
+            self._estados[agente_id].despertar.set()
+        else:
             self.asegurar(agente_id)
 
     @property
@@ -525,6 +524,7 @@ class Despachador:
                 await self.parar(s, e.agente_id, "capping", f"{MOTIVOS_PARADA['capping']} Nivel: {e.nivel.value}.")
             else:
                 await self.reanudar(s, e.agente_id, ("capping",), None)
+        self.despertar(e.agente_id)
 
     async def _al_estado(self, e: EventoEstado) -> None:
         if e.estado != EstadoEntrega.fallido:

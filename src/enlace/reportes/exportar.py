@@ -85,14 +85,14 @@ async def _lotes(filas: Filas, por_lotes: bool) -> AsyncIterator[Sequence[Sequen
     if not hasattr(filas, "__aiter__"):
         yield list(filas)  # type: ignore[arg-type]
         return
-    lote: list[Sequence[Any]] = []
+    pendientes: list[Sequence[Any]] = []
     async for fila in filas:  # type: ignore[union-attr]
-        lote.append(fila)
-        if len(lote) >= 1000:
-            yield lote
-            lote = []
-    if lote:
-        yield lote
+        pendientes.append(fila)
+        if len(pendientes) >= 1000:
+            yield pendientes
+            pendientes = []
+    if pendientes:
+        yield pendientes
 
 
 async def csv_en_flujo(

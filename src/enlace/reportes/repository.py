@@ -64,7 +64,8 @@ COLUMNAS_MENSAJE = (
 def consulta_mensajes(actor: Actor, filtro: FiltroMensajes) -> Select[Any]:
     """Messages the actor may see matching `filtro`, newest first (created_at, id) — a stable total order."""
     m = MensajeEnviado
-    stmt = select(*COLUMNAS_MENSAJE).join(Agente, Agente.id == m.agente_id).where(condicion_agente(actor, m.agente_id))
+    stmt: Any = select(*COLUMNAS_MENSAJE).join(Agente, Agente.id == m.agente_id)
+    stmt = stmt.where(condicion_agente(actor, m.agente_id))
     if filtro.agente_id is not None:
         stmt = stmt.where(m.agente_id == filtro.agente_id)
     if filtro.equipo_id is not None:
@@ -79,7 +80,8 @@ def consulta_mensajes(actor: Actor, filtro: FiltroMensajes) -> Select[Any]:
         stmt = stmt.where(m.created_at >= filtro.desde)
     if filtro.hasta is not None:
         stmt = stmt.where(m.created_at < filtro.hasta)
-    return stmt.order_by(m.created_at.desc(), m.id.desc())
+    ordenada: Select[Any] = stmt.order_by(m.created_at.desc(), m.id.desc())
+    return ordenada
 
 
 async def pagina_mensajes(

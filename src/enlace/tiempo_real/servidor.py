@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
 import socketio
 import structlog
@@ -69,6 +70,23 @@ async def puede_unirse(session: AsyncSession, actor: Actor, sala: str) -> bool:
     return agente_id is not None and await puede_ver_agente(session, actor, agente_id)
 
 
+def origen_permitido(origen: str | None, environ: dict[str, Any], *, desarrollo: bool = False) -> bool:
+    """Whether a browser on `origen` may open the realtime channel.
+
+    Browsers send the session cookie with cross-site WebSocket handshakes, so a foreign page could
+    otherwise listen in (QR codes included). Same host as the request: yes. Non-browser clients send
+    no Origin: yes (they authenticate with a token anyway). In development, loopback origins (the
+    Vite dev server on another port) too.
+    """
+    if not origen:
+        return True
+    partes = urlparse(origen)
+    host = str(environ.get("HTTP_HOST", "")).lower()
+    if partes.netloc.lower() == host:
+        return True
+    return desarrollo and partes.hostname in ("localhost", "127.0.0.1", "::1")
+
+
 def canal_redis(database_url: str) -> str:
     """Nodes sharing a database share a channel; other deployments on the same Redis stay apart."""
     return "enlace-sio-" + hashlib.sha256(database_url.encode()).hexdigest()[:16]
@@ -78,7 +96,13 @@ def crear_servidor(nucleo: Nucleo) -> socketio.AsyncServer:
     gestor = None
     if nucleo.settings.redis_url:
         gestor = socketio.AsyncRedisManager(nucleo.settings.redis_url, channel=canal_redis(nucleo.database_url))
-    sio = socketio.AsyncServer(async_mode="asgi", client_manager=gestor, cors_allowed_origins=[], logger=False)
+    desarrollo = not nucleo.settings.es_produccion
+    sio = socketio.AsyncServer(
+        async_mode="asgi",
+        client_manager=gestor,
+        cors_allowed_origins=lambda origen, environ: origen_permitido(origen, environ, desarrollo=desarrollo),
+        logger=False,
+    )
 
     @sio.event
     async def connect(sid: str, environ: dict[str, Any], auth: dict[str, Any] | None = None) -> bool:

@@ -32,27 +32,13 @@ reloj: Reloj = RelojReal()
 # Called after commit with the new delivery ids (enqueues the jobs); None = the sweeper finds them.
 al_crear_entregas: Callable[[list[int]], Awaitable[None]] | None = None
 
+SQL_SUSCRIPCIONES = text("SELECT id, eventos FROM webhook_suscripciones WHERE activa ORDER BY id")
 SQL_INSERTAR = text(
     """
-    INSERT INTO webhook_entregas (suscripcion_id, evento, evento_id, cuerpo, proximo_intento_at)
-    SELECT s.id, CAST(:evento AS varchar), CAST(:evento_id AS uuid), CAST(:cuerpo AS text), CAST(:ahora AS timestamptz)
-    FROM webhook_suscripciones s
-    WHERE s.activa AND (CAST(:evento AS varchar) = ANY(s.eventos) OR '*' = ANY(s.eventos))
-    ORDER BY s.id
-    ON CONFLICT (suscripcion_id, evento_id) WHERE reenvio_de_id IS NULL DO NOTHING
-    RETURNING id
-    """
-)
-
-
-SQL_INSERTAR_LOTE = text(
-    """
-    INSERT INTO webhook_entregas (suscripcion_id, evento, evento_id, cuerpo, proximo_intento_at)
-    SELECT s.id, v.evento, v.evento_id, v.cuerpo, v.ahora
-    FROM unnest(CAST(:eventos AS varchar[]), CAST(:ids AS uuid[]), CAST(:cuerpos AS text[]),
-                CAST(:ahoras AS timestamptz[])) WITH ORDINALITY AS v(evento, evento_id, cuerpo, ahora, n)
-    JOIN webhook_suscripciones s ON s.activa AND (v.evento = ANY(s.eventos) OR '*' = ANY(s.eventos))
-    ORDER BY v.n, s.id
+    INSERT INTO webhook_entregas (suscripcion_id, evento, evento_id, cuerpo)
+    SELECT s, e, CAST(i AS uuid), c
+    FROM unnest(CAST(:s AS integer[]), CAST(:e AS varchar[]), CAST(:i AS text[]), CAST(:c AS text[]))
+         AS x(s, e, i, c)
     ON CONFLICT (suscripcion_id, evento_id) WHERE reenvio_de_id IS NULL DO NOTHING
     RETURNING id
     """
@@ -81,17 +67,22 @@ def _antes_de_commit(sync_session: Session) -> None:
     pendientes = sync_session.info.pop(_CLAVE, None)
     if not pendientes:
         return
-    # One statement for the whole transaction (capture commits hundreds of events per batch).
-    filas = sync_session.execute(
-        SQL_INSERTAR_LOTE,
-        {
-            "eventos": [p[0] for p in pendientes],
-            "ids": [p[2] for p in pendientes],
-            "cuerpos": [cuerpo_evento(ev, datos, ev_id, ahora) for ev, datos, ev_id, ahora in pendientes],
-            "ahoras": [p[3] for p in pendientes],
-        },
-    )
-    ids: list[int] = [f[0] for f in filas]
+    # Two statements per commit whatever the number of events (a history sync emits thousands).
+    suscripciones = sync_session.execute(SQL_SUSCRIPCIONES).all()
+    if not suscripciones:
+        return
+    # proximo_intento_at stays NULL: due now, whatever clock the worker runs on.
+    columnas: dict[str, list[Any]] = {"s": [], "e": [], "i": [], "c": []}
+    for evento, datos, evento_id, ahora in pendientes:
+        cuerpo: str | None = None
+        for suscripcion_id, eventos in suscripciones:
+            if evento in eventos or "*" in eventos:
+                cuerpo = cuerpo or cuerpo_evento(evento, datos, evento_id, ahora)
+                for clave, valor in zip("seic", (suscripcion_id, evento, evento_id, cuerpo), strict=True):
+                    columnas[clave].append(valor)
+    if not columnas["s"]:
+        return
+    ids = [f[0] for f in sync_session.execute(SQL_INSERTAR, columnas)]
     if ids and al_crear_entregas is not None:
         encolar = al_crear_entregas
         al_confirmar(SimpleNamespace(sync_session=sync_session), lambda: encolar(ids))  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.webhooks.models import EntregaWebhook, IntentoWebhook, SuscripcionWebhook
@@ -43,8 +43,11 @@ def agregar_intento(session: AsyncSession, **valores: Any) -> None:
 async def entregas_vencidas(session: AsyncSession, ahora: datetime, limite: int = 500) -> list[int]:
     stmt = (
         select(EntregaWebhook.id)
-        .where(EntregaWebhook.estado == "pendiente", EntregaWebhook.proximo_intento_at <= ahora)
-        .order_by(EntregaWebhook.proximo_intento_at, EntregaWebhook.id)
+        .where(
+            EntregaWebhook.estado == "pendiente",
+            or_(EntregaWebhook.proximo_intento_at.is_(None), EntregaWebhook.proximo_intento_at <= ahora),
+        )
+        .order_by(EntregaWebhook.proximo_intento_at.nulls_first(), EntregaWebhook.id)
         .limit(limite)
     )
     return list((await session.scalars(stmt)).all())

@@ -746,7 +746,8 @@ export interface paths {
         };
         /** Alcance Captura */
         get: operations["alcance_captura_api_captura_alcance_get"];
-        put?: never;
+        /** Fijar Alcance Captura */
+        put: operations["fijar_alcance_captura_api_captura_alcance_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1451,6 +1452,14 @@ export interface components {
             activo: boolean;
             sesion: components["schemas"]["SesionResumen"] | null;
             hoy: components["schemas"]["Contadores"];
+        };
+        /** AlcanceEntrada */
+        AlcanceEntrada: {
+            /**
+             * Alcance
+             * @enum {string}
+             */
+            alcance: "negocio" | "todo";
         };
         /**
          * AlcanceSalida
@@ -3053,6 +3062,7 @@ export interface components {
 export type AgenteActualizar = components['schemas']['AgenteActualizar'];
 export type AgenteSalida = components['schemas']['AgenteSalida'];
 export type AgenteSnapshot = components['schemas']['AgenteSnapshot'];
+export type AlcanceEntrada = components['schemas']['AlcanceEntrada'];
 export type AlcanceSalida = components['schemas']['AlcanceSalida'];
 export type ArcoCancelado = components['schemas']['ArcoCancelado'];
 export type ArcoEntrada = components['schemas']['ArcoEntrada'];
@@ -4661,6 +4671,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AlcanceSalida"];
+                };
+            };
+        };
+    };
+    fijar_alcance_captura_api_captura_alcance_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlcanceEntrada"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlcanceSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -110,13 +110,25 @@ export function Insignia({ mapa, valor, size = "sm" }: { mapa: Record<string, Es
 }
 
 /** A labelled figure for summary cards. */
-export function Cifra({ etiqueta, valor, color, ayuda }: { etiqueta: string; valor: ReactNode; color?: MantineColor; ayuda?: string }) {
+export function Cifra({
+  etiqueta,
+  valor,
+  color,
+  ayuda,
+  tamano = "xl",
+}: {
+  etiqueta: string;
+  valor: ReactNode;
+  color?: MantineColor;
+  ayuda?: string;
+  tamano?: "sm" | "md" | "lg" | "xl";
+}) {
   return (
     <div>
       <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
         {etiqueta}
       </Text>
-      <Text size="xl" fw={700} c={color} className="num" title={ayuda}>
+      <Text size={tamano} fw={700} c={color} className="num" title={ayuda} mt={tamano === "xl" ? 0 : 4}>
         {valor}
       </Text>
     </div>

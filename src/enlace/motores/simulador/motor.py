@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -170,7 +171,8 @@ class MotorSimulador:
         await self._emitir(EventoCodigoEmparejamiento(agente_id, s.codigo))
         if self.auto_escanear:
             gen = s.generacion
-            self.red.programar(self._auto(s, gen, self.confirmar_codigo(agente_id, s.codigo)))
+            codigo = s.codigo
+            self.red.programar(self._auto(s, gen, lambda: self.confirmar_codigo(agente_id, codigo)))
         return s.codigo
 
     async def detener_sesion(self, agente_id: int) -> None:
@@ -417,13 +419,11 @@ class MotorSimulador:
         except Exception:  # consumers must not break the engine
             log.exception("simulador.receptor_fallo", tipo=type(evento).__name__)
 
-    async def _auto(self, s: _Sesion, gen: int, accion: Any) -> None:
-        try:
-            await self.reloj.dormir(self.auto_escanear_s)
-            if s.generacion == gen and s.estado == EstadoSocket.esperando_qr:
-                await accion
-        finally:
-            accion.close()  # never awaited when the attempt was abandoned
+    async def _auto(self, s: _Sesion, gen: int, accion: Callable[[], Awaitable[str]]) -> None:
+        """Demo mode: the virtual phone scans (or types the code) a few seconds after it appears."""
+        await self.reloj.dormir(self.auto_escanear_s)
+        if s.generacion == gen and s.estado == EstadoSocket.esperando_qr:
+            await accion()
 
     async def _vinculacion(self, s: _Sesion, gen: int, telefono_emparejamiento: str | None) -> None:
         assert s.creds is not None
@@ -431,7 +431,7 @@ class MotorSimulador:
         if telefono_emparejamiento:
             await self.pedir_codigo_emparejamiento(s.agente_id, telefono_emparejamiento)
         elif self.auto_escanear:
-            self.red.programar(self._auto(s, gen, self.escanear_qr(s.agente_id)))
+            self.red.programar(self._auto(s, gen, lambda: self.escanear_qr(s.agente_id)))
         for i in range(MAX_QRS):
             if s.generacion != gen or s.estado != EstadoSocket.esperando_qr:
                 return

@@ -13,7 +13,7 @@ import random
 import secrets
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -31,7 +31,6 @@ from enlace.motores.base import (
 from enlace.motores.simulador.ledger import Ledger, Recibido
 from enlace.motores.simulador.perfiles import (
     SUFIJO_LID,
-    Disposicion,
     PerfilDestinatario,
     ajustar,
     jid_de,
@@ -432,11 +431,6 @@ def _detalle_error(codigo: int | None) -> str | None:
     return _DETALLES.get(codigo, f"Error {codigo} de WhatsApp")
 
 
-def respuesta_es_baja(texto: str) -> bool:
-    """Whether the simulator treats `texto` as an opt-out (tests of the replies use it)."""
-    return _es_baja(texto)
-
-
 def credenciales_iniciales() -> dict[str, Any]:
     """An unregistered auth state, shaped like Baileys' (opaque to everything but this engine)."""
     return {
@@ -461,13 +455,8 @@ def codigo_emparejamiento() -> str:
     return "".join(secrets.choice(ALFABETO_CODIGO) for _ in range(8))
 
 
-def despues(reloj: Reloj, segundos: float) -> datetime:
-    return reloj.ahora() + timedelta(seconds=segundos)
-
-
 __all__ = [
     "Cuenta",
-    "Disposicion",
     "RedVirtual",
     "Socket",
     "credenciales_iniciales",

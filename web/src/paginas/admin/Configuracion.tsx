@@ -1,10 +1,10 @@
 // Admin: capture scope (privacy) and the compliance settings (frequency cap, contact hours, retention, opt-out notice).
 import { useEffect, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Alert, Button, Card, Grid, Group, NumberInput, Radio, Stack, Switch, Text, Textarea, Title } from "@mantine/core";
+import { Button, Card, Grid, Group, NumberInput, Radio, Stack, Switch, Text, Textarea, Title } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { IconDeviceFloppy, IconEye } from "@tabler/icons-react";
-import { ErrorApi, api, datos, mensajeDeError, pedir } from "../../api/cliente";
+import { api, datos, mensajeDeError } from "../../api/cliente";
 import { Cargando, Encabezado, ErrorCarga } from "../../componentes/comunes";
 
 interface Ajustes {
@@ -22,22 +22,20 @@ function AlcanceCaptura() {
   const cliente = useQueryClient();
   const q = useQuery({
     queryKey: ["alcance-captura"],
-    queryFn: () => pedir<{ alcance: "negocio" | "todo" }>("GET", "/api/captura/alcance"),
-    retry: false,
+    queryFn: () => datos(api.GET("/api/captura/alcance")),
   });
   const [valor, setValor] = useState<string>("negocio");
   useEffect(() => {
     if (q.data?.alcance) setValor(q.data.alcance);
   }, [q.data?.alcance]);
   const guardar = useMutation({
-    mutationFn: () => pedir("PUT", "/api/captura/alcance", { json: { alcance: valor } }),
+    mutationFn: () => datos(api.PUT("/api/captura/alcance", { body: { alcance: valor as "negocio" | "todo" } })),
     onSuccess: () => {
       notifications.show({ color: "green", message: "Alcance de captura actualizado." });
       cliente.invalidateQueries({ queryKey: ["alcance-captura"] });
     },
     onError: (e) => notifications.show({ color: "red", message: mensajeDeError(e) }),
   });
-  const sinApi = q.error instanceof ErrorApi && (q.error.status === 404 || q.error.status === 405);
 
   return (
     <Card h="100%">
@@ -52,10 +50,6 @@ function AlcanceCaptura() {
       </Text>
       {q.isLoading ? (
         <Cargando />
-      ) : sinApi ? (
-        <Alert color="blue" variant="light">
-          El alcance se define en el servidor con la variable <b>ENLACE_ALCANCE_CAPTURA</b> (<i>negocio</i> o <i>todo</i>).
-        </Alert>
       ) : q.error ? (
         <ErrorCarga error={q.error} />
       ) : (
@@ -74,6 +68,11 @@ function AlcanceCaptura() {
               />
             </Stack>
           </Radio.Group>
+          {q.data && (
+            <Text size="xs" c="dimmed">
+              Hoy se contaron sin guardar {q.data.fuera_de_alcance_hoy.toLocaleString("es-MX")} mensajes de chats personales.
+            </Text>
+          )}
           <Group justify="flex-end">
             <Button leftSection={<IconDeviceFloppy size={18} />} onClick={() => guardar.mutate()} loading={guardar.isPending} disabled={valor === q.data?.alcance}>
               Guardar

@@ -55,8 +55,8 @@ function Lanzar({ campana, alTerminar }: { campana: CampanaSalida; alTerminar: (
 function Embudo({ e }: { e: CampanaEstado }) {
   const total = e.total || 1;
   const filas = [
-    { t: "Enviados", v: e.enviados + e.entregados + e.leidos, c: "cyan" },
-    { t: "Entregados", v: e.entregados + e.leidos, c: "teal" },
+    { t: "Enviados", v: e.enviados, c: "cyan" },
+    { t: "Entregados", v: e.entregados, c: "teal" },
     { t: "Leídos", v: e.leidos, c: "green" },
     { t: "Respondieron", v: e.respondidos, c: "orange" },
   ];
@@ -92,7 +92,7 @@ export default function CampanaDetalle() {
     queryKey: ["campana-estado", campanaId],
     queryFn: () => datos(api.GET("/api/campana/{campana_id}/estado", { params: { path: { campana_id: campanaId } } })),
     enabled: !!campana,
-    refetchInterval: (q) => (q.state.data?.estado === "activa" ? 10_000 : false),
+    refetchInterval: (q) => (q.state.data?.estado === "activa" ? 5_000 : false),
   });
   const paradas = useQuery({
     queryKey: ["paradas"],
@@ -130,8 +130,10 @@ export default function CampanaDetalle() {
   const total = e?.total ?? campana.total_mensajes;
   const plantilla = plantillas.data?.find((p) => p.id === campana.plantilla_id);
   const perfil = perfiles.data?.find((p) => p.id === campana.perfil_id);
-  const puedeLanzar = campana.estado === "borrador" || campana.estado === "programada";
-  const terminada = campana.estado === "completada" || campana.estado === "cancelada";
+  // The live figures carry the freshest state (a campaign completes when its last message goes out).
+  const estadoActual = e?.estado ?? campana.estado;
+  const puedeLanzar = estadoActual === "borrador" || estadoActual === "programada";
+  const terminada = estadoActual === "completada" || estadoActual === "cancelada";
 
   return (
     <>
@@ -147,18 +149,18 @@ export default function CampanaDetalle() {
         }
         acciones={
           <>
-            <Insignia mapa={ESTADOS_CAMPANA} valor={campana.estado} size="lg" />
+            <Insignia mapa={ESTADOS_CAMPANA} valor={estadoActual} size="lg" />
             {puedeLanzar && (
               <Button leftSection={<IconRocket size={18} />} onClick={() => setLanzando(true)} data-testid="lanzar">
                 Lanzar
               </Button>
             )}
-            {campana.estado === "activa" && (
+            {estadoActual === "activa" && (
               <Button variant="light" color="yellow" leftSection={<IconPlayerPause size={18} />} onClick={() => cambiar.mutate("pausada")} loading={cambiar.isPending} data-testid="pausar">
                 Pausar
               </Button>
             )}
-            {campana.estado === "pausada" && (
+            {estadoActual === "pausada" && (
               <Button variant="light" leftSection={<IconPlayerPlay size={18} />} onClick={() => cambiar.mutate("activa")} loading={cambiar.isPending} data-testid="reanudar">
                 Reanudar
               </Button>
@@ -206,8 +208,8 @@ export default function CampanaDetalle() {
                 <Progress.Root size={22} aria-label="Avance de la campaña" data-testid="avance-campana">
                   {e && (
                     <>
-                      <Progress.Section value={((e.enviados + e.entregados + e.leidos) / (total || 1)) * 100} color="enlace">
-                        <Progress.Label>{fmtPorcentaje((e.enviados + e.entregados + e.leidos) / (total || 1))}</Progress.Label>
+                      <Progress.Section value={(e.enviados / (total || 1)) * 100} color="enlace">
+                        <Progress.Label>{fmtPorcentaje(e.enviados / (total || 1))}</Progress.Label>
                       </Progress.Section>
                       <Progress.Section value={(e.fallidos / (total || 1)) * 100} color="red" />
                       <Progress.Section value={((e.suprimidos + e.cancelados + e.inciertos) / (total || 1)) * 100} color="gray" />
@@ -222,10 +224,11 @@ export default function CampanaDetalle() {
                   <Cifra etiqueta="Ritmo" valor={e ? `${fmtNumero(e.por_hora)}/h` : "—"} ayuda="Mensajes enviados en la última hora" />
                   <Cifra
                     etiqueta="Termina aprox."
-                    valor={e?.eta ? fmtFechaHora(e.eta) : campana.estado === "completada" ? "Terminó" : "—"}
+                    valor={e?.eta ? fmtFechaHora(e.eta) : estadoActual === "completada" ? "Terminó" : "—"}
+                    tamano={e?.eta ? "sm" : undefined}
                     ayuda={e?.eta ? `En ${fmtDuracion((new Date(e.eta).getTime() - Date.now()) / 1000)}` : undefined}
                   />
-                  <Cifra etiqueta="Iniciada" valor={fmtFechaHora(campana.iniciada_at)} />
+                  <Cifra etiqueta="Iniciada" valor={fmtFechaHora(campana.iniciada_at)} tamano="sm" />
                 </SimpleGrid>
               </div>
               <Tooltip label="Tasa de respuesta sobre enviados">
@@ -233,10 +236,10 @@ export default function CampanaDetalle() {
                   size={130}
                   thickness={12}
                   roundCaps
-                  sections={[{ value: e && e.enviados + e.entregados + e.leidos ? (e.respondidos / (e.enviados + e.entregados + e.leidos)) * 100 : 0, color: "orange" }]}
+                  sections={[{ value: e && e.enviados ? (e.respondidos / e.enviados) * 100 : 0, color: "orange" }]}
                   label={
                     <Text ta="center" size="sm" fw={700}>
-                      {e && e.enviados + e.entregados + e.leidos ? fmtPorcentaje(e.respondidos / (e.enviados + e.entregados + e.leidos)) : "—"}
+                      {e && e.enviados ? fmtPorcentaje(e.respondidos / e.enviados) : "—"}
                       <Text size="xs" c="dimmed" fw={400}>
                         respuesta
                       </Text>

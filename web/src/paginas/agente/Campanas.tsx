@@ -35,6 +35,9 @@ export function useProgresoCampanas() {
       }),
     );
     cliente.invalidateQueries({ queryKey: ["campana-estado", d.campanaId] });
+    const k = d.cuentas ?? {};
+    // Nothing left to send: the server has just marked it completed; read the new state.
+    if (!(k.pendiente ?? 0) && !(k.enviando ?? 0)) cliente.invalidateQueries({ queryKey: ["campanas"] });
   });
 }
 

@@ -150,8 +150,8 @@ function ReporteValidacion({ imp }: { imp: Importacion }) {
               {problemas.slice(0, 500).map((r, i) => (
                 <Table.Tr key={`${r.fila}-${i}`}>
                   <Table.Td className="num">{r.fila}</Table.Td>
-                  <Table.Td>
-                    <Badge size="sm" variant="light" color={r.resultado === "rechazado" ? "red" : r.resultado === "suprimido" ? "orange" : "gray"}>
+                  <Table.Td style={{ whiteSpace: "nowrap" }}>
+                    <Badge size="sm" variant="light" color={r.resultado === "rechazado" ? "red" : r.resultado === "suprimido" ? "orange" : "gray"} styles={{ root: { maxWidth: "none" }, label: { overflow: "visible" } }}>
                       {RESULTADOS[r.resultado] ?? r.resultado}
                     </Badge>
                   </Table.Td>

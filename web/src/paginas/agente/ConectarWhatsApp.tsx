@@ -21,7 +21,7 @@ import {
 import { notifications } from "@mantine/notifications";
 import { IconAlertTriangle, IconBrandWhatsapp, IconCircleCheck, IconPlugConnectedX, IconRefresh } from "@tabler/icons-react";
 import QRCode from "qrcode";
-import { api, datos, mensajeDeError, pedir } from "../../api/cliente";
+import { api, datos, mensajeDeError } from "../../api/cliente";
 import type { SesionSalida } from "../../api/esquema";
 import { useUsuario } from "../../auth/sesion";
 import { useEvento } from "../../tiempo_real/socket";
@@ -82,8 +82,7 @@ export default function ConectarWhatsApp() {
   // With capture scope "todo" the agent must see that personal chats are recorded too.
   const alcance = useQuery({
     queryKey: ["alcance-captura"],
-    queryFn: () => pedir<{ alcance: string }>("GET", "/api/captura/alcance"),
-    retry: false,
+    queryFn: () => datos(api.GET("/api/captura/alcance")),
     staleTime: 300_000,
   });
   const estado = sesion?.estado ?? "desconectada";
@@ -286,9 +285,15 @@ export default function ConectarWhatsApp() {
               Enviar mensajes automatizados desde un número personal va contra los términos de WhatsApp y puede causar el
               bloqueo del número. Enlace respeta ritmos humanos, bajas y horarios para reducir ese riesgo.
             </Alert>
-            {alcance.data?.alcance === "todo" && (
-              <Alert color="blue" variant="light" mt="md" title="Aviso de privacidad">
-                La empresa registra todas las conversaciones de este número, incluidas las personales.
+            {alcance.data && (
+              <Alert
+                color={alcance.data.alcance === "todo" ? "blue" : "gray"}
+                variant="light"
+                mt="md"
+                title={alcance.data.alcance === "todo" ? "Aviso de privacidad: se guardan todas tus conversaciones" : "Privacidad"}
+                data-testid="aviso-captura"
+              >
+                {alcance.data.aviso}
               </Alert>
             )}
             <Group mt="md" gap="xs">

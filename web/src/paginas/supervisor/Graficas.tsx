@@ -6,6 +6,7 @@ import {
   Bar,
   BarChart,
   CartesianGrid,
+  Cell,
   Legend,
   Line,
   LineChart,
@@ -22,12 +23,12 @@ import { fmtDia, fmtDuracion, fmtNumero, fmtPorcentaje, hoyISO } from "../../for
 const COLORES = { enviados: "#0b7a5a", entregados: "#1c7ed6", leidos: "#7048e8", respondidos: "#f08c00", fallidos: "#e03131", bajas: "#868e96" };
 
 function restarDias(iso: string, dias: number): string {
-  const d = new Date(`${iso}T12:00:00`);
-  d.setDate(d.getDate() - dias);
+  const d = new Date(`${iso}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - dias);
   return d.toISOString().slice(0, 10);
 }
 
-function porDia(filas: FilaAgenteDia[]) {
+function porDia(filas: FilaAgenteDia[], desde: string, hasta: string) {
   const m = new Map<string, { dia: string; enviados: number; entregados: number; leidos: number; respondidos: number; fallidos: number; bajas: number }>();
   for (const f of filas) {
     const d = m.get(f.dia) ?? { dia: f.dia, enviados: 0, entregados: 0, leidos: 0, respondidos: 0, fallidos: 0, bajas: 0 };
@@ -38,6 +39,10 @@ function porDia(filas: FilaAgenteDia[]) {
     d.fallidos += f.fallidos;
     d.bajas += f.bajas;
     m.set(f.dia, d);
+  }
+  // Every day of the period appears, with zeros where nothing was sent, so the axis reads as a calendar.
+  for (let d = desde; d <= hasta; d = restarDias(d, -1)) {
+    if (!m.has(d)) m.set(d, { dia: d, enviados: 0, entregados: 0, leidos: 0, respondidos: 0, fallidos: 0, bajas: 0 });
   }
   return [...m.values()]
     .sort((a, b) => a.dia.localeCompare(b.dia))
@@ -62,7 +67,7 @@ export default function Graficas() {
     queryFn: () => datos(api.GET("/api/reportes/tablero/equipos", { params: { query: { desde, hasta } } })),
   });
 
-  const serie = useMemo(() => porDia(q.data ?? []), [q.data]);
+  const serie = useMemo(() => porDia(q.data ?? [], desde, hasta), [q.data, desde, hasta]);
   const total = useMemo(
     () => serie.reduce((t, d) => ({ enviados: t.enviados + d.enviados, entregados: t.entregados + d.entregados, leidos: t.leidos + d.leidos, respondidos: t.respondidos + d.respondidos, bajas: t.bajas + d.bajas, fallidos: t.fallidos + d.fallidos }), { enviados: 0, entregados: 0, leidos: 0, respondidos: 0, bajas: 0, fallidos: 0 }),
     [serie],
@@ -136,7 +141,7 @@ export default function Graficas() {
               <Title order={3} size="h5" mb="sm">
                 Volumen diario
               </Title>
-              {serie.length === 0 ? (
+              {total.enviados === 0 && total.fallidos === 0 ? (
                 <Vacio titulo="Sin datos en el periodo" />
               ) : (
                 <ResponsiveContainer width="100%" height={280}>
@@ -164,7 +169,11 @@ export default function Graficas() {
                   <XAxis type="number" tickFormatter={fmtEje} tick={{ fontSize: 12 }} />
                   <YAxis type="category" dataKey="etapa" tick={{ fontSize: 12 }} width={96} />
                   <Tooltip formatter={(v) => fmtNumero(Number(v))} />
-                  <Bar dataKey="valor" name="Mensajes" fill={COLORES.entregados} radius={[0, 4, 4, 0]} />
+                  <Bar dataKey="valor" name="Mensajes" radius={[0, 4, 4, 0]}>
+                    {embudo.map((e) => (
+                      <Cell key={e.etapa} fill={e.color} />
+                    ))}
+                  </Bar>
                 </BarChart>
               </ResponsiveContainer>
             </Card>
@@ -180,7 +189,7 @@ export default function Graficas() {
                   <XAxis dataKey="etiqueta" tick={{ fontSize: 12 }} />
                   <YAxis tickFormatter={(v) => fmtPorcentaje(Number(v))} tick={{ fontSize: 12 }} width={56} />
                   <Tooltip formatter={(v) => fmtPorcentaje(Number(v))} />
-                  <Line type="monotone" dataKey="tasa" name="Tasa de respuesta" stroke={COLORES.respondidos} strokeWidth={2} dot={false} />
+                  <Line type="monotone" dataKey="tasa" name="Tasa de respuesta" stroke={COLORES.respondidos} strokeWidth={2} dot={{ r: 3 }} />
                 </LineChart>
               </ResponsiveContainer>
             </Card>
