@@ -376,3 +376,28 @@ async def test_admin_cambia_el_alcance_en_caliente(nucleo: Any, cliente_como: An
         assert otra.alcance == "todo"
     finally:
         nucleo.captura = None
+
+
+async def test_respuesta_no_sale_si_la_baja_se_confirmo_despues_de_aceptarla(nucleo: Any, crear_usuario: Any,
+                                                                           db: Any) -> None:
+    """The inbox reply re-checks suppression under the phone lock right before the engine call."""
+    from sqlalchemy import text as sql
+
+    from enlace.conversaciones.service import _enviar_respuesta
+
+    agente = await crear_usuario("agente")
+    filas = {}
+    for telefono in ("+525511110001", "+525511110002"):
+        filas[telefono] = await db.scalar(
+            sql("""INSERT INTO mensajes_enviados (agente_id, origen, numero_destino, mensaje, wa_message_id, estado)
+                   VALUES (:a, 'respuesta', :t, 'Con gusto', :w, 'enviando') RETURNING id"""),
+            {"a": agente["agente_id"], "t": telefono, "w": "3EB0" + telefono[-6:] + "A" * 12},
+        )
+    await db.execute(sql("INSERT INTO supresiones (telefono, motivo, fuente) VALUES ('+525511110001', 'BAJA', 'baja')"))
+    await db.commit()
+    for telefono, fila_id in filas.items():
+        await _enviar_respuesta(nucleo, fila_id, agente["agente_id"], telefono[1:] + "@s.whatsapp.net",
+                                "Con gusto", "x", [], telefono)
+    estados = dict((await db.execute(sql("SELECT numero_destino, estado FROM mensajes_enviados"))).all())
+    # Suppressed: never handed to the engine. Not suppressed: reached the engine (not linked here → fallido).
+    assert estados == {"+525511110001": "suprimido", "+525511110002": "fallido"}

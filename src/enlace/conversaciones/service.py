@@ -234,10 +234,10 @@ async def responder(
         "momento": ahora.isoformat(),
     }
     emitir(session, "mensaje.enviado", datos_evento, salas)
-    fila_id, texto = fila.id, datos.texto
+    fila_id, texto, telefono = fila.id, datos.texto, contacto.telefono
 
     async def enviar() -> None:
-        await _enviar_respuesta(nucleo, fila_id, agente_id, destino, texto, wa_id, salas)
+        await _enviar_respuesta(nucleo, fila_id, agente_id, destino, texto, wa_id, salas, telefono)
 
     al_confirmar(session, enviar)
     return MensajeConversacion(
@@ -257,6 +257,10 @@ _MARCAR_ENVIADO = text(
     f"UPDATE mensajes_enviados SET estado = CASE WHEN {sql_rango('estado')} < 2 THEN 'enviado' ELSE estado END,"
     " enviado_at = LEAST(enviado_at, :momento) WHERE id = :id RETURNING estado"
 )
+_MARCAR_SUPRIMIDO = text(
+    "UPDATE mensajes_enviados SET estado = 'suprimido', detalle_error = :detalle"
+    " WHERE id = :id AND estado = 'enviando' RETURNING estado"
+)
 _MARCAR_FALLIDO = text(
     "UPDATE mensajes_enviados SET estado = 'fallido', fallido_at = :momento, codigo_error = :codigo,"
     " detalle_error = :detalle WHERE id = :id AND estado = 'enviando' RETURNING estado"
@@ -264,11 +268,38 @@ _MARCAR_FALLIDO = text(
 
 
 async def _enviar_respuesta(
-    nucleo: Nucleo, fila_id: int, agente_id: int, destino: str, texto_: str, wa_id: str, salas: list[str]
+    nucleo: Nucleo,
+    fila_id: int,
+    agente_id: int,
+    destino: str,
+    texto_: str,
+    wa_id: str,
+    salas: list[str],
+    telefono: str,
 ) -> None:
-    """After commit: send with the pre-assigned id, then record the outcome (only forward)."""
+    """After commit: send with the pre-assigned id, then record the outcome (only forward).
+
+    Same protocol as the dispatcher (cumplimiento.puerta.revisar_suprimido): under the phone lock,
+    check suppression again, send, commit; an opt-out that committed since the request was accepted
+    is honoured, and one arriving now waits for the lock.
+    """
+    from enlace.cumplimiento.puerta import revisar_suprimido
+
     try:
-        resultado = await nucleo.motor.enviar_texto(agente_id, destino, texto_, wa_id)
+        async with transaccion(nucleo.fabrica) as session:
+            bloqueo = await revisar_suprimido(session, telefono=telefono, mensaje_id=fila_id)
+            if bloqueo is None:
+                resultado = await nucleo.motor.enviar_texto(agente_id, destino, texto_, wa_id)
+        if bloqueo is not None:
+            async with transaccion(nucleo.fabrica) as session:
+                estado = await session.scalar(_MARCAR_SUPRIMIDO, {"id": fila_id, "detalle": bloqueo.mensaje})
+            if estado:
+                await publicar(
+                    "mensaje.estado",
+                    {"id": fila_id, "agente_id": agente_id, "wa_message_id": wa_id, "estado": estado},
+                    salas,
+                )
+            return
     except ErrorMotor as exc:
         log.warning("respuesta_no_enviada", agente_id=agente_id, codigo=exc.codigo, error=str(exc))
         async with transaccion(nucleo.fabrica) as session:
