@@ -147,7 +147,7 @@ def test_agente_vincula_sube_cartera_lanza_campana_y_recibe_respuesta(abrir_pane
     # Live progress: every message goes out (the simulator's clock runs 60x).
     esperar(
         lambda: "5 de 5 mensajes procesados" in pagina.get_by_test_id("texto-avance").inner_text(),
-        90,
+        120,
         "la campaña no terminó de enviar",
     )
     enviados = servidor.sql(
@@ -218,6 +218,25 @@ def test_supervisora_ve_al_agente_en_vivo_y_exporta_la_bitacora(abrir_panel, ser
     esperar(lambda: tarjeta.get_attribute("data-estado") != "conectada", 20, "el muro no mostró la desconexión")
     esperar(lambda: tarjeta.get_attribute("data-estado") == "conectada", 60, "el muro no mostró la reconexión")
 
+    # The stop for the lost session lifts itself once the session is back.
+    activas = "SELECT count(*) FROM paradas_seguridad WHERE agente_id = %s AND resuelta_at IS NULL"
+    esperar(lambda: servidor.sql(activas, agente.agente_id) == [(0,)], 20, "la parada por sesión perdida siguió")
+
+    # A safety stop (WhatsApp's second capping warning): the wall and the campaign show why sending stopped.
+    panel_agente.api("POST", f"/api/simulador/{agente.agente_id}/fallo", {"tipo": "capping", "nivel": "segundo_aviso"})
+    paradas = pagina.get_by_test_id("paradas")
+    paradas.wait_for(timeout=20_000)
+    esperar(lambda: "límite de chats nuevos" in paradas.inner_text(), 10, "el muro no mostró el motivo")
+    assert tarjeta.get_by_text("Parada").is_visible()
+    panel.capturar("09b-supervisor-muro-parada")
+    pagina.goto(f"{servidor.url}/campanas/{servidor.datos['campana_id']}")
+    aviso = pagina.get_by_test_id("parada-seguridad")
+    aviso.wait_for()
+    assert "límite de chats nuevos" in aviso.inner_text()
+    aviso.get_by_role("button", name="Reanudar envíos").click()
+    aviso.wait_for(state="hidden")
+    assert servidor.sql(activas, agente.agente_id) == [(0,)]
+
     # The message log with the report filters, then the export.
     pagina.get_by_role("link", name="Bitácora de mensajes").click()
     tabla = pagina.get_by_test_id("tabla-bitacora")
@@ -239,6 +258,12 @@ def test_supervisora_ve_al_agente_en_vivo_y_exporta_la_bitacora(abrir_panel, ser
     pagina.get_by_test_id("conversacion").first.click()
     pagina.get_by_text("Vista de supervisión: solo lectura.").wait_for()
     panel.capturar("11-supervisor-conversacion")
+    # Carteras of the team: contacts can be selected for reassignment.
+    pagina.get_by_role("link", name="Carteras").click()
+    pagina.get_by_role("tab", name=re.compile("Contactos")).click()
+    pagina.get_by_test_id("tabla-contactos").get_by_role("checkbox").nth(1).check()
+    pagina.get_by_role("combobox", name="Reasignar a").wait_for()
+    panel.capturar("11b-supervisor-carteras")
     pagina.goto(f"{servidor.url}/campanas/{servidor.datos['campana_id']}")
     pagina.get_by_test_id("texto-avance").wait_for()
     panel.capturar("12-supervisor-campana")

@@ -51,7 +51,6 @@ async def preparar(nucleo: Any, cliente_como: Any, reloj: Any, n: int, **opcione
             await manejador(evento)
 
     motor._receptor = receptor
-    nucleo.despachador = despachador
     plantilla = (await agente.post("/api/plantillas", json={"nombre": "P", "variantes": VARIANTES})).json()
     campana = (await agente.post("/api/campana", json={"nombre": "C", "carteraId": cartera_id})).json()
     return {

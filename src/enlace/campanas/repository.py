@@ -55,7 +55,7 @@ async def cancelar_pendientes(session: AsyncSession, campana_id: int) -> int:
         ),
         {"c": campana_id},
     )
-    return r.rowcount or 0
+    return int(getattr(r, "rowcount", 0) or 0)
 
 
 async def respondidos(session: AsyncSession, campana_id: int) -> int:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, literal, or_, select, union_all, update
+from sqlalchemy import and_, exists, func, literal, or_, select, true, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.auth.actor import Actor
-from enlace.auth.alcance import condicion_agente
+from enlace.auth.alcance import condicion_agente, puede_ver_agente
 from enlace.campanas.models import MensajeEnviado
 from enlace.captura.models import ConteoFueraAlcance, Conversacion, MensajeRecibido
 from enlace.carteras.models import Contacto, IdentificadorContacto
@@ -78,7 +78,17 @@ async def agente_de_conversacion(session: AsyncSession, actor: Actor, contacto_i
 async def mensajes(
     session: AsyncSession, actor: Actor, contacto: Contacto, *, limite: int, antes: datetime | None
 ) -> list[Any]:
-    """Both directions of the chat with the contact, newest `limite` first, returned oldest first."""
+    """Both directions of the chat with the contact, newest `limite` first, returned oldest first.
+
+    Whoever owns the contact now (in the actor's scope) sees its whole history, across the lines
+    that talked to it — an official-line campaign handed to an agent, or a reassignment. Otherwise
+    the actor sees only the messages of agents in its scope.
+    """
+    propio = actor.es_admin or (
+        contacto.agente_id is not None and await puede_ver_agente(session, actor, contacto.agente_id)
+    )
+    alcance_enviados = true() if propio else condicion_agente(actor, MensajeEnviado.agente_id)
+    alcance_recibidos = true() if propio else condicion_agente(actor, MensajeRecibido.agente_id)
     enviados = select(
         MensajeEnviado.id,
         literal("saliente").label("direccion"),
@@ -98,7 +108,7 @@ async def mensajes(
     ).where(
         or_(MensajeEnviado.contacto_id == contacto.id, MensajeEnviado.numero_destino == contacto.telefono),
         MensajeEnviado.estado.not_in(ESTADOS_NO_SALIDOS),
-        condicion_agente(actor, MensajeEnviado.agente_id),
+        alcance_enviados,
     )
     recibidos = select(
         MensajeRecibido.id,
@@ -116,7 +126,7 @@ async def mensajes(
         MensajeRecibido.borrado_at,
     ).where(
         or_(MensajeRecibido.contacto_id == contacto.id, MensajeRecibido.numero_origen == contacto.telefono),
-        condicion_agente(actor, MensajeRecibido.agente_id),
+        alcance_recibidos,
     )
     if antes is not None:
         enviados = enviados.where(

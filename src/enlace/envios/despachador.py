@@ -75,6 +75,7 @@ class _Estado:
         self.perfil_clave: str | None = None
         self.resultados: collections.deque[bool] = collections.deque(maxlen=ventana_fallos)
         self.despertar = asyncio.Event()
+        self.reconciliando = False
         self.tarea: asyncio.Task[None] | None = None
 
 
@@ -88,6 +89,7 @@ class Despachador:
         nodo_id: str,
         esta_conectado: Callable[[int], Awaitable[bool]] | None = None,
         plazo_reconciliacion_s: float = 120.0,
+        margen_en_vuelo_s: float = 30.0,
         vigilancia_s: float = 10.0,
         espera_sin_trabajo_s: float = 30.0,
         ventana_fallos: int = 20,
@@ -99,6 +101,7 @@ class Despachador:
         self.nodo_id = nodo_id
         self._esta_conectado = esta_conectado
         self.plazo_reconciliacion_s = plazo_reconciliacion_s
+        self.margen_en_vuelo_s = margen_en_vuelo_s
         self.vigilancia_s = vigilancia_s
         self.espera_sin_trabajo_s = espera_sin_trabajo_s
         self.ventana_fallos = ventana_fallos
@@ -223,7 +226,7 @@ class Despachador:
 
     async def _bucle(self, agente_id: int, estado: _Estado) -> None:
         inicio = self.reloj.ahora()
-        self._lanzar(self._reconciliar(agente_id, inicio))
+        self._lanzar_reconciliacion(agente_id, estado, inicio)
         log.info("despacho_iniciado", agente_id=agente_id)
         while not self._deteniendo:
             if not await self.conectado(agente_id):
@@ -233,6 +236,9 @@ class Despachador:
             async with self.fabrica() as s:
                 fila = await self._proxima(s, agente_id, ahora)
                 if fila is None:
+                    if not estado.reconciliando:
+                        # Nothing of ours is in flight now: any `enviando` row of this agent is orphaned.
+                        self._lanzar_reconciliacion(agente_id, estado, ahora)
                     siguiente = await repo.proximo_programado(s, agente_id)
                     espera = self.espera_sin_trabajo_s
                     if siguiente is not None and siguiente > ahora:
@@ -412,31 +418,57 @@ class Despachador:
 
     # ---- crash recovery -----------------------------------------------------------------------
 
+    async def _filas_enviando(self, agente_id: int, antes_de: datetime) -> list[Any]:
+        async with self.fabrica() as s:
+            return list(
+                (
+                    await s.execute(
+                        text(
+                            "SELECT id, campana_id, destino_jid, numero_destino, wa_message_id, intentado_at"
+                            " FROM mensajes_enviados"
+                            " WHERE agente_id = :a AND estado = 'enviando' AND intentado_at < :i"
+                        ),
+                        {"a": agente_id, "i": antes_de},
+                    )
+                ).all()
+            )
+
+    def _lanzar_reconciliacion(self, agente_id: int, estado: _Estado, inicio: datetime) -> None:
+        estado.reconciliando = True  # set before the task runs: one reconciliation per agent at a time
+        self._lanzar(self._reconciliar_protegido(agente_id, estado, inicio))
+
+    async def _reconciliar_protegido(self, agente_id: int, estado: _Estado | None, inicio: datetime) -> None:
+        try:
+            await self._reconciliar(agente_id, inicio)
+        finally:
+            if estado is not None:
+                estado.reconciliando = False
+
     async def _reconciliar(self, agente_id: int, inicio: datetime) -> None:
         """Rows left `enviando` before this loop started: prove them sent or unsent, else `incierto`.
 
-        An engine that can answer definitively (`consultar_envio`) settles them at once: sent → `enviado`,
-        provably not sent → back to `pendiente` (same pre-assigned id). Otherwise the echo or a receipt
-        (captura moves the row on) has `plazo_reconciliacion_s` to arrive; what is left becomes `incierto`.
+        First `margen_en_vuelo_s` must pass since the row was claimed (another node that lost the lease
+        may still be finishing that very send). Then an engine that can answer definitively
+        (`consultar_envio`) settles them at once: sent → `enviado`, provably not sent → back to `pendiente`
+        (same pre-assigned id). Otherwise the echo or a receipt (captura moves the row on) has
+        `plazo_reconciliacion_s` to arrive; what is left becomes `incierto`.
         """
-        async with self.fabrica() as s:
-            filas = (
-                await s.execute(
-                    text(
-                        "SELECT id, campana_id, destino_jid, numero_destino, wa_message_id FROM mensajes_enviados"
-                        " WHERE agente_id = :a AND estado = 'enviando' AND intentado_at < :i"
-                    ),
-                    {"a": agente_id, "i": inicio},
-                )
-            ).all()
+        filas = await self._filas_enviando(agente_id, inicio)
         if not filas:
             return
+        ultimo = max(f[5] for f in filas)
+        espera = (ultimo + timedelta(seconds=self.margen_en_vuelo_s) - self.reloj.ahora()).total_seconds()
+        if espera > 0:
+            await self.reloj.dormir(espera)
+            filas = await self._filas_enviando(agente_id, inicio)
+            if not filas:
+                return
         log.warning("despacho_reconciliando", agente_id=agente_id, filas=len(filas))
         consultar = getattr(self.motor, "consultar_envio", None)
         if consultar is not None:
             campanas: set[int] = set()
             async with transaccion(self.fabrica) as s:
-                for mensaje_id, campana_id, jid, numero, wa_id in filas:
+                for mensaje_id, campana_id, jid, numero, wa_id, _ in filas:
                     respuesta = consultar(agente_id, jid or _jid(numero), wa_id)
                     if respuesta is True:
                         await repo.marcar(s, mensaje_id, "enviado", ("enviando",), enviado_at=self.reloj.ahora())

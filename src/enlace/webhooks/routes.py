@@ -90,7 +90,7 @@ async def entregas(
 ) -> list[EntregaSalida]:
     """The delivery log, newest first, with every attempt (status, error, duration)."""
     exigir_rol(actor, "admin")
-    await service._suscripcion(session, suscripcion_id)
+    await service.obtener_suscripcion(session, suscripcion_id)
     filas = await repo.listar_entregas(session, suscripcion_id, estado, max(1, min(limite, 500)))
     intentos = await repo.intentos_de(session, [f.id for f in filas])
     salida = []

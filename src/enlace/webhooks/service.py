@@ -11,8 +11,10 @@ import httpx
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from enlace.db.sesion import al_confirmar
 from enlace.errores import Conflicto, NoEncontrado
 from enlace.reloj import Reloj
+from enlace.webhooks import outbox
 from enlace.webhooks import repository as repo
 from enlace.webhooks.firma import (
     ENCABEZADO_ENTREGA,
@@ -55,7 +57,7 @@ async def crear_suscripcion(session: AsyncSession, datos: SuscripcionCrear) -> S
 async def actualizar_suscripcion(
     session: AsyncSession, suscripcion_id: int, datos: SuscripcionActualizar
 ) -> SuscripcionWebhook:
-    fila = await _suscripcion(session, suscripcion_id)
+    fila = await obtener_suscripcion(session, suscripcion_id)
     for campo, valor in datos.model_dump(exclude_none=True).items():
         setattr(fila, campo, valor)
     await session.flush()
@@ -63,10 +65,10 @@ async def actualizar_suscripcion(
 
 
 async def borrar_suscripcion(session: AsyncSession, suscripcion_id: int) -> None:
-    await session.delete(await _suscripcion(session, suscripcion_id))
+    await session.delete(await obtener_suscripcion(session, suscripcion_id))
 
 
-async def _suscripcion(session: AsyncSession, suscripcion_id: int) -> SuscripcionWebhook:
+async def obtener_suscripcion(session: AsyncSession, suscripcion_id: int) -> SuscripcionWebhook:
     fila = await repo.obtener_suscripcion(session, suscripcion_id)
     if fila is None:
         raise NoEncontrado("La suscripción de webhook no existe.")
@@ -75,17 +77,15 @@ async def _suscripcion(session: AsyncSession, suscripcion_id: int) -> Suscripcio
 
 async def probar(session: AsyncSession, suscripcion_id: int, ahora: datetime) -> None:
     """Queue a `webhook.prueba` delivery for this subscription only (through the same outbox path)."""
-    fila = await _suscripcion(session, suscripcion_id)
+    fila = await obtener_suscripcion(session, suscripcion_id)
     if not fila.activa:
         raise Conflicto("La suscripción está desactivada; actívala para probarla.")
-    from enlace.webhooks.outbox import cuerpo_evento
-
     evento_id = str(uuid.uuid4())
     entrega = EntregaWebhook(
         suscripcion_id=fila.id,
         evento="webhook.prueba",
         evento_id=evento_id,
-        cuerpo=cuerpo_evento("webhook.prueba", {"suscripcionId": fila.id}, evento_id, ahora),
+        cuerpo=outbox.cuerpo_evento("webhook.prueba", {"suscripcionId": fila.id}, evento_id, ahora),
         estado="pendiente",
         intentos=0,
         proximo_intento_at=ahora,
@@ -96,9 +96,6 @@ async def probar(session: AsyncSession, suscripcion_id: int, ahora: datetime) ->
 
 
 def _encolar_tras_commit(session: AsyncSession, ids: list[int]) -> None:
-    from enlace.db.sesion import al_confirmar
-    from enlace.webhooks import outbox
-
     if outbox.al_crear_entregas is not None:
         encolar = outbox.al_crear_entregas
         al_confirmar(session, lambda: encolar(ids))

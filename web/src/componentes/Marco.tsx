@@ -21,8 +21,7 @@ import {
 } from "@tabler/icons-react";
 import type { ReactNode } from "react";
 import { NavLink as EnlaceRuta, Outlet, useLocation, useNavigate } from "react-router";
-import { NOMBRE_ROL, useUsuario, type Rol } from "../auth/sesion";
-import { useSesion } from "../auth/sesion";
+import { NOMBRE_ROL, useSesion, useUsuario, type Rol } from "../auth/sesion";
 import { useTiempoReal } from "../tiempo_real/socket";
 
 interface Entrada {

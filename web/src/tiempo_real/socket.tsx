@@ -1,4 +1,4 @@
-// One socket.io connection per logged-in user (cookie auth), with hooks to listen to events and join rooms.
+// One socket.io connection per logged-in user (cookie auth; the server puts it in its role's rooms) and a hook to listen.
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from "react";
 import { io, type Socket } from "socket.io-client";
 
@@ -67,16 +67,4 @@ export function useEvento<T = Record<string, unknown>>(evento: string, manejador
       socket.off(evento, f);
     };
   }, [socket, evento]);
-}
-
-/** Asks the server to put this client in a room (it checks the user may); leaves it on unmount. */
-export function useSala(sala: string | null) {
-  const { socket, generacion } = useTiempoReal();
-  useEffect(() => {
-    if (!socket || !sala || generacion === 0) return;
-    socket.emit("unirse", { sala });
-    return () => {
-      socket.emit("salir", { sala });
-    };
-  }, [socket, sala, generacion]);
 }

@@ -8,7 +8,7 @@ import { IconAlertOctagon, IconArrowLeft, IconPlayerPause, IconPlayerPlay, IconR
 import { api, datos, mensajeDeError } from "../../api/cliente";
 import type { CampanaEstado, CampanaSalida } from "../../api/esquema";
 import { useUsuario } from "../../auth/sesion";
-import { useEvento, useSala } from "../../tiempo_real/socket";
+import { useEvento } from "../../tiempo_real/socket";
 import { Cargando, Cifra, Encabezado, ErrorCarga, ESTADOS_CAMPANA, Insignia } from "../../componentes/comunes";
 import { fmtDuracion, fmtFechaHora, fmtNumero, fmtPorcentaje, hoyISO } from "../../formato";
 import { VistaPrevia } from "./Plantillas";
@@ -83,7 +83,6 @@ export default function CampanaDetalle() {
   const usuario = useUsuario();
   const cliente = useQueryClient();
   const [lanzando, setLanzando] = useState(false);
-  useSala(`campana:${campanaId}`);
   useProgresoCampanas();
 
   const campanas = useQuery({ queryKey: ["campanas"], queryFn: () => datos(api.GET("/api/campanas")) });

@@ -112,7 +112,7 @@ function NuevaCampana({ alTerminar }: { alTerminar: (c: CampanaSalida) => void }
             <Select
               label="Plantilla"
               required
-              data={(plantillas.data ?? []).filter((p) => p.activa).map((p) => ({ value: String(p.id), label: `${p.nombre} (${p.variantes.length} variantes)` }))}
+              data={(plantillas.data ?? []).filter((p) => p.activa).map((p) => ({ value: String(p.id), label: `${p.nombre} (${p.variantes.length} ${p.variantes.length === 1 ? "variante" : "variantes"})` }))}
               value={plantilla}
               onChange={setPlantilla}
               nothingFoundMessage="Sin plantillas: crea una en la pestaña Plantillas"
@@ -123,6 +123,8 @@ function NuevaCampana({ alTerminar }: { alTerminar: (c: CampanaSalida) => void }
               data={(perfiles.data ?? []).map((p) => ({ value: String(p.id), label: p.nombre + (p.por_defecto ? " (predeterminado)" : "") }))}
               value={perfil}
               onChange={setPerfil}
+              placeholder="El del documento original (30–50 por hora, 150–200 por día)"
+              clearable
             />
             <TextInput
               type="datetime-local"

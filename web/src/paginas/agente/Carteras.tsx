@@ -6,6 +6,7 @@ import {
   Badge,
   Button,
   Card,
+  Checkbox,
   Grid,
   Group,
   NumberInput,
@@ -351,7 +352,7 @@ function AutoAsignar() {
         )}
         <NumberInput label="Cantidad" min={1} max={1000} step={50} value={cantidad} onChange={setCantidad} thousandSeparator="," />
         <Button leftSection={<IconHandGrab size={18} />} onClick={asignar} loading={ocupado} disabled={!agente}>
-          Asignarme contactos
+          {usuario.rol === "agente" ? "Asignarme contactos" : "Asignar contactos"}
         </Button>
       </Stack>
     </Card>
@@ -411,12 +412,62 @@ function ListaCarteras({ alElegir, elegida }: { alElegir: (id: number | null) =>
   );
 }
 
+/** Supervisors and admins move the selected contacts to another agent, or back to the company pool. */
+function Reasignar({ ids, alTerminar }: { ids: number[]; alTerminar: () => void }) {
+  const cliente = useQueryClient();
+  const agentes = useAgentes();
+  const [destino, setDestino] = useState<string | null>(null);
+  const [ocupado, setOcupado] = useState(false);
+  async function mover() {
+    setOcupado(true);
+    try {
+      const r = await datos(
+        api.POST("/api/cartera/reasignar", { body: { contactoIds: ids, agenteId: destino === "pool" || !destino ? null : Number(destino) } }),
+      );
+      notifications.show({ color: "green", message: `Se reasignaron ${fmtNumero(r.reasignados)} contactos.` });
+      cliente.invalidateQueries({ queryKey: ["contactos"] });
+      cliente.invalidateQueries({ queryKey: ["carteras"] });
+      alTerminar();
+    } catch (e) {
+      notifications.show({ color: "red", title: "No se pudo reasignar", message: mensajeDeError(e) });
+    } finally {
+      setOcupado(false);
+    }
+  }
+  return (
+    <Group gap="xs">
+      <Text size="sm">
+        {fmtNumero(ids.length)} {ids.length === 1 ? "seleccionado" : "seleccionados"} →
+      </Text>
+      <Select
+        size="xs"
+        w={200}
+        placeholder="Elige el destino"
+        data={[{ value: "pool", label: "Pool de la empresa" }, ...(agentes.data ?? []).map((a) => ({ value: String(a.id), label: a.nombre }))]}
+        value={destino}
+        onChange={setDestino}
+        searchable
+        aria-label="Reasignar a"
+      />
+      <Button size="xs" onClick={mover} loading={ocupado} disabled={!destino}>
+        Reasignar
+      </Button>
+    </Group>
+  );
+}
+
 function ListaContactos({ carteraId }: { carteraId: number | null }) {
+  const usuario = useUsuario();
+  const supervisa = usuario.rol !== "agente";
+  const [elegidos, setElegidos] = useState<number[]>([]);
   const [pagina, setPagina] = useState(1);
   const [buscar, setBuscar] = useState("");
   const [estado, setEstado] = useState<string | null>(null);
   const porPagina = 50;
-  useEffect(() => setPagina(1), [carteraId, buscar, estado]);
+  useEffect(() => {
+    setPagina(1);
+    setElegidos([]);
+  }, [carteraId, buscar, estado]);
   const q = useQuery({
     queryKey: ["contactos", carteraId, pagina, buscar, estado],
     queryFn: async () => {
@@ -448,6 +499,7 @@ function ListaContactos({ carteraId }: { carteraId: number | null }) {
             {fmtNumero(total)} contactos
           </Text>
         )}
+        {supervisa && elegidos.length > 0 && <Reasignar ids={elegidos} alTerminar={() => setElegidos([])} />}
       </Group>
       {q.isLoading ? (
         <Cargando />
@@ -460,6 +512,17 @@ function ListaContactos({ carteraId }: { carteraId: number | null }) {
           <Table striped data-testid="tabla-contactos">
             <Table.Thead>
               <Table.Tr>
+                {supervisa && (
+                  <Table.Th w={40}>
+                    <Checkbox
+                      aria-label="Elegir todos los de esta página"
+                      checked={filas.length > 0 && filas.every((c) => elegidos.includes(c.id))}
+                      onChange={(e) =>
+                        setElegidos(e.currentTarget.checked ? [...new Set([...elegidos, ...filas.map((c) => c.id)])] : elegidos.filter((id) => !filas.some((c) => c.id === id)))
+                      }
+                    />
+                  </Table.Th>
+                )}
                 <Table.Th>Nombre</Table.Th>
                 <Table.Th>Teléfono</Table.Th>
                 <Table.Th>Estado (MX)</Table.Th>
@@ -470,6 +533,15 @@ function ListaContactos({ carteraId }: { carteraId: number | null }) {
             <Table.Tbody>
               {filas.map((c) => (
                 <Table.Tr key={c.id}>
+                  {supervisa && (
+                    <Table.Td>
+                      <Checkbox
+                        aria-label={`Elegir ${c.nombre ?? c.telefono}`}
+                        checked={elegidos.includes(c.id)}
+                        onChange={(e) => setElegidos(e.currentTarget.checked ? [...elegidos, c.id] : elegidos.filter((id) => id !== c.id))}
+                      />
+                    </Table.Td>
+                  )}
                   <Table.Td>{c.nombre ?? "—"}</Table.Td>
                   <Table.Td className="num">{fmtTelefono(c.telefono)}</Table.Td>
                   <Table.Td>{c.estado_mx ?? "—"}</Table.Td>

@@ -1,5 +1,6 @@
 // The message log: the original report filters (agent, date, state, number) plus team and campaign, keyset pages, export.
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
+import { useDebouncedValue } from "@mantine/hooks";
 import { Link, useSearchParams } from "react-router";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Anchor, Button, Card, Group, Menu, Select, Stack, Table, Text, TextInput, Tooltip } from "@mantine/core";
@@ -20,6 +21,13 @@ export default function BitacoraMensajes() {
     filtros.desde = hoyISO();
     filtros.hasta = hoyISO();
   }
+  // The number filter is typed: wait for a pause before querying.
+  const [numero, setNumero] = useState(filtros.numero);
+  const [numeroQuieto] = useDebouncedValue(numero, 400);
+  useEffect(() => {
+    if (numeroQuieto !== filtros.numero) cambiar("numero", numeroQuieto);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [numeroQuieto]);
   // Stack of cursors: index 0 is the first page.
   const [cursores, setCursores] = useState<(string | null)[]>([null]);
   const cursor = cursores[cursores.length - 1];
@@ -111,7 +119,7 @@ export default function BitacoraMensajes() {
             clearable
             w={150}
           />
-          <TextInput label="Número" placeholder="55 1234 5678" value={filtros.numero} onChange={(e) => cambiar("numero", e.currentTarget.value)} w={160} />
+          <TextInput label="Número" placeholder="55 1234 5678" value={numero} onChange={(e) => setNumero(e.currentTarget.value)} w={160} />
           <TextInput label="Campaña (id)" value={filtros.campanaId} onChange={(e) => cambiar("campanaId", e.currentTarget.value.replace(/\D/g, ""))} w={110} />
           <TextInput type="date" label="Desde" value={filtros.desde} onChange={(e) => cambiar("desde", e.currentTarget.value)} w={160} />
           <TextInput type="date" label="Hasta" value={filtros.hasta} onChange={(e) => cambiar("hasta", e.currentTarget.value)} w={160} />
@@ -119,6 +127,7 @@ export default function BitacoraMensajes() {
             <Button
               variant="default"
               onClick={() => {
+                setNumero("");
                 setParams(new URLSearchParams(), { replace: true });
                 setCursores([null]);
               }}

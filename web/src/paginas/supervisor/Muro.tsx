@@ -331,8 +331,8 @@ export default function Muro() {
           <Stack gap={2}>
             {snap.paradas.slice(0, 6).map((p) => (
               <Text size="sm" key={p.id}>
-                <b>{nombres.get(p.agente_id) ?? `Agente #${p.agente_id}`}</b>: {textoParada(p.motivo)}
-                {p.detalle ? ` — ${p.detalle}` : ""} ({fmtRelativo(p.created_at)})
+                <b>{nombres.get(p.agente_id) ?? `Agente #${p.agente_id}`}</b>: {p.detalle ?? textoParada(p.motivo)} (
+                {fmtRelativo(p.created_at)})
               </Text>
             ))}
             {snap.paradas.length > 6 && <Text size="sm">y {snap.paradas.length - 6} más…</Text>}
