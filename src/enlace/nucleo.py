@@ -52,6 +52,9 @@ class Nucleo:
         self.settings = settings
         self.database_url = database_url
         self.reloj: Reloj = reloj or reloj_por_defecto(settings)
+        # Logins, tokens and throttling follow the wall clock even when the simulator accelerates time
+        # (a 12-hour login must not expire in 72 s at 600x); tests with a manual clock drive both.
+        self.reloj_seguridad: Reloj = RelojReal() if isinstance(self.reloj, RelojAcelerado) else self.reloj
         self.nodo_id = settings.nodo_id or f"{socket.gethostname()}-{os.getpid()}"
         self.motor_bd: AsyncEngine = crear_motor_bd(database_url)
         self.fabrica: async_sessionmaker[AsyncSession] = crear_fabrica(self.motor_bd)

@@ -284,3 +284,125 @@ async def test_transferir_contacto_a_un_agente(oficial: Any, linea: int, cliente
     otro_agente = await cliente_como("agente", equipo_id=eq)
     r = await otro_agente.post("/api/oficial/transferir", json={"contactoId": contacto_id, "agenteId": otro_agente.usuario["agente_id"]})
     assert r.status_code == 403
+
+
+# ---- the hybrid model end to end ---------------------------------------------------------------------
+
+
+async def test_flujo_hibrido_campana_oficial_respuesta_traspaso_y_respuesta_del_agente(
+    oficial: Any, graph: GraphFalso, linea: int, reloj: Any, cliente: Any, cliente_como: Any, equipo: Any,
+    db: Any,
+) -> None:
+    """Official campaign → reply → hand-off to an agent → agent replies on its own number → one history."""
+    import asyncio
+
+    from enlace.envios.despachador import Despachador
+    from enlace.motores.enrutado import MotorEnrutado
+    from enlace.motores.simulador import EstadoSocket
+    from tests.integration.test_campanas import RAPIDO, VARIANTES, crear_cartera, correr_hasta
+
+    eq = await equipo("Prospección")
+    admin = await cliente_como("admin")
+    supervisor = await cliente_como("supervisor", equipo_id=eq)
+    agente = await cliente_como("agente", equipo_id=eq)
+    agente_id = agente.usuario["agente_id"]
+    async with oficial.fabrica() as s:
+        await s.execute(text("UPDATE agentes SET equipo_id = :e WHERE id = :l"), {"e": eq, "l": linea})
+        await s.commit()
+
+    motor = oficial.motor
+    assert isinstance(motor, MotorEnrutado) and motor.es_oficial(linea) and not motor.es_oficial(agente_id)
+
+    async def ignorar(_evento: Any) -> None:
+        return None
+
+    await motor.iniciar(ignorar)
+    simulador = motor.principal
+    await simulador.iniciar_sesion(agente_id, OpcionesInicio())
+    await simulador.escanear_qr(agente_id)
+    for _ in range(50):
+        if simulador.estado_socket(agente_id) == EstadoSocket.conectado:
+            break
+        await reloj.avanzar(1)
+
+    # 1) The official line's campaign: an approved template with cartera columns as parameters.
+    cartera_id, telefonos = await crear_cartera(oficial, linea, 3)
+    plantilla = await admin.post(
+        "/api/plantillas",
+        json={"nombre": "Oferta IMSS (oficial)", "variantes": VARIANTES[:1],
+              "plantilla_oficial": {"nombre": "oferta_credito_imss", "idioma": "es_MX",
+                                    "parametros": ["nombre", "monto"]}},
+    )
+    assert plantilla.status_code == 201, plantilla.text
+    campana = await admin.post(
+        "/api/campana", json={"nombre": "Prospección 800", "carteraId": cartera_id, "agenteId": linea,
+                              "canal": "oficial"}
+    )
+    assert campana.status_code == 201, campana.text
+    campana_id = campana.json()["id"]
+
+    async def conectado(aid: int) -> bool:
+        return aid == linea
+
+    despachador = Despachador(reloj=reloj, fabrica=oficial.fabrica, motor=motor, nodo_id="prueba",
+                              esta_conectado=conectado)
+    oficial.despachador = despachador
+    await despachador.iniciar()
+    try:
+        r = await admin.post("/api/campana/iniciar", json={"campanaId": campana_id,
+                                                           "plantillaId": plantilla.json()["id"],
+                                                           "configDelay": RAPIDO})
+        assert r.status_code == 200, r.text
+        despachador.asegurar(linea)
+
+        async def terminada() -> bool:
+            async with oficial.fabrica() as s:
+                return await s.scalar(text("SELECT estado FROM campanas WHERE id = :c"), {"c": campana_id}) \
+                    == "completada"
+
+        await correr_hasta(reloj, despachador, terminada)
+    finally:
+        await despachador.detener()
+    assert len(graph.enviados) == 3
+    plantillas_enviadas = {e.cuerpo["to"]: e.cuerpo["template"] for e in graph.enviados}
+    primero = plantillas_enviadas["52" + telefonos[0][3:]]
+    assert primero["name"] == "oferta_credito_imss"
+    assert [p["text"] for p in primero["components"][0]["parameters"]] == ["Persona 0", "$10,000.00"]
+
+    # 2) Receipts and the person's answer arrive by signed webhook.
+    envio = next(e for e in graph.enviados if e.cuerpo["to"] == "52" + telefonos[0][3:])
+    ahora = int(reloj.ahora().timestamp())
+    for estado in ("delivered", "read"):
+        assert (await _post(cliente, graph, graph.estado(envio, estado, ts=ahora))).status_code == 200
+    respuesta = graph.mensaje_entrante("52" + telefonos[0][3:], "Sí me interesa, ¿me pueden llamar?", ts=ahora + 60)
+    assert (await _post(cliente, graph, respuesta)).status_code == 200
+    fila = (await db.execute(text("SELECT estado, wa_message_id FROM mensajes_enviados WHERE numero_destino = :t"),
+                             {"t": telefonos[0]})).one()
+    assert fila.estado == "leido" and fila.wa_message_id == envio.cuerpo["biz_opaque_callback_data"]
+    contacto_id, estado_contacto = (await db.execute(
+        text("SELECT id, estado FROM contactos WHERE telefono = :t"), {"t": telefonos[0]})).one()
+    assert estado_contacto == "respondio"
+    assert await db.scalar(text("SELECT campana_id FROM mensajes_recibidos")) == campana_id
+
+    # 3) The supervisor hands the interested person to an agent of the team.
+    r = await supervisor.post("/api/oficial/transferir", json={"contactoId": contacto_id, "agenteId": agente_id})
+    assert r.status_code == 200, r.text
+
+    # 4) The agent answers from its own number (the simulator), inside the compliance rules.
+    await reloj.avanzar(120)
+    r = await agente.post(f"/api/conversaciones/{contacto_id}/responder",
+                          json={"texto": "Con gusto, le marco en 10 minutos. Soy Laura de Créditos Enlace."})
+    assert r.status_code == 202, r.text
+    for _ in range(100):
+        if simulador.ledger.por_telefono().get(telefonos[0]):
+            break
+        await asyncio.sleep(0.02)
+    recibidos = simulador.ledger.por_telefono()[telefonos[0]]
+    assert [t for _, t, *_ in recibidos] == ["Con gusto, le marco en 10 minutos. Soy Laura de Créditos Enlace."]
+
+    # 5) One contact history, across the official line and the agent's number, visible to the agent.
+    historia = (await agente.get(f"/api/conversaciones/{contacto_id}/mensajes")).json()
+    assert [(m["direccion"], m["agente_id"]) for m in historia] == [
+        ("saliente", linea), ("entrante", linea), ("saliente", agente_id)
+    ]
+    await motor.detener()

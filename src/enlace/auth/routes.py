@@ -49,7 +49,7 @@ async def login(
         password=datos.password,
         ip=ip_cliente(request),
         user_agent=request.headers.get("user-agent"),
-        ahora=nucleo.reloj.ahora(),
+        ahora=nucleo.reloj_seguridad.ahora(),
         max_fallos=ajustes.login_max_fallos,
         ventana_minutos=ajustes.login_ventana_minutos,
         horas_sesion=ajustes.sesion_horas,
@@ -68,7 +68,7 @@ async def login(
 
 @router.post("/auth/logout", status_code=204)
 async def logout(request: Request, response: Response, actor: ActorDep, session: SessionBD, nucleo: NucleoDep) -> None:
-    await service.cerrar_sesion(session, request.cookies.get(service.COOKIE_SESION), nucleo.reloj.ahora())
+    await service.cerrar_sesion(session, request.cookies.get(service.COOKIE_SESION), nucleo.reloj_seguridad.ahora())
     response.delete_cookie(service.COOKIE_SESION, path="/")
     response.delete_cookie(service.COOKIE_CSRF, path="/")
 
@@ -103,7 +103,7 @@ async def actualizar_usuario(
     usuario_id: int, datos: UsuarioActualizar, actor: ActorDep, session: SessionBD, nucleo: NucleoDep
 ) -> UsuarioSalida:
     exigir_rol(actor, "admin")
-    usuario = await service.actualizar_usuario(session, actor, usuario_id, datos, nucleo.reloj.ahora())
+    usuario = await service.actualizar_usuario(session, actor, usuario_id, datos, nucleo.reloj_seguridad.ahora())
     cambios = datos.model_dump(exclude_none=True, exclude={"password"})
     if datos.password:
         cambios["password"] = "cambiada"
@@ -128,7 +128,7 @@ async def crear_token(datos: TokenCrear, actor: ActorDep, session: SessionBD) ->
 @router.delete("/tokens/{token_id}", response_model=TokenSalida)
 async def revocar_token(token_id: int, actor: ActorDep, session: SessionBD, nucleo: NucleoDep) -> TokenSalida:
     exigir_rol(actor, "admin")
-    fila = await service.revocar_token(session, token_id, nucleo.reloj.ahora())
+    fila = await service.revocar_token(session, token_id, nucleo.reloj_seguridad.ahora())
     await _auditar(session, actor, "token.revocar", fila.id, {"nombre": fila.nombre})
     return TokenSalida.model_validate(fila)
 

@@ -104,7 +104,7 @@ async def cerrar_sesion(session: AsyncSession, token: str | None, ahora: datetim
 
 async def autenticar_peticion(session: AsyncSession, request: Request) -> Actor | None:
     """Bearer token (integrations) or session cookie (panel, with CSRF on unsafe methods)."""
-    ahora = request.app.state.nucleo.reloj.ahora()
+    ahora = request.app.state.nucleo.reloj_seguridad.ahora()
     autorizacion = request.headers.get("authorization", "")
     if autorizacion.lower().startswith("bearer "):
         return await autenticar_token(session, autorizacion[7:].strip(), ahora)

@@ -18,6 +18,8 @@ class CampanaCrear(BaseModel):
     perfil_id: int | None = Field(default=None, alias="perfilId")
     inicio_programado: datetime | None = Field(default=None, alias="inicioProgramado")
     zona_horaria: str = Field(default="America/Mexico_City", alias="zonaHoraria")
+    # 'oficial': the agent is an official line (Cloud API) and the template names an approved one.
+    canal: Literal["agente", "oficial"] = "agente"
 
 
 class CampanaIniciar(BaseModel):

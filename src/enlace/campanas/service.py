@@ -70,6 +70,7 @@ async def crear(session: AsyncSession, actor: Actor, datos: CampanaCrear) -> Cam
         perfil_id=datos.perfil_id,
         estado="programada" if datos.inicio_programado else "borrador",
         zona_horaria=datos.zona_horaria,
+        canal=datos.canal,
         config_delay={},
         inicio_programado=datos.inicio_programado,
         creada_por=actor.usuario_id or None,
@@ -105,6 +106,7 @@ async def iniciar(
             "campanaId: la cartera no tiene contactos asignados a este agente que se puedan contactar.",
             campos=["campanaId"],
         )
+    oficial = _plantilla_oficial(plantilla.plantilla_oficial) if campana.canal == "oficial" else None
     inicio = max(ahora, campana.inicio_programado or ahora)
     origen = await session.scalar(select(Agente.numero_wa).where(Agente.id == campana.agente_id))
     filas: list[dict[str, Any]] = []
@@ -119,6 +121,7 @@ async def iniciar(
                 momento=inicio,
                 zona=plantillas.zona_contacto(c, campana.zona_horaria),
             )
+            extra = _fila_oficial(oficial, c, inicio, campana.zona_horaria) if oficial else {}
         except ErrorPlantilla as exc:
             raise EntradaInvalida(f"plantillaId: {exc.mensaje}", campos=["plantillaId"]) from exc
         except ValueError as exc:
@@ -142,6 +145,7 @@ async def iniciar(
                 "wa_message_id": nuevo_id(campana.agente_id),
                 "estado": "pendiente",
                 "programado_para": inicio,
+                **extra,
             }
         )
     if omitidos and not datos.omitir_errores:
@@ -166,6 +170,39 @@ async def iniciar(
     await session.flush()
     await _emitir_progreso(session, campana, ahora)
     return InicioSalida(campana=CampanaSalida.model_validate(campana), mensajes=len(filas), omitidos=omitidos[:200])
+
+
+def _plantilla_oficial(config: dict[str, Any] | None) -> dict[str, Any]:
+    """An official-line campaign needs the approved template's name, language and body parameters."""
+    if not config or not isinstance(config.get("nombre"), str) or not config["nombre"].strip():
+        raise EntradaInvalida(
+            "plantillaId: una campaña por línea oficial necesita la plantilla aprobada en Meta "
+            "(plantilla_oficial.nombre, idioma y parámetros).",
+            campos=["plantillaId"],
+        )
+    parametros = config.get("parametros") or []
+    if not isinstance(parametros, list) or not all(isinstance(p, str) and p for p in parametros):
+        raise EntradaInvalida("plantillaId: plantilla_oficial.parametros debe ser una lista de columnas de la cartera.")
+    return {
+        "nombre": config["nombre"].strip(),
+        "idioma": str(config.get("idioma") or "es_MX"),
+        "parametros": parametros,
+    }
+
+
+def _fila_oficial(oficial: dict[str, Any], contacto: Any, momento: datetime, zona: str) -> dict[str, Any]:
+    """The template's body parameters for this contact, formatted like the text (money as $25,000.00)."""
+    valores = [
+        renderizar(
+            ["{" + campo + "}"],
+            plantillas.datos_contacto(contacto),
+            variante=0,
+            momento=momento,
+            zona=plantillas.zona_contacto(contacto, zona),
+        ).texto
+        for campo in oficial["parametros"]
+    ]
+    return {"tipo": "plantilla", "medio": {"plantilla": {**oficial, "parametros": valores}}}
 
 
 async def cambiar_estado(

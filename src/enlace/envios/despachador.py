@@ -348,7 +348,19 @@ class Despachador:
                 await self._progreso(s, agente_id, fila.campana_id, ahora)
                 return
             try:
-                resultado = await self.motor.enviar_texto(agente_id, jid, texto, fila.wa_message_id)
+                if fila.tipo == "plantilla" and fila.medio:
+                    # Official line: an approved template (the only thing allowed outside the 24 h window).
+                    oficial = fila.medio["plantilla"]
+                    resultado = await self.motor.enviar_plantilla(  # type: ignore[attr-defined]
+                        agente_id,
+                        jid,
+                        nombre=oficial["nombre"],
+                        idioma=oficial["idioma"],
+                        parametros=list(oficial.get("parametros") or []),
+                        wa_message_id=fila.wa_message_id,
+                    )
+                else:
+                    resultado = await self.motor.enviar_texto(agente_id, jid, texto, fila.wa_message_id)
             except SesionNoDisponible:
                 # Not connected: nothing left the phone, the row goes back to the queue.
                 await repo.marcar(s, fila.id, "pendiente", ("enviando",), intentado_at=None)
@@ -356,6 +368,18 @@ class Despachador:
             except ErrorMotor as exc:
                 # Release the phone lock before writing (cumplimiento.puerta.revisar_suprimido: no waits under it).
                 await s.commit()
+                espera = getattr(exc, "reintentar_en_s", None)
+                if exc.reintentable and espera:
+                    # The engine says "not now" (Cloud API pair rate / throughput): nothing left, try that row later.
+                    await repo.marcar(
+                        s,
+                        fila.id,
+                        "pendiente",
+                        ("enviando",),
+                        intentado_at=None,
+                        programado_para=ahora + timedelta(seconds=float(espera)),
+                    )
+                    return
                 await repo.marcar(
                     s,
                     fila.id,

@@ -86,11 +86,14 @@ class FilaDespacho:
     zona_campana: str
     estado_mx: str | None
     zona_contacto: str | None
+    tipo: str = "texto"
+    # For `tipo == 'plantilla'` (official lines): {"plantilla": {"nombre", "idioma", "parametros"}}.
+    medio: dict[str, Any] | None = None
 
 
 _SELECT_DUE = """
     SELECT m.id, m.campana_id, m.contacto_id, m.numero_destino, m.destino_jid, m.mensaje, m.mensaje_base,
-           m.wa_message_id, m.programado_para, c.zona_horaria, k.estado_mx, k.zona_horaria
+           m.wa_message_id, m.programado_para, c.zona_horaria, k.estado_mx, k.zona_horaria, m.tipo, m.medio
       FROM mensajes_enviados m
       JOIN campanas c ON c.id = m.campana_id
       LEFT JOIN contactos k ON k.id = m.contacto_id

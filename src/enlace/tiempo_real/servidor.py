@@ -141,7 +141,7 @@ def crear_servidor(nucleo: Nucleo) -> socketio.AsyncServer:
 
 
 async def _autenticar(nucleo: Nucleo, environ: dict[str, Any], auth: dict[str, Any] | None) -> Actor | None:
-    ahora = nucleo.reloj.ahora()
+    ahora = nucleo.reloj_seguridad.ahora()
     async with nucleo.fabrica() as session:
         if isinstance(auth, dict) and auth.get("token"):
             actor = await autenticar_token(session, str(auth["token"]), ahora)
