@@ -399,6 +399,8 @@ class Despachador:
             await repo.marcar(
                 s, fila.id, "enviado", ("enviando", "incierto", "pendiente"), enviado_at=resultado.momento or ahora
             )
+            if fila.contacto_id is not None:
+                await repo.marcar_contactado(s, fila.contacto_id, ahora)
             ritmo.registrar_envio(ahora)
             await self._progreso(s, agente_id, fila.campana_id, ahora)
             await self._resultado(s, agente_id, estado, fallo=False)

@@ -149,6 +149,17 @@ async def marcar(session: AsyncSession, mensaje_id: int, estado: str, desde: tup
     return (await session.scalar(stmt)) is not None
 
 
+async def marcar_contactado(session: AsyncSession, contacto_id: int, momento: datetime) -> None:
+    """The person got a campaign message: `pendiente` → `contactado`, and the assignment counts as active."""
+    await session.execute(
+        text(
+            "UPDATE contactos SET estado = CASE WHEN estado = 'pendiente' THEN 'contactado' ELSE estado END,"
+            " ultima_actividad_at = GREATEST(ultima_actividad_at, :m) WHERE id = :c"
+        ),
+        {"c": contacto_id, "m": momento},
+    )
+
+
 async def enviados_hoy(session: AsyncSession, agente_id: int, desde: datetime) -> list[datetime]:
     """Moments this number sent campaign messages since `desde` (rebuilds pacing after a restart)."""
     stmt = select(MensajeEnviado.intentado_at).where(
