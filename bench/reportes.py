@@ -169,8 +169,8 @@ def cargar(url: str, filas: int) -> None:
             c.execute(definicion)
         c.execute("VACUUM ANALYZE mensajes_enviados")
         c.execute("VACUUM ANALYZE mensajes_recibidos")
-        c.execute("ANALYZE resumen_diario")
-        c.execute("ANALYZE respuestas_contadas")
+        c.execute("VACUUM ANALYZE resumen_diario")
+        c.execute("VACUUM ANALYZE respuestas_contadas")
         print(f"  índices y ANALYZE ({time.perf_counter() - t2:6.1f} s)", flush=True)
         resumen = c.execute("SELECT sum(enviados) + sum(fallidos), count(*) FROM resumen_diario").fetchone()
         reales = c.execute(

@@ -17,13 +17,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from enlace.auth.seguridad import usar_coste_de_pruebas
 from enlace.db.migrar import migrar
 from enlace.db.modelos import cargar_modelos
 from enlace.db.sesion import esperar_post_commit
 from enlace.reloj import RelojManual
 from enlace.settings import Settings
-
-from enlace.auth.seguridad import usar_coste_de_pruebas
 
 usar_coste_de_pruebas()
 
@@ -126,18 +125,23 @@ def crear_usuario(nucleo: Any) -> CrearUsuario:
     """Create a user (and its agent row for agents); returns ids and the password."""
     contador = {"n": 0}
 
-    async def crear(rol: str = "agente", *, equipo_id: int | None = None, usuario: str | None = None,
-                    password: str = "contraseña-segura-1") -> dict[str, Any]:
+    async def crear(
+        rol: str = "agente",
+        *,
+        equipo_id: int | None = None,
+        usuario: str | None = None,
+        password: str = "contraseña-segura-1",
+    ) -> dict[str, Any]:
+        from enlace.auth.repository import agente_de_usuario
         from enlace.auth.schemas import UsuarioCrear
         from enlace.auth.service import crear_usuario as crear_servicio
-        from enlace.auth.repository import agente_de_usuario
 
         contador["n"] += 1
         nombre = usuario or f"{rol}{contador['n']}_{secrets.token_hex(2)}"
         async with nucleo.fabrica() as session:
             creado = await crear_servicio(
-                session, UsuarioCrear(usuario=nombre, nombre=nombre.title(), rol=rol, password=password,
-                                      equipo_id=equipo_id)
+                session,
+                UsuarioCrear(usuario=nombre, nombre=nombre.title(), rol=rol, password=password, equipo_id=equipo_id),
             )
             agente_id = await agente_de_usuario(session, creado.id)
             await session.commit()
@@ -189,3 +193,9 @@ async def equipo(nucleo: Any) -> Callable[..., Awaitable[int]]:
 
 async def ejecutar_sql(session: AsyncSession, sql: str, **params: Any) -> Any:
     return await session.execute(text(sql), params)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps a loop running in the main thread until the
+    session ends, which would break every asyncio test collected after it."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)

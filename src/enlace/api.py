@@ -52,8 +52,18 @@ def _routers() -> list[Any]:
     from enlace.webhooks.routes import router as webhooks
 
     return [
-        auth, agentes, reportes, cumplimiento, oficial, webhooks, conversaciones, sesiones, plantillas, campanas,
-        envios, carteras,
+        auth,
+        agentes,
+        reportes,
+        cumplimiento,
+        oficial,
+        webhooks,
+        conversaciones,
+        sesiones,
+        plantillas,
+        campanas,
+        envios,
+        carteras,
     ]
 
 

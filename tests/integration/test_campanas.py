@@ -204,8 +204,11 @@ async def test_campana_500_contactos_exactamente_un_mensaje_cada_uno(
     estado = (await agente.get(f"/api/campana/{campana['id']}/estado")).json()
     assert estado["enviados"] == N and estado["pendientes"] == 0 and estado["estado"] == "completada"
     async with nucleo.fabrica() as s:
-        contactos = (await s.execute(select(Contacto.estado, Contacto.ultima_actividad_at)
-                                     .where(Contacto.cartera_id == cartera_id))).all()
+        contactos = (
+            await s.execute(
+                select(Contacto.estado, Contacto.ultima_actividad_at).where(Contacto.cartera_id == cartera_id)
+            )
+        ).all()
     assert {e for e, _ in contactos} == {"contactado"} and all(m is not None for _, m in contactos)
     # Pacing held: sends at least pausa_min apart.
     momentos = sorted(f.intentado_at for f in filas)

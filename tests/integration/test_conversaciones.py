@@ -378,8 +378,9 @@ async def test_admin_cambia_el_alcance_en_caliente(nucleo: Any, cliente_como: An
         nucleo.captura = None
 
 
-async def test_respuesta_no_sale_si_la_baja_se_confirmo_despues_de_aceptarla(nucleo: Any, crear_usuario: Any,
-                                                                           db: Any) -> None:
+async def test_respuesta_no_sale_si_la_baja_se_confirmo_despues_de_aceptarla(
+    nucleo: Any, crear_usuario: Any, db: Any
+) -> None:
     """The inbox reply re-checks suppression under the phone lock right before the engine call."""
     from sqlalchemy import text as sql
 
@@ -396,8 +397,9 @@ async def test_respuesta_no_sale_si_la_baja_se_confirmo_despues_de_aceptarla(nuc
     await db.execute(sql("INSERT INTO supresiones (telefono, motivo, fuente) VALUES ('+525511110001', 'BAJA', 'baja')"))
     await db.commit()
     for telefono, fila_id in filas.items():
-        await _enviar_respuesta(nucleo, fila_id, agente["agente_id"], telefono[1:] + "@s.whatsapp.net",
-                                "Con gusto", "x", [], telefono)
+        await _enviar_respuesta(
+            nucleo, fila_id, agente["agente_id"], telefono[1:] + "@s.whatsapp.net", "Con gusto", "x", [], telefono
+        )
     estados = dict((await db.execute(sql("SELECT numero_destino, estado FROM mensajes_enviados"))).all())
     # Suppressed: never handed to the engine. Not suppressed: reached the engine (not linked here → fallido).
     assert estados == {"+525511110001": "suprimido", "+525511110002": "fallido"}

@@ -37,8 +37,12 @@ def test_serve_embebido_responde_readyz_y_limpia_al_salir(tmp_path: Path) -> Non
     entorno = {k: v for k, v in os.environ.items() if not k.startswith("ENLACE_")}
     entorno.update({"ENLACE_PORT": str(puerto), "ENLACE_MOTOR": "simulador", "ENLACE_DIRECTORIO_DATOS": str(tmp_path)})
     proceso = subprocess.Popen(
-        [sys.executable, "-m", "enlace.cli", "serve"], env=entorno, cwd=tmp_path,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "enlace.cli", "serve"],
+        env=entorno,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         listo = None

@@ -106,8 +106,14 @@ async def _conversacion_ajena(ctx: Contexto) -> dict[str, Any]:
     await captura.procesar(
         [
             EventoMensaje(
-                ctx.ajeno["agente_id"], "MATRIZ1", False, "5215598765432@s.whatsapp.net", None,
-                ctx.nucleo.reloj.ahora(), TipoContenido.texto, "Hola",
+                ctx.ajeno["agente_id"],
+                "MATRIZ1",
+                False,
+                "5215598765432@s.whatsapp.net",
+                None,
+                ctx.nucleo.reloj.ahora(),
+                TipoContenido.texto,
+                "Hola",
             )
         ]
     )
@@ -212,8 +218,13 @@ async def _mensaje_ajeno(ctx: Contexto) -> dict[str, Any]:
         ahora = ctx.nucleo.reloj.ahora()
         session.add(
             MensajeEnviado(
-                agente_id=ctx.ajeno["agente_id"], campana_id=campana.id, numero_destino="+525598765432",
-                wa_message_id="3EB0MATRIZ", estado="enviado", created_at=ahora, enviado_at=ahora,
+                agente_id=ctx.ajeno["agente_id"],
+                campana_id=campana.id,
+                numero_destino="+525598765432",
+                wa_message_id="3EB0MATRIZ",
+                estado="enviado",
+                created_at=ahora,
+                enviado_at=ahora,
             )
         )
         await session.commit()
@@ -361,8 +372,12 @@ async def _plantilla_ajena(ctx: Contexto) -> dict[str, Any]:
         session.add_all([campana, parada])
         await session.commit()
         return {
-            "plantilla_id": plantilla.id, "cartera_id": cartera.id, "campana_id": campana.id,
-            "parada_id": parada.id, "perfil_id": perfil.id, "agente_id": agente_id,
+            "plantilla_id": plantilla.id,
+            "cartera_id": cartera.id,
+            "campana_id": campana.id,
+            "parada_id": parada.id,
+            "perfil_id": perfil.id,
+            "agente_id": agente_id,
         }
 
 
@@ -431,8 +446,9 @@ def _parametros() -> list[Any]:
 
 
 @pytest.mark.parametrize("clave", _parametros())
-async def test_ruta_niega_recursos_ajenos(clave: tuple[str, str], app: Any, cliente: Any, cliente_como: Any,
-                                          crear_usuario: Any, equipo: Any, nucleo: Any) -> None:
+async def test_ruta_niega_recursos_ajenos(
+    clave: tuple[str, str], app: Any, cliente: Any, cliente_como: Any, crear_usuario: Any, equipo: Any, nucleo: Any
+) -> None:
     metodo, plantilla = clave
     caso = MATRIZ[clave]
     equipo_propio = await equipo("Propio")

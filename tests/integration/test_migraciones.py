@@ -45,7 +45,5 @@ def test_cada_columna_estado_tiene_check(url_bd: str) -> None:
 
 def test_wa_message_id_unico_por_agente(url_bd: str) -> None:
     with psycopg.connect(url_bd) as conexion:
-        indices = conexion.execute(
-            "SELECT indexdef FROM pg_indexes WHERE tablename = 'mensajes_enviados'"
-        ).fetchall()
+        indices = conexion.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'mensajes_enviados'").fetchall()
     assert any("UNIQUE" in d and "agente_id, wa_message_id" in d for (d,) in indices)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +11,13 @@ from sqlalchemy import select, text
 
 from enlace.agentes.models import Agente
 from enlace.carteras.models import Contacto
-from enlace.motores.base import ClaseDesconexion, EventoConectado, EventoDesconectado, OpcionesInicio
+from enlace.motores.base import (
+    ClaseDesconexion,
+    EventoConectado,
+    EventoDesconectado,
+    OpcionesInicio,
+    SesionNoDisponible,
+)
 from enlace.motores.cloud_api.config import leer_numeros
 from enlace.motores.cloud_api.motor import (
     ERROR_PAR,
@@ -20,7 +26,6 @@ from enlace.motores.cloud_api.motor import (
     MotorCloudApi,
     crear_ultimo_entrante,
 )
-from enlace.motores.base import SesionNoDisponible
 from tests.conftest import ajustes_prueba
 from tests.soporte.graph_api_falso import GraphFalso
 
@@ -87,7 +92,8 @@ async def _post(cliente: Any, graph: GraphFalso, payload: dict[str, Any]) -> Any
 
 async def test_verificacion_del_webhook(cliente: Any, oficial: Any) -> None:
     r = await cliente.get(
-        "/api/webhooks/whatsapp", params={"hub.mode": "subscribe", "hub.verify_token": "verificame", "hub.challenge": "1158201444"}
+        "/api/webhooks/whatsapp",
+        params={"hub.mode": "subscribe", "hub.verify_token": "verificame", "hub.challenge": "1158201444"},
     )
     assert r.status_code == 200 and r.text == "1158201444"
     r = await cliente.get(
@@ -96,15 +102,19 @@ async def test_verificacion_del_webhook(cliente: Any, oficial: Any) -> None:
     assert r.status_code == 403
 
 
-async def test_firma_valida_ausente_incorrecta_y_cuerpo_modificado(cliente: Any, oficial: Any, graph: GraphFalso,
-                                                                   db: Any, ana: int) -> None:
+async def test_firma_valida_ausente_incorrecta_y_cuerpo_modificado(
+    cliente: Any, oficial: Any, graph: GraphFalso, db: Any, ana: int
+) -> None:
     payload = graph.mensaje_entrante("5215512345678", "Hola, me interesa", wamid="wamid.FIRMA1")
     cuerpo, cabeceras = graph.firmado(payload)
 
-    sin_firma = await cliente.post("/api/webhooks/whatsapp", content=cuerpo, headers={"content-type": "application/json"})
+    sin_firma = await cliente.post(
+        "/api/webhooks/whatsapp", content=cuerpo, headers={"content-type": "application/json"}
+    )
     assert sin_firma.status_code == 401
-    mala = await cliente.post("/api/webhooks/whatsapp", content=cuerpo,
-                              headers={**cabeceras, "x-hub-signature-256": "sha256=" + "0" * 64})
+    mala = await cliente.post(
+        "/api/webhooks/whatsapp", content=cuerpo, headers={**cabeceras, "x-hub-signature-256": "sha256=" + "0" * 64}
+    )
     assert mala.status_code == 403
     alterado = cuerpo.replace(b"me interesa", b"me interesO")
     r = await cliente.post("/api/webhooks/whatsapp", content=alterado, headers=cabeceras)
@@ -122,15 +132,22 @@ async def test_firma_valida_ausente_incorrecta_y_cuerpo_modificado(cliente: Any,
 # ---- engine contract against the stand-in --------------------------------------------------------
 
 
-async def test_motor_conecta_y_envia_plantilla_con_nuestro_id(oficial: Any, graph: GraphFalso, linea: int,
-                                                              reloj: Any) -> None:
+async def test_motor_conecta_y_envia_plantilla_con_nuestro_id(
+    oficial: Any, graph: GraphFalso, linea: int, reloj: Any
+) -> None:
     eventos: list[Any] = []
     motor = await _motor(oficial, reloj, eventos)
     await motor.iniciar_sesion(linea, OpcionesInicio())
     assert isinstance(eventos[-1], EventoConectado) and eventos[-1].numero == "+525510000000"
     propio = motor.nuevo_id_mensaje(linea)
-    r = await motor.enviar_plantilla(linea, "5215512345678@s.whatsapp.net", nombre="oferta_credito",
-                                     idioma="es_MX", parametros=["Ana", "$25,000.00"], wa_message_id=propio)
+    r = await motor.enviar_plantilla(
+        linea,
+        "5215512345678@s.whatsapp.net",
+        nombre="oferta_credito",
+        idioma="es_MX",
+        parametros=["Ana", "$25,000.00"],
+        wa_message_id=propio,
+    )
     assert r.wa_message_id == propio
     enviado = graph.enviados[-1].cuerpo
     assert enviado["to"] == "5215512345678" and enviado["type"] == "template"
@@ -139,8 +156,9 @@ async def test_motor_conecta_y_envia_plantilla_con_nuestro_id(oficial: Any, grap
     await motor.detener()
 
 
-async def test_texto_libre_solo_dentro_de_la_ventana_de_24h(oficial: Any, graph: GraphFalso, linea: int,
-                                                            reloj: Any, cliente: Any, ana: int) -> None:
+async def test_texto_libre_solo_dentro_de_la_ventana_de_24h(
+    oficial: Any, graph: GraphFalso, linea: int, reloj: Any, cliente: Any, ana: int
+) -> None:
     eventos: list[Any] = []
     motor = await _motor(oficial, reloj, eventos)
     with pytest.raises(ErrorCloud) as fuera:
@@ -165,8 +183,11 @@ async def test_130429_reintenta_con_espera_y_131056_pide_esperar(oficial: Any, g
     reloj = RelojManual()
     motor = await _motor(oficial, reloj, [])
     graph.errores_pendientes = [130429, 130429]
-    tarea = asyncio.create_task(motor.enviar_plantilla(linea, "525512345678@s.whatsapp.net", nombre="p",
-                                                       idioma="es_MX", parametros=[], wa_message_id="enl.A"))
+    tarea = asyncio.create_task(
+        motor.enviar_plantilla(
+            linea, "525512345678@s.whatsapp.net", nombre="p", idioma="es_MX", parametros=[], wa_message_id="enl.A"
+        )
+    )
     for _ in range(50):
         await asyncio.sleep(0.02)
         if reloj.proximo_despertar is not None:
@@ -178,20 +199,23 @@ async def test_130429_reintenta_con_espera_y_131056_pide_esperar(oficial: Any, g
     assert graph.peticiones == 3 and len(graph.enviados) == 1
     graph.errores_pendientes = [ERROR_PAR]
     with pytest.raises(ErrorCloud) as par:
-        await motor.enviar_plantilla(linea, "525512345678@s.whatsapp.net", nombre="p", idioma="es_MX",
-                                     parametros=[], wa_message_id="enl.B")
+        await motor.enviar_plantilla(
+            linea, "525512345678@s.whatsapp.net", nombre="p", idioma="es_MX", parametros=[], wa_message_id="enl.B"
+        )
     assert par.value.reintentable and par.value.reintentar_en_s
     await motor.detener()
 
 
-async def test_token_expirado_cierra_la_sesion_con_mensaje_claro(oficial: Any, graph: GraphFalso, linea: int,
-                                                                 reloj: Any) -> None:
+async def test_token_expirado_cierra_la_sesion_con_mensaje_claro(
+    oficial: Any, graph: GraphFalso, linea: int, reloj: Any
+) -> None:
     eventos: list[Any] = []
     motor = await _motor(oficial, reloj, eventos)
     graph.token_expirado = True
     with pytest.raises(SesionNoDisponible):
-        await motor.enviar_plantilla(linea, "525512345678@s.whatsapp.net", nombre="p", idioma="es_MX",
-                                     parametros=[], wa_message_id="enl.C")
+        await motor.enviar_plantilla(
+            linea, "525512345678@s.whatsapp.net", nombre="p", idioma="es_MX", parametros=[], wa_message_id="enl.C"
+        )
     desconexion = eventos[-1]
     assert isinstance(desconexion, EventoDesconectado)
     assert desconexion.clase == ClaseDesconexion.sesion_cerrada and "token" in desconexion.detalle
@@ -215,49 +239,62 @@ async def _fila_enviada(nucleo: Any, linea: int, propio: str, telefono: str = "+
         return int(fila_id)
 
 
-async def test_estados_por_webhook_se_aplican_a_nuestra_fila(oficial: Any, graph: GraphFalso, linea: int,
-                                                             reloj: Any, cliente: Any, db: Any) -> None:
+async def test_estados_por_webhook_se_aplican_a_nuestra_fila(
+    oficial: Any, graph: GraphFalso, linea: int, reloj: Any, cliente: Any, db: Any
+) -> None:
     motor = await _motor(oficial, reloj, [])
     propio = motor.nuevo_id_mensaje(linea)
-    await motor.enviar_plantilla(linea, "525512345678@s.whatsapp.net", nombre="p", idioma="es_MX",
-                                 parametros=[], wa_message_id=propio)
+    await motor.enviar_plantilla(
+        linea, "525512345678@s.whatsapp.net", nombre="p", idioma="es_MX", parametros=[], wa_message_id=propio
+    )
     fila_id = await _fila_enviada(oficial, linea, propio)
     envio = graph.enviados[-1]
     # Out of order and repeated: read before delivered, delivered twice.
     for estado in ("read", "delivered", "delivered", "sent"):
         assert (await _post(cliente, graph, graph.estado(envio, estado))).status_code == 200
-    fila = (await db.execute(text("SELECT estado, entregado_at IS NOT NULL, leido_at IS NOT NULL, wa_message_id "
-                                  "FROM mensajes_enviados WHERE id = :i"), {"i": fila_id})).one()
+    fila = (
+        await db.execute(
+            text(
+                "SELECT estado, entregado_at IS NOT NULL, leido_at IS NOT NULL, wa_message_id "
+                "FROM mensajes_enviados WHERE id = :i"
+            ),
+            {"i": fila_id},
+        )
+    ).one()
     assert fila == ("leido", True, True, propio)
     eventos = await db.scalar(text("SELECT count(*) FROM eventos_entrega WHERE mensaje_id = :i"), {"i": fila_id})
     assert eventos == 4
     await motor.detener()
 
 
-async def test_fallo_131026_marca_fallido_con_su_codigo(oficial: Any, graph: GraphFalso, linea: int, reloj: Any,
-                                                        cliente: Any, db: Any) -> None:
+async def test_fallo_131026_marca_fallido_con_su_codigo(
+    oficial: Any, graph: GraphFalso, linea: int, reloj: Any, cliente: Any, db: Any
+) -> None:
     motor = await _motor(oficial, reloj, [])
     propio = motor.nuevo_id_mensaje(linea)
-    await motor.enviar_plantilla(linea, "525512345679@s.whatsapp.net", nombre="p", idioma="es_MX",
-                                 parametros=[], wa_message_id=propio)
+    await motor.enviar_plantilla(
+        linea, "525512345679@s.whatsapp.net", nombre="p", idioma="es_MX", parametros=[], wa_message_id=propio
+    )
     fila_id = await _fila_enviada(oficial, linea, propio, "+525512345679")
     await _post(cliente, graph, graph.estado(graph.enviados[-1], "failed", codigo_error=131026))
-    estado, codigo = (await db.execute(text("SELECT estado, codigo_error FROM mensajes_enviados WHERE id = :i"),
-                                       {"i": fila_id})).one()
+    estado, codigo = (
+        await db.execute(text("SELECT estado, codigo_error FROM mensajes_enviados WHERE id = :i"), {"i": fila_id})
+    ).one()
     assert (estado, codigo) == ("fallido", 131026)
     await motor.detener()
 
 
-async def test_preferencia_de_marketing_stop_suprime_el_numero(oficial: Any, graph: GraphFalso, cliente: Any,
-                                                               db: Any) -> None:
+async def test_preferencia_de_marketing_stop_suprime_el_numero(
+    oficial: Any, graph: GraphFalso, cliente: Any, db: Any
+) -> None:
     r = await _post(cliente, graph, graph.preferencia("5215512340000", "stop"))
     assert r.status_code == 200
     assert await db.scalar(text("SELECT count(*) FROM supresiones WHERE telefono = '+525512340000'")) == 1
 
 
-async def test_eco_de_coexistencia_se_guarda_como_enviado_por_el_agente(oficial: Any, graph: GraphFalso,
-                                                                        linea: int, cliente: Any, db: Any,
-                                                                        ana: int) -> None:
+async def test_eco_de_coexistencia_se_guarda_como_enviado_por_el_agente(
+    oficial: Any, graph: GraphFalso, linea: int, cliente: Any, db: Any, ana: int
+) -> None:
     r = await _post(cliente, graph, graph.eco("5215512345678", "Le marco en 5 minutos"))
     assert r.status_code == 200
     fila = (await db.execute(text("SELECT origen, mensaje, numero_destino FROM mensajes_enviados"))).one()
@@ -267,8 +304,9 @@ async def test_eco_de_coexistencia_se_guarda_como_enviado_por_el_agente(oficial:
 # ---- hand-off ---------------------------------------------------------------------------------------
 
 
-async def test_transferir_contacto_a_un_agente(oficial: Any, linea: int, cliente_como: Any, equipo: Any,
-                                               crear_usuario: Any, db: Any) -> None:
+async def test_transferir_contacto_a_un_agente(
+    oficial: Any, linea: int, cliente_como: Any, equipo: Any, crear_usuario: Any, db: Any
+) -> None:
     eq = await equipo("Norte")
     supervisor = await cliente_como("supervisor", equipo_id=eq)
     agente = await crear_usuario("agente", equipo_id=eq)
@@ -277,12 +315,16 @@ async def test_transferir_contacto_a_un_agente(oficial: Any, linea: int, cliente
         s.add(contacto)
         await s.commit()
         contacto_id = contacto.id
-    r = await supervisor.post("/api/oficial/transferir", json={"contactoId": contacto_id, "agenteId": agente["agente_id"]})
+    r = await supervisor.post(
+        "/api/oficial/transferir", json={"contactoId": contacto_id, "agenteId": agente["agente_id"]}
+    )
     assert r.status_code == 200, r.text
     assert await db.scalar(select(Contacto.agente_id).where(Contacto.id == contacto_id)) == agente["agente_id"]
     assert await db.scalar(text("SELECT count(*) FROM auditoria WHERE accion = 'contacto.transferir'")) == 1
     otro_agente = await cliente_como("agente", equipo_id=eq)
-    r = await otro_agente.post("/api/oficial/transferir", json={"contactoId": contacto_id, "agenteId": otro_agente.usuario["agente_id"]})
+    r = await otro_agente.post(
+        "/api/oficial/transferir", json={"contactoId": contacto_id, "agenteId": otro_agente.usuario["agente_id"]}
+    )
     assert r.status_code == 403
 
 
@@ -290,7 +332,13 @@ async def test_transferir_contacto_a_un_agente(oficial: Any, linea: int, cliente
 
 
 async def test_flujo_hibrido_campana_oficial_respuesta_traspaso_y_respuesta_del_agente(
-    oficial: Any, graph: GraphFalso, linea: int, reloj: Any, cliente: Any, cliente_como: Any, equipo: Any,
+    oficial: Any,
+    graph: GraphFalso,
+    linea: int,
+    reloj: Any,
+    cliente: Any,
+    cliente_como: Any,
+    equipo: Any,
     db: Any,
 ) -> None:
     """Official campaign → reply → hand-off to an agent → agent replies on its own number → one history."""
@@ -299,7 +347,7 @@ async def test_flujo_hibrido_campana_oficial_respuesta_traspaso_y_respuesta_del_
     from enlace.envios.despachador import Despachador
     from enlace.motores.enrutado import MotorEnrutado
     from enlace.motores.simulador import EstadoSocket
-    from tests.integration.test_campanas import RAPIDO, VARIANTES, crear_cartera, correr_hasta
+    from tests.integration.test_campanas import RAPIDO, VARIANTES, correr_hasta, crear_cartera
 
     eq = await equipo("Prospección")
     admin = await cliente_como("admin")
@@ -329,14 +377,20 @@ async def test_flujo_hibrido_campana_oficial_respuesta_traspaso_y_respuesta_del_
     cartera_id, telefonos = await crear_cartera(oficial, linea, 3)
     plantilla = await admin.post(
         "/api/plantillas",
-        json={"nombre": "Oferta IMSS (oficial)", "variantes": VARIANTES[:1],
-              "plantilla_oficial": {"nombre": "oferta_credito_imss", "idioma": "es_MX",
-                                    "parametros": ["nombre", "monto"]}},
+        json={
+            "nombre": "Oferta IMSS (oficial)",
+            "variantes": VARIANTES[:1],
+            "plantilla_oficial": {
+                "nombre": "oferta_credito_imss",
+                "idioma": "es_MX",
+                "parametros": ["nombre", "monto"],
+            },
+        },
     )
     assert plantilla.status_code == 201, plantilla.text
     campana = await admin.post(
-        "/api/campana", json={"nombre": "Prospección 800", "carteraId": cartera_id, "agenteId": linea,
-                              "canal": "oficial"}
+        "/api/campana",
+        json={"nombre": "Prospección 800", "carteraId": cartera_id, "agenteId": linea, "canal": "oficial"},
     )
     assert campana.status_code == 201, campana.text
     campana_id = campana.json()["id"]
@@ -344,21 +398,24 @@ async def test_flujo_hibrido_campana_oficial_respuesta_traspaso_y_respuesta_del_
     async def conectado(aid: int) -> bool:
         return aid == linea
 
-    despachador = Despachador(reloj=reloj, fabrica=oficial.fabrica, motor=motor, nodo_id="prueba",
-                              esta_conectado=conectado)
+    despachador = Despachador(
+        reloj=reloj, fabrica=oficial.fabrica, motor=motor, nodo_id="prueba", esta_conectado=conectado
+    )
     oficial.despachador = despachador
     await despachador.iniciar()
     try:
-        r = await admin.post("/api/campana/iniciar", json={"campanaId": campana_id,
-                                                           "plantillaId": plantilla.json()["id"],
-                                                           "configDelay": RAPIDO})
+        r = await admin.post(
+            "/api/campana/iniciar",
+            json={"campanaId": campana_id, "plantillaId": plantilla.json()["id"], "configDelay": RAPIDO},
+        )
         assert r.status_code == 200, r.text
         despachador.asegurar(linea)
 
         async def terminada() -> bool:
             async with oficial.fabrica() as s:
-                return await s.scalar(text("SELECT estado FROM campanas WHERE id = :c"), {"c": campana_id}) \
-                    == "completada"
+                return (
+                    await s.scalar(text("SELECT estado FROM campanas WHERE id = :c"), {"c": campana_id}) == "completada"
+                )
 
         await correr_hasta(reloj, despachador, terminada)
     finally:
@@ -376,11 +433,15 @@ async def test_flujo_hibrido_campana_oficial_respuesta_traspaso_y_respuesta_del_
         assert (await _post(cliente, graph, graph.estado(envio, estado, ts=ahora))).status_code == 200
     respuesta = graph.mensaje_entrante("52" + telefonos[0][3:], "Sí me interesa, ¿me pueden llamar?", ts=ahora + 60)
     assert (await _post(cliente, graph, respuesta)).status_code == 200
-    fila = (await db.execute(text("SELECT estado, wa_message_id FROM mensajes_enviados WHERE numero_destino = :t"),
-                             {"t": telefonos[0]})).one()
+    fila = (
+        await db.execute(
+            text("SELECT estado, wa_message_id FROM mensajes_enviados WHERE numero_destino = :t"), {"t": telefonos[0]}
+        )
+    ).one()
     assert fila.estado == "leido" and fila.wa_message_id == envio.cuerpo["biz_opaque_callback_data"]
-    contacto_id, estado_contacto = (await db.execute(
-        text("SELECT id, estado FROM contactos WHERE telefono = :t"), {"t": telefonos[0]})).one()
+    contacto_id, estado_contacto = (
+        await db.execute(text("SELECT id, estado FROM contactos WHERE telefono = :t"), {"t": telefonos[0]})
+    ).one()
     assert estado_contacto == "respondio"
     assert await db.scalar(text("SELECT campana_id FROM mensajes_recibidos")) == campana_id
 
@@ -390,8 +451,10 @@ async def test_flujo_hibrido_campana_oficial_respuesta_traspaso_y_respuesta_del_
 
     # 4) The agent answers from its own number (the simulator), inside the compliance rules.
     await reloj.avanzar(120)
-    r = await agente.post(f"/api/conversaciones/{contacto_id}/responder",
-                          json={"texto": "Con gusto, le marco en 10 minutos. Soy Laura de Créditos Enlace."})
+    r = await agente.post(
+        f"/api/conversaciones/{contacto_id}/responder",
+        json={"texto": "Con gusto, le marco en 10 minutos. Soy Laura de Créditos Enlace."},
+    )
     assert r.status_code == 202, r.text
     for _ in range(100):
         if simulador.ledger.por_telefono().get(telefonos[0]):
@@ -403,6 +466,8 @@ async def test_flujo_hibrido_campana_oficial_respuesta_traspaso_y_respuesta_del_
     # 5) One contact history, across the official line and the agent's number, visible to the agent.
     historia = (await agente.get(f"/api/conversaciones/{contacto_id}/mensajes")).json()
     assert [(m["direccion"], m["agente_id"]) for m in historia] == [
-        ("saliente", linea), ("entrante", linea), ("saliente", agente_id)
+        ("saliente", linea),
+        ("entrante", linea),
+        ("saliente", agente_id),
     ]
     await motor.detener()

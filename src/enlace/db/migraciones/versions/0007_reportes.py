@@ -151,7 +151,9 @@ def upgrade() -> None:
         sa.Column("respondido_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("mensaje_enviado_id", name=op.f("pk_respuestas_contadas")),
     )
-    op.create_index("ix_respuestas_contadas_agente_dia", "respuestas_contadas", ["agente_id", "dia"], unique=False)
+    op.create_index(
+        "ix_respuestas_contadas_agente_dia", "respuestas_contadas", ["agente_id", "dia", "segundos"], unique=False
+    )
     op.create_table(
         "resumen_diario",
         sa.Column("agente_id", sa.Integer(), nullable=False),
