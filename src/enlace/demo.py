@@ -24,6 +24,8 @@ import httpx
 import structlog
 import typer
 
+from enlace.motores.simulador.perfiles import APELLIDOS
+
 log = structlog.get_logger(__name__)
 
 ZONA = ZoneInfo("America/Mexico_City")
@@ -52,28 +54,6 @@ NOMBRES = (
     "Raúl",
     "Silvia",
     "Javier",
-)
-APELLIDOS = (
-    "Hernández",
-    "García",
-    "Martínez",
-    "López",
-    "González",
-    "Pérez",
-    "Rodríguez",
-    "Sánchez",
-    "Ramírez",
-    "Cruz",
-    "Flores",
-    "Gómez",
-    "Morales",
-    "Vázquez",
-    "Reyes",
-    "Jiménez",
-    "Torres",
-    "Díaz",
-    "Gutiérrez",
-    "Ruiz",
 )
 ESTADOS = ("CDMX", "Jalisco", "Nuevo León", "Puebla", "Estado de México", "Veracruz", "Sonora", "Yucatán")
 PLANTILLA = (
