@@ -24,7 +24,7 @@ import httpx
 import structlog
 import typer
 
-from enlace.motores.simulador.perfiles import APELLIDOS
+from enlace.motores.simulador.perfiles import APELLIDOS, NOMBRES
 
 log = structlog.get_logger(__name__)
 
@@ -33,28 +33,6 @@ ZONA = ZoneInfo("America/Mexico_City")
 # the demo's virtual phone scans after 40% of that, in real seconds, so the QR is seen before it is "scanned".
 VENTANA_QR_SIMULADA_S = 160.0
 
-NOMBRES = (
-    "María",
-    "José",
-    "Guadalupe",
-    "Juan",
-    "Rosa",
-    "Francisco",
-    "Carmen",
-    "Antonio",
-    "Josefina",
-    "Jesús",
-    "Margarita",
-    "Manuel",
-    "Teresa",
-    "Pedro",
-    "Leticia",
-    "Miguel",
-    "Alicia",
-    "Raúl",
-    "Silvia",
-    "Javier",
-)
 ESTADOS = ("CDMX", "Jalisco", "Nuevo León", "Puebla", "Estado de México", "Veracruz", "Sonora", "Yucatán")
 PLANTILLA = (
     "{saludo} {nombre}, le escribe {agente} de Financiera Enlace. Por su pensión tiene disponible un crédito de "
