@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -36,6 +35,7 @@ from enlace.motores.base import (
     SesionNoDisponible,
     TipoContenido,
 )
+from tests.soporte.receptor import Receptor
 
 pytestmark = [
     pytest.mark.gateway,
@@ -44,35 +44,6 @@ pytestmark = [
         reason="necesita node y `npm ci` en gateway/",
     ),
 ]
-
-
-class Receptor:
-    """Collects events; `esperar` polls for one matching a predicate (never a wall-clock assertion)."""
-
-    def __init__(self) -> None:
-        self.eventos: list[Evento] = []
-        self.al_recibir: Callable[[Evento], Any] | None = None
-
-    async def __call__(self, evento: Evento) -> None:
-        self.eventos.append(evento)
-        if self.al_recibir is not None:
-            await self.al_recibir(evento)
-
-    async def esperar(self, predicado: Callable[[Evento], bool], limite_s: float = 20.0) -> Any:
-        async def buscar() -> Evento:
-            while True:
-                for evento in self.eventos:
-                    if predicado(evento):
-                        return evento
-                await asyncio.sleep(0.01)
-
-        try:
-            return await asyncio.wait_for(buscar(), limite_s)
-        except TimeoutError:
-            raise AssertionError(f"no llegó el evento; llegaron: {[type(e).__name__ for e in self.eventos]}") from None
-
-    def de_tipo(self, tipo: type) -> list[Any]:
-        return [e for e in self.eventos if isinstance(e, tipo)]
 
 
 @pytest.fixture

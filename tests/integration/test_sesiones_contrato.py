@@ -17,7 +17,6 @@ import pytest
 from enlace.motores.base import (
     ClaseDesconexion,
     EstadoEntrega,
-    Evento,
     EventoCapping,
     EventoConectado,
     EventoCredenciales,
@@ -34,36 +33,13 @@ from enlace.motores.base import (
 from enlace.motores.simulador import MotorSimulador, telefono_canonico
 from enlace.reloj import RelojAcelerado
 from enlace.sesiones.cifrado import fusionar_credenciales
+from tests.soporte.receptor import Receptor
 
 NUMERO_AGENTE = "5215512345678"
 DESTINO = "5511112222"
 ESCRIBE = "5511113333"
 EN_WHATSAPP, FUERA = "525512340001", "525512340000"
 LID = "987654321@lid"
-
-
-class Receptor:
-    def __init__(self) -> None:
-        self.eventos: list[Evento] = []
-
-    async def __call__(self, evento: Evento) -> None:
-        self.eventos.append(evento)
-
-    async def esperar(self, predicado: Callable[[Any], bool], limite_s: float = 20.0) -> Any:
-        async def buscar() -> Any:
-            while True:
-                for evento in self.eventos:
-                    if predicado(evento):
-                        return evento
-                await asyncio.sleep(0.01)
-
-        try:
-            return await asyncio.wait_for(buscar(), limite_s)
-        except TimeoutError:
-            raise AssertionError(f"no llegó el evento; llegaron: {[type(e).__name__ for e in self.eventos]}") from None
-
-    def de(self, tipo: type, agente_id: int) -> list[Any]:
-        return [e for e in self.eventos if isinstance(e, tipo) and e.agente_id == agente_id]
 
 
 class ConductorSimulador:
