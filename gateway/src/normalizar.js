@@ -13,6 +13,8 @@ import {
   toNumber,
 } from 'baileys'
 
+import { analizarJid } from './numeros.js'
+
 const ESTADOS = {
   [proto.WebMessageInfo.Status.ERROR]: 'fallido',
   [proto.WebMessageInfo.Status.SERVER_ACK]: 'enviado',
@@ -111,8 +113,9 @@ export function identidades(key) {
   let lid = null
   for (const jid of [principal, alterno]) {
     if (!jid) continue
-    if (isLidUser(jid)) lid = lid ?? jid
-    else if (jid.endsWith('@s.whatsapp.net')) telefono = telefono ?? jid
+    const { tipo } = analizarJid(jid)
+    if (tipo === 'lid' || isLidUser(jid)) lid = lid ?? jid
+    else if (tipo === 'telefono') telefono = telefono ?? jid
   }
   return { telefono, lid }
 }
@@ -229,13 +232,5 @@ export function cuentaPropia(user) {
   return { wa_id: waId, numero: waId.split('@')[0], lid: normalizarJid(user?.lid) }
 }
 
-/** Digits of a phone or jid, used to match onWhatsApp answers with the numbers asked. */
-export function claveTelefono(texto) {
-  const digitos = String(texto ?? '')
-    .split('@')[0]
-    .split(':')[0]
-    .replace(/\D/g, '')
-  // Mexican mobiles may come back as 521 + 10 digits while we asked 52 + 10 (or the reverse).
-  if (digitos.length === 13 && digitos.startsWith('521')) return '52' + digitos.slice(3)
-  return digitos
-}
+// Matching onWhatsApp answers to the numbers asked (521 vs 52) is a number rule: it lives in numeros.js.
+export { claveTelefono } from './numeros.js'

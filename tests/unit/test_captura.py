@@ -9,8 +9,9 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from enlace.captura import alcance, estados, jid, medios, plan
+from enlace.captura import alcance, estados, medios, plan
 from enlace.captura.alcance import Contexto, Decision
+from enlace.comun import telefonos as jid
 from enlace.motores.base import (
     EstadoEntrega,
     EventoEstado,
@@ -22,7 +23,8 @@ from enlace.motores.base import (
 from enlace.settings import AlcanceCaptura
 
 T0 = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
-nacionales = st.from_regex(r"[1-9]\d{9}", fullmatch=True)
+# ASCII digits only: WhatsApp ids are ASCII, and the gateway (JavaScript `\d`) reads them the same way.
+nacionales = st.from_regex(r"[1-9][0-9]{9}", fullmatch=True)
 
 
 # ---- JIDs -------------------------------------------------------------------------------------
@@ -269,7 +271,7 @@ def test_plan_usa_el_id_de_usuario_de_cloud_api() -> None:
 
 @given(st.sampled_from(["55", "33", "81", "222", "442", "998", "664"]), st.integers(min_value=0, max_value=10**8 - 1))
 def test_coincide_con_la_normalizacion_de_carteras(lada: str, resto: int) -> None:
-    from enlace.carteras.telefonos import Telefono, normalizar, telefono_de_wa
+    from enlace.comun.telefonos import Telefono, normalizar, telefono_de_wa
 
     nacional = (lada + f"{resto:08d}")[:10]
     aceptado = normalizar(nacional)

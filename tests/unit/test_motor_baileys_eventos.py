@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from enlace.motores.baileys.motor import convertir_evento, fusionar_credenciales, telefono_canonico
+from enlace.comun.telefonos import telefono_de_jid
+from enlace.motores.baileys.motor import convertir_evento, fusionar_credenciales
 from enlace.motores.base import (
     ClaseDesconexion,
     EstadoEntrega,
@@ -73,11 +74,12 @@ def test_estado_desconexion_capping() -> None:
     assert convertir_evento({"evento": "desconocido", "agente_id": 1}) == []
 
 
-def test_telefono_canonico() -> None:
-    assert telefono_canonico("5215512345678") == "+525512345678"
-    assert telefono_canonico("525512345678") == "+525512345678"
-    assert telefono_canonico("14155550100") == "+14155550100"
-    assert telefono_canonico(None) == ""
+def test_numero_propio_canonico() -> None:
+    """The gateway reports the own number as digits; the engine stores it as comun.telefonos does."""
+    [c] = convertir_evento({"evento": "conectado", "agente_id": 1, "numero": "5215512345678", "wa_id": "x"})
+    assert c.numero == "+525512345678"
+    assert telefono_de_jid("14155550100") == "+14155550100"
+    assert telefono_de_jid(None) is None
 
 
 claves = st.text(alphabet="abc123", min_size=1, max_size=3)

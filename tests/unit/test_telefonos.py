@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enlace.carteras.telefonos import Rechazo, Telefono, candidatos_wa, es_canonico, normalizar, telefono_de_wa
+from enlace.comun.telefonos import Rechazo, Telefono, candidatos_wa, es_canonico, normalizar, telefono_de_wa
 
 CANONICO = "+525512345678"
 

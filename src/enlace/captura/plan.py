@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from enlace.captura.estados import Resumen
-from enlace.captura.jid import TipoJid, analizar_jid, lid_normalizado, resolver_telefono, telefono_de_jid
+from enlace.comun.telefonos import TipoJid, analizar_jid, lid_normalizado, resolver_telefono, telefono_de_jid
 from enlace.motores.base import (
     EventoEstado,
     EventoMapeoIdentificador,

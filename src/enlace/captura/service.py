@@ -157,7 +157,7 @@ async def _bloquear_telefonos_de_bajas(session: AsyncSession, plan: PlanLote) ->
         and clasificar(mp.evento.texto).clase == ClaseRespuesta.baja
     ]
     # Cloud API marketing opt-outs suppress too (step 6); those with a phone in the jid lock it now.
-    from enlace.captura.jid import telefono_de_jid
+    from enlace.comun.telefonos import telefono_de_jid
 
     for p in plan.preferencias:
         telefono = telefono_de_jid(p.telefono_jid) if p.detener_marketing and p.telefono_jid else None
@@ -449,7 +449,7 @@ async def _evaluar_respuestas(
 
 async def _aplicar_preferencias(session: AsyncSession, preferencias: list[EventoPreferencia], ahora: datetime) -> None:
     """Cloud API `user_preferences`: stopping marketing is an opt-out, handled by compliance."""
-    from enlace.captura.jid import telefono_de_jid
+    from enlace.comun.telefonos import telefono_de_jid
 
     detener = [p for p in preferencias if p.detener_marketing]
     if not detener:

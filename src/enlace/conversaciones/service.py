@@ -16,7 +16,7 @@ from enlace.auth.alcance import exigir_rol, puede_ver_agente
 from enlace.campanas.models import MensajeEnviado
 from enlace.captura import repository as repo_captura
 from enlace.captura.estados import sql_rango
-from enlace.captura.jid import jid_para_enviar
+from enlace.comun.telefonos import jid_para_enviar
 from enlace.conversaciones import repository as repo
 from enlace.conversaciones.schemas import (
     AlcanceEntrada,

@@ -16,7 +16,7 @@ from enlace.auth.actor import Actor
 from enlace.campanas.models import MensajeEnviado
 from enlace.captura.models import MensajeRecibido
 from enlace.carteras.models import Contacto
-from enlace.carteras.telefonos import Rechazo, normalizar
+from enlace.comun.telefonos import Rechazo, normalizar
 from enlace.cumplimiento import repository as repo
 from enlace.cumplimiento.ajustes import ajustes_cumplimiento
 from enlace.cumplimiento.auditoria import enmascarar_telefono, registrar_auditoria

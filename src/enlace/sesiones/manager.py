@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 import socket
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ import psutil
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from enlace.comun.telefonos import digitos_para_emparejar
 from enlace.db.sesion import transaccion
 from enlace.errores import Conflicto, EntradaInvalida, ServicioNoDisponible
 from enlace.motores.base import (
@@ -106,15 +106,9 @@ def nodo_local_muerto(nodo_id: str) -> bool:
 
 def telefono_para_emparejar(telefono: str) -> str:
     """'+52 55 1234 5678' / '5512345678' / '5215512345678' -> '525512345678' (digits WhatsApp expects)."""
-    digitos = re.sub(r"\D", "", telefono or "")
-    if len(digitos) == 10:
-        return "52" + digitos
-    if len(digitos) == 13 and digitos.startswith("521"):
-        return "52" + digitos[3:]
-    if len(digitos) == 12 and digitos.startswith("52"):
+    digitos = digitos_para_emparejar(telefono or "")
+    if digitos is not None:
         return digitos
-    if 8 <= len(digitos) <= 15 and not digitos.startswith("52"):
-        return digitos  # another country: already international digits
     raise EntradaInvalida(
         "telefono: escribe el número del celular a vincular con lada, por ejemplo 55 1234 5678 o +52 55 1234 5678."
     )

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from enlace.comun.telefonos import telefono_de_jid
 from enlace.motores.base import (
     ClaseDesconexion,
     ErrorMotor,
@@ -57,14 +58,6 @@ DIRECTORIO_GATEWAY = RAIZ_REPO / "gateway"
 RUTA_GATEWAY = DIRECTORIO_GATEWAY / "src" / "index.js"
 # Credentials and history batches travel as single lines; the default 64 KiB would cut them.
 LIMITE_LINEA = 64 * 1024 * 1024
-
-
-def telefono_canonico(numero: str | None) -> str:
-    """Own number as stored: +52 and 10 digits for Mexican ids (521XXXXXXXXXX → +52XXXXXXXXXX)."""
-    digitos = "".join(c for c in (numero or "") if c.isdigit())
-    if len(digitos) == 13 and digitos.startswith("521"):
-        return "+52" + digitos[3:]
-    return "+" + digitos if digitos else ""
 
 
 def fusionar_credenciales(estado: dict[str, Any] | None, delta: dict[str, Any]) -> dict[str, Any]:
@@ -129,7 +122,7 @@ def convertir_evento(datos: dict[str, Any]) -> list[Evento]:
         return [
             EventoConectado(
                 agente_id=agente_id,
-                numero=telefono_canonico(datos.get("numero")),
+                numero=telefono_de_jid(datos.get("numero")) or "",
                 wa_id=datos.get("wa_id") or "",
                 lid=datos.get("lid"),
             )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import structlog
 
+from enlace.comun.telefonos import digitos_de, jid_de_usuario, telefono_de_jid
 from enlace.motores.base import (
     ClaseDesconexion,
     ErrorMotor,
@@ -58,18 +59,6 @@ class ErrorCloud(ErrorMotor):
     def __init__(self, mensaje: str, *, codigo: int | None, reintentable: bool, reintentar_en_s: float | None = None):
         super().__init__(mensaje, codigo=codigo, reintentable=reintentable)
         self.reintentar_en_s = reintentar_en_s
-
-
-def telefono_de_jid(jid: str) -> str:
-    """'5215512345678@s.whatsapp.net' / '525512345678' → '+525512345678' (Mexico); others '+' + digits."""
-    digitos = "".join(c for c in jid.split("@")[0] if c.isdigit())
-    if digitos.startswith("521") and len(digitos) == 13:
-        digitos = "52" + digitos[3:]
-    return "+" + digitos
-
-
-def _destino(jid: str) -> str:
-    return "".join(c for c in jid.split("@")[0] if c.isdigit())
 
 
 class MotorCloudApi:
@@ -159,20 +148,20 @@ class MotorCloudApi:
     async def consultar_numero(self, agente_id: int, telefonos: list[str]) -> dict[str, str | None]:
         """The Cloud API has no lookup; the real wa_id comes back with the first send."""
         self._numero(agente_id)
-        return {t: f"{_destino(t)}@s.whatsapp.net" for t in telefonos}
+        return {t: jid_de_usuario(digitos_de(t)) for t in telefonos}
 
     # ---- sending -----------------------------------------------------------------------------
 
     async def enviar_texto(self, agente_id: int, destino_jid: str, texto: str, wa_message_id: str) -> ResultadoEnvio:
         numero = self._numero(agente_id)
         if self._ultimo_entrante is not None:
-            ultimo = await self._ultimo_entrante(agente_id, telefono_de_jid(destino_jid))
+            ultimo = await self._ultimo_entrante(agente_id, telefono_de_jid(destino_jid) or "")
             if ultimo is None or self._reloj.ahora() - ultimo > VENTANA_SERVICIO:
                 raise ErrorCloud(MENSAJES_ERROR[ERROR_VENTANA], codigo=ERROR_VENTANA, reintentable=False)
         cuerpo = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
-            "to": _destino(destino_jid),
+            "to": digitos_de(destino_jid),
             "type": "text",
             "text": {"body": texto, "preview_url": False},
             "biz_opaque_callback_data": wa_message_id,
@@ -200,7 +189,7 @@ class MotorCloudApi:
         cuerpo = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
-            "to": _destino(destino_jid),
+            "to": digitos_de(destino_jid),
             "type": "template",
             "template": plantilla,
             "biz_opaque_callback_data": wa_message_id,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from enlace.comun.telefonos import jid_de_usuario
 from enlace.motores.base import (
     EstadoEntrega,
     Evento,
@@ -53,10 +54,6 @@ def firma_valida(app_secret: str, cuerpo: bytes, cabecera: str | None) -> bool:
 
 def firmar(app_secret: str, cuerpo: bytes) -> str:
     return "sha256=" + hmac.new(app_secret.encode(), cuerpo, hashlib.sha256).hexdigest()
-
-
-def jid_de_wa_id(wa_id: str | None) -> str | None:
-    return f"{wa_id}@s.whatsapp.net" if wa_id else None
 
 
 def _momento(valor: Any) -> datetime:
@@ -125,7 +122,7 @@ def leer_webhook(payload: dict[str, Any], numeros: dict[str, NumeroOficial]) -> 
                     lectura.eventos.append(
                         EventoPreferencia(
                             agente_id=agente_id,
-                            telefono_jid=jid_de_wa_id(pref.get("wa_id")),
+                            telefono_jid=jid_de_usuario(pref.get("wa_id")),
                             bsuid=pref.get("user_id"),
                             detener_marketing=pref.get("value") == "stop",
                             momento=_momento(pref.get("timestamp")),
@@ -145,8 +142,8 @@ def _leer_mensajes(lectura: Lectura, valor: dict[str, Any], agente_id: int) -> N
                 agente_id=agente_id,
                 wa_message_id=str(mensaje["id"]),
                 de_mi=False,
-                chat_jid=jid_de_wa_id(origen) or f"{contacto.get('user_id')}@bsuid",
-                telefono_jid=jid_de_wa_id(origen),
+                chat_jid=jid_de_usuario(origen) or f"{contacto.get('user_id')}@bsuid",
+                telefono_jid=jid_de_usuario(origen),
                 momento=_momento(mensaje.get("timestamp")),
                 tipo=tipo,
                 texto=texto,
@@ -176,7 +173,7 @@ def _leer_mensajes(lectura: Lectura, valor: dict[str, Any], agente_id: int) -> N
                 momento=_momento(estado.get("timestamp")),
                 codigo_error=int(codigo) if codigo is not None else None,
                 detalle_error=detalle,
-                chat_jid=jid_de_wa_id(estado.get("recipient_id")),
+                chat_jid=jid_de_usuario(estado.get("recipient_id")),
             )
         )
 
@@ -190,8 +187,8 @@ def _leer_ecos(lectura: Lectura, valor: dict[str, Any], agente_id: int) -> None:
                 agente_id=agente_id,
                 wa_message_id=str(eco["id"]),
                 de_mi=True,
-                chat_jid=jid_de_wa_id(eco.get("to")) or "",
-                telefono_jid=jid_de_wa_id(eco.get("to")),
+                chat_jid=jid_de_usuario(eco.get("to")) or "",
+                telefono_jid=jid_de_usuario(eco.get("to")),
                 momento=_momento(eco.get("timestamp")),
                 tipo=tipo,
                 texto=texto,

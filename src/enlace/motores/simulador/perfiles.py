@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-SUFIJO_TELEFONO = "@s.whatsapp.net"
+# The network's number rules are the product's (`enlace.comun.telefonos`); the simulator keeps its names.
+from enlace.comun.telefonos import canonico_mx as telefono_canonico  # noqa: F401 (re-exported)
+from enlace.comun.telefonos import jid_mx as jid_de
+
 SUFIJO_LID = "@lid"
 
 
@@ -109,27 +111,6 @@ APELLIDOS = (
     "Gutiérrez",
     "Ruiz",
 )
-
-_SOLO_DIGITOS = re.compile(r"\D")
-
-
-def telefono_canonico(valor: str) -> str | None:
-    """'+52 55 1234 5678', '5215512345678', '525512345678@s.whatsapp.net', '5512345678' -> '+525512345678'."""
-    base = valor.split("@", 1)[0].split(":", 1)[0]
-    digitos = _SOLO_DIGITOS.sub("", base)
-    if len(digitos) == 13 and digitos.startswith("521"):
-        digitos = digitos[3:]
-    elif len(digitos) == 12 and digitos.startswith("52"):
-        digitos = digitos[2:]
-    if len(digitos) != 10:
-        return None
-    return "+52" + digitos
-
-
-def jid_de(telefono: str, usa_521: bool) -> str:
-    """The WhatsApp id the network uses for a Mexican number (the server decides 521 or 52)."""
-    nacional = telefono.removeprefix("+52")
-    return ("521" if usa_521 else "52") + nacional + SUFIJO_TELEFONO
 
 
 @dataclass(frozen=True, slots=True)
