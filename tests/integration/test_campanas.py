@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from enlace.campanas.models import Campana, MensajeEnviado
+from enlace.campanas.models import Campana
 from enlace.carteras.models import Cartera, Contacto
 from enlace.envios.despachador import Despachador
+from enlace.mensajes.models import MensajeEnviado
 from enlace.motores.base import OpcionesInicio
 from enlace.motores.simulador.motor import EstadoSocket
 

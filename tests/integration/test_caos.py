@@ -28,8 +28,8 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
-from enlace.campanas.models import MensajeEnviado
 from enlace.carteras.models import Cartera, Contacto
+from enlace.mensajes.models import MensajeEnviado
 from enlace.motores.simulador.ledger import Ledger
 from enlace.motores.simulador.perfiles import perfil_para
 

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from enlace.captura.estados import RANGO, Resumen
+from enlace.captura.estados import Resumen
 from enlace.captura.service import Captura
+from enlace.mensajes.estados import RANGO
 from enlace.motores.base import (
     EstadoEntrega,
     EventoEstado,

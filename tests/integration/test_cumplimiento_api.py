@@ -69,7 +69,7 @@ async def test_importar_y_exportar_csv(cliente_como: Any, crear_usuario: Any, nu
     assert (cuerpo["agregados"], cuerpo["total_rechazados"], cuerpo["cancelados"]) == (2, 1, 1)
     assert cuerpo["rechazados"][0]["fila"] == 4
     async with nucleo.fabrica() as s:
-        from enlace.campanas.models import MensajeEnviado
+        from enlace.mensajes.models import MensajeEnviado
 
         assert await s.scalar(select(MensajeEnviado.estado).where(MensajeEnviado.id == pendiente.id)) == "cancelado"
     importaciones = await _auditoria(admin, "supresion.importar")

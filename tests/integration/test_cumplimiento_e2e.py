@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from enlace.campanas.models import Campana, MensajeEnviado
+from enlace.campanas.models import Campana
 from enlace.cumplimiento import service
 from enlace.envios.despachador import Despachador
+from enlace.mensajes.models import MensajeEnviado
 from enlace.motores.simulador.motor import EstadoSocket
 from tests.integration.test_campanas import RAPIDO, VARIANTES, conectar_simulador, correr_hasta, crear_cartera
 from tests.integration.test_cumplimiento import nuevo_recibido

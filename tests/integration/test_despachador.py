@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from enlace.campanas.models import Campana, MensajeEnviado, ParadaSeguridad
+from enlace.campanas.models import Campana, ParadaSeguridad
 from enlace.envios.despachador import Despachador, _jid
+from enlace.mensajes.models import MensajeEnviado
 from enlace.motores.base import (
     EventoCapping,
     EventoConectado,

@@ -209,7 +209,8 @@ MATRIZ: dict[tuple[str, str], Caso] = {
 
 async def _mensaje_ajeno(ctx: Contexto) -> dict[str, Any]:
     """A sent message (and its campaign) of the other team's agent, today: rows and rollup both exist."""
-    from enlace.campanas.models import Campana, MensajeEnviado
+    from enlace.campanas.models import Campana
+    from enlace.mensajes.models import MensajeEnviado
 
     async with ctx.nucleo.fabrica() as session:
         campana = Campana(agente_id=ctx.ajeno["agente_id"], nombre="Ajena", estado="activa")

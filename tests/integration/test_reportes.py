@@ -12,9 +12,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, text
 
-from enlace.campanas.models import Campana, MensajeEnviado, ParadaSeguridad
+from enlace.campanas.models import Campana, ParadaSeguridad
 from enlace.captura.models import MensajeRecibido
 from enlace.cumplimiento.models import Auditoria
+from enlace.mensajes.models import MensajeEnviado
 from enlace.sesiones.models import SesionWA
 
 # RelojManual starts on Monday 2026-11-23 15:00 UTC = 09:00 in Mexico City.

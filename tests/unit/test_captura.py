@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from enlace.captura import alcance, estados, medios, plan
 from enlace.captura.alcance import Contexto, Decision
 from enlace.comun import telefonos as jid
+from enlace.mensajes import estados as estados_mensaje
 from enlace.motores.base import (
     EstadoEntrega,
     EventoEstado,
@@ -104,14 +105,14 @@ def test_resumen_no_depende_del_orden_ni_de_duplicados(recibos: list, rnd: rando
     assert _resumen(revuelto) == base
 
 
-@given(recibos_st, st.sampled_from(list(estados.RANGO)))
+@given(recibos_st, st.sampled_from(list(estados_mensaje.RANGO)))
 def test_estado_nunca_retrocede(recibos: list, inicial: str) -> None:
     fila: dict[str, object] = {"estado": inicial}
     for tipo, seg, codigo in recibos:
         r = estados.Resumen()
         r.agregar(tipo, T0 + timedelta(seconds=seg), codigo)
         nueva = r.aplicar_a(fila)
-        assert estados.RANGO[str(nueva["estado"])] >= estados.RANGO[str(fila["estado"])]
+        assert estados_mensaje.RANGO[str(nueva["estado"])] >= estados_mensaje.RANGO[str(fila["estado"])]
         fila = nueva
     # Applying them one by one equals applying their summary at once.
     assert fila["estado"] == _resumen(recibos).aplicar_a({"estado": inicial})["estado"]
@@ -119,11 +120,11 @@ def test_estado_nunca_retrocede(recibos: list, inicial: str) -> None:
 
 def test_reglas_de_estado() -> None:
     assert estados.estado_de_recibo("reproducido") == "leido"
-    assert estados.fusionar("leido", "entregado") == "leido"
-    assert estados.fusionar("enviado", "fallido") == "fallido"
-    assert estados.fusionar("fallido", "enviado") == "fallido"  # a late server ack does not undo a failure
-    assert estados.fusionar("fallido", "entregado") == "entregado"  # delivery is proof it arrived
-    assert estados.fusionar("incierto", "enviado") == "enviado"  # an echo/receipt proves the send
+    assert estados_mensaje.fusionar("leido", "entregado") == "leido"
+    assert estados_mensaje.fusionar("enviado", "fallido") == "fallido"
+    assert estados_mensaje.fusionar("fallido", "enviado") == "fallido"  # a late server ack does not undo a failure
+    assert estados_mensaje.fusionar("fallido", "entregado") == "entregado"  # delivery is proof it arrived
+    assert estados_mensaje.fusionar("incierto", "enviado") == "enviado"  # an echo/receipt proves the send
     r = estados.Resumen()
     r.agregar("leido", T0 + timedelta(seconds=30))
     r.agregar("entregado", T0 + timedelta(seconds=10))  # read arrived before delivered
@@ -133,7 +134,7 @@ def test_reglas_de_estado() -> None:
     solo_leido = estados.Resumen()
     solo_leido.agregar("leido", T0)
     assert solo_leido.entregado_at == T0  # Cloud API may skip `delivered`
-    assert "CASE estado WHEN 'pendiente' THEN 0" in estados.sql_rango("estado")
+    assert "CASE estado WHEN 'pendiente' THEN 0" in estados_mensaje.sql_rango("estado")
 
 
 # ---- batch planning --------------------------------------------------------------------------

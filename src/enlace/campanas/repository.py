@@ -10,8 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.auth.actor import Actor
 from enlace.auth.alcance import condicion_agente
-from enlace.campanas.models import Campana, MensajeEnviado
+from enlace.campanas.models import Campana
 from enlace.carteras.models import Contacto
+from enlace.mensajes.estados import CANCELABLES
+from enlace.mensajes.models import MensajeEnviado
+from enlace.mensajes.repository import transicionar
 
 
 async def listar(session: AsyncSession, actor: Actor, agente_id: int | None = None) -> list[Campana]:
@@ -48,14 +51,14 @@ async def insertar_mensajes(session: AsyncSession, filas: list[dict[str, Any]]) 
 
 
 async def cancelar_pendientes(session: AsyncSession, campana_id: int) -> int:
-    r = await session.execute(
-        text(
-            "UPDATE mensajes_enviados SET estado = 'cancelado', detalle_error = 'Campaña cancelada' "
-            "WHERE campana_id = :c AND estado = 'pendiente'"
-        ),
-        {"c": campana_id},
+    movidos = await transicionar(
+        session,
+        "cancelado",
+        desde=CANCELABLES,
+        donde=MensajeEnviado.campana_id == campana_id,
+        detalle_error="Campaña cancelada",
     )
-    return int(getattr(r, "rowcount", 0) or 0)
+    return len(movidos)
 
 
 async def respondidos(session: AsyncSession, campana_id: int) -> int:

@@ -27,6 +27,7 @@ from enlace.carteras.models import Cartera
 from enlace.envios import repository as repo_envios
 from enlace.envios.ritmo import ErrorPerfil
 from enlace.errores import Conflicto, EntradaInvalida, NoEncontrado, Prohibido
+from enlace.mensajes.estados import ENTREGADOS, ENVIADOS
 from enlace.plantillas import service as plantillas
 from enlace.plantillas.render import ErrorPlantilla, elegir_variante, renderizar
 from enlace.tiempo_real.bus import emitir, salas_agente
@@ -227,7 +228,7 @@ async def cambiar_estado(
 async def estado(session: AsyncSession, actor: Actor, campana_id: int, ahora: datetime) -> CampanaEstado:
     campana = await _campana(session, actor, campana_id)
     cuentas = await repo_envios.contar_por_estado(session, campana.id)
-    enviados = sum(cuentas.get(e, 0) for e in ("enviado", "entregado", "leido"))
+    enviados = sum(cuentas.get(e, 0) for e in ENVIADOS)
     pendientes = cuentas.get("pendiente", 0)
     ultima_hora = await repo.enviados_desde(session, campana.id, repo.hace_una_hora(ahora))
     eta = None
@@ -240,7 +241,7 @@ async def estado(session: AsyncSession, actor: Actor, campana_id: int, ahora: da
         pendientes=pendientes,
         enviando=cuentas.get("enviando", 0),
         enviados=enviados,
-        entregados=cuentas.get("entregado", 0) + cuentas.get("leido", 0),
+        entregados=sum(cuentas.get(e, 0) for e in ENTREGADOS),
         leidos=cuentas.get("leido", 0),
         respondidos=await repo.respondidos(session, campana.id),
         fallidos=cuentas.get("fallido", 0),

@@ -1,17 +1,9 @@
-"""How receipts move a sent message's estado: only forward, the same result in any arrival order.
+"""How receipts move a sent message's estado: a max in `enlace.mensajes.estados`' rank, in any arrival order.
 
-The stored state is the maximum seen in one total order, so merging is a max (a semilattice):
-duplicated, shuffled or late receipts all end in the same row.
-
-    pendiente = cancelado = suprimido  <  enviando = incierto  <  enviado  <  fallido  <  entregado  <  leido
-
-- `fallido` sits above `enviado`: a server ack arriving after the failure does not undo it.
-- `entregado`/`leido` sit above `fallido`: a delivery or read receipt is proof the message reached
-  the phone, so it wins over an error report (the error code is kept on the row).
-- `cancelado`/`suprimido`/`incierto` are decisions made without proof; an echo or a receipt is proof
-  the message went out, so it moves them forward like any other row.
-- Times take the earliest instant reported for each milestone (LEAST), which is order independent too.
-  A read receipt also bounds `entregado_at` (Cloud API may skip `delivered`).
+Each receipt kind proves one status; a batch's receipts for one message merge into one `Resumen`,
+applied to the row in one UPDATE. Times take the earliest instant reported for each milestone (LEAST),
+which is order independent too. A read receipt also bounds `entregado_at` (Cloud API may skip
+`delivered`).
 """
 
 from __future__ import annotations
@@ -19,19 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from enlace.mensajes.estados import ENTREGADOS, fusionar
 from enlace.motores.base import EstadoEntrega
-
-RANGO: dict[str, int] = {
-    "pendiente": 0,
-    "cancelado": 0,
-    "suprimido": 0,
-    "enviando": 1,
-    "incierto": 1,
-    "enviado": 2,
-    "fallido": 3,
-    "entregado": 4,
-    "leido": 5,
-}
 
 ESTADO_POR_RECIBO: dict[str, str] = {
     EstadoEntrega.enviado: "enviado",
@@ -48,17 +29,6 @@ def estado_de_recibo(tipo: str) -> str:
         return ESTADO_POR_RECIBO[EstadoEntrega(tipo)]
     except ValueError as exc:
         raise ValueError(f"tipo de recibo desconocido: {tipo!r}") from exc
-
-
-def fusionar(actual: str, nuevo: str) -> str:
-    """The estado after seeing `nuevo` on a row that is `actual`: never backwards."""
-    return nuevo if RANGO[nuevo] > RANGO[actual] else actual
-
-
-def sql_rango(columna: str) -> str:
-    """SQL expression with the rank of an estado column, the same order as `RANGO`."""
-    ramas = " ".join(f"WHEN '{estado}' THEN {rango}" for estado, rango in RANGO.items())
-    return f"(CASE {columna} {ramas} ELSE 0 END)"
 
 
 def _menor(a: datetime | None, b: datetime | None) -> datetime | None:
@@ -94,7 +64,7 @@ class Resumen:
                 self.detalle_error = detalle_error
             return
         self.enviado_at = _menor(self.enviado_at, momento)
-        if estado in ("entregado", "leido"):
+        if estado in ENTREGADOS:
             self.entregado_at = _menor(self.entregado_at, momento)
         if estado == "leido":
             self.leido_at = _menor(self.leido_at, momento)

@@ -11,12 +11,14 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.captura.estados import Resumen, sql_rango
+from enlace.captura.estados import Resumen
 from enlace.captura.plan import Clave, Recibo
+from enlace.mensajes.estados import RANGO, SALIDOS, sql_en, sql_rango
 
 # A reply is tied to the last message sent before it; phones and servers disagree by a few seconds.
 TOLERANCIA_RELOJ = "interval '60 seconds'"
-ESTADOS_SALIDOS = "('enviado', 'entregado', 'leido', 'fallido', 'incierto', 'enviando')"
+# An echo proves the message left: rows below this rank become `enviado`.
+_RANGO_ENVIADO = RANGO["enviado"]
 
 _RANGO_ACTUAL = sql_rango("m.estado")
 _RANGO_NUEVO = sql_rango("v.estado")
@@ -265,13 +267,13 @@ async def upsert_enviados(session: AsyncSession, filas: list[dict[str, Any]]) ->
             SELECT agente_id, wa, origen, numero_origen, numero_destino, destino_jid, mensaje, tipo, medio,
                    contacto_id, 'enviado', enviado_at FROM v
             ON CONFLICT (agente_id, wa_message_id) DO UPDATE SET
-                estado = CASE WHEN {sql_rango("m.estado")} < 2 THEN 'enviado' ELSE m.estado END,
+                estado = CASE WHEN {sql_rango("m.estado")} < {_RANGO_ENVIADO} THEN 'enviado' ELSE m.estado END,
                 enviado_at = LEAST(m.enviado_at, EXCLUDED.enviado_at),
                 numero_destino = COALESCE(m.numero_destino, EXCLUDED.numero_destino),
                 destino_jid = COALESCE(m.destino_jid, EXCLUDED.destino_jid),
                 numero_origen = COALESCE(m.numero_origen, EXCLUDED.numero_origen)
             -- An echo that changes nothing writes nothing (no dead tuple, no index churn).
-            WHERE {sql_rango("m.estado")} < 2
+            WHERE {sql_rango("m.estado")} < {_RANGO_ENVIADO}
                OR m.enviado_at IS NULL OR m.enviado_at > EXCLUDED.enviado_at
                OR (m.numero_destino IS NULL AND EXCLUDED.numero_destino IS NOT NULL)
                OR (m.destino_jid IS NULL AND EXCLUDED.destino_jid IS NOT NULL)
@@ -434,7 +436,7 @@ async def insertar_recibidos(session: AsyncSession, filas: list[dict[str, Any]])
             LEFT JOIN LATERAL (
                 SELECT s.id, s.campana_id, s.contacto_id FROM mensajes_enviados s
                 WHERE s.agente_id = v.agente_id AND s.numero_destino = v.numero_origen
-                  AND s.estado IN {ESTADOS_SALIDOS}
+                  AND {sql_en("s.estado", SALIDOS)}
                   AND (s.enviado_at IS NULL OR s.enviado_at <= v.recibido_at + {TOLERANCIA_RELOJ})
                 ORDER BY COALESCE(s.enviado_at, s.intentado_at, s.created_at) DESC, s.id DESC
                 LIMIT 1

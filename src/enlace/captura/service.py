@@ -23,11 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from enlace.captura import repository as repo
 from enlace.captura.alcance import Contexto, Decision, decidir
-from enlace.captura.estados import RANGO, Resumen
+from enlace.captura.estados import Resumen
 from enlace.captura.lotes import ConsumidorPorLotes
 from enlace.captura.medios import TIPOS_CON_MEDIO, DescargadorMedios, SolicitudMedio, metadatos
 from enlace.captura.plan import Clave, MensajePlan, PlanLote, Recibo, planificar
 from enlace.db.sesion import al_confirmar, transaccion
+from enlace.mensajes.estados import RANGO
 from enlace.motores.base import (
     EventoEstado,
     EventoMapeoIdentificador,

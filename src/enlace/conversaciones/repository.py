@@ -10,12 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.auth.actor import Actor
 from enlace.auth.alcance import condicion_agente, puede_ver_agente
-from enlace.campanas.models import MensajeEnviado
 from enlace.captura.models import ConteoFueraAlcance, Conversacion, MensajeRecibido
 from enlace.carteras.models import Contacto, IdentificadorContacto
-
-# Rows that never left (or never will): not part of the conversation the person saw.
-ESTADOS_NO_SALIDOS = ("pendiente", "cancelado", "suprimido")
+from enlace.mensajes.estados import NO_SALIDOS
+from enlace.mensajes.models import MensajeEnviado
 
 
 async def listar(
@@ -107,7 +105,7 @@ async def mensajes(
         literal(None).label("borrado_at"),
     ).where(
         or_(MensajeEnviado.contacto_id == contacto.id, MensajeEnviado.numero_destino == contacto.telefono),
-        MensajeEnviado.estado.not_in(ESTADOS_NO_SALIDOS),
+        MensajeEnviado.estado.not_in(sorted(NO_SALIDOS)),
         alcance_enviados,
     )
     recibidos = select(

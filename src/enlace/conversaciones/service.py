@@ -8,14 +8,12 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.auth.actor import Actor
 from enlace.auth.alcance import exigir_rol, puede_ver_agente
-from enlace.campanas.models import MensajeEnviado
 from enlace.captura import repository as repo_captura
-from enlace.captura.estados import sql_rango
 from enlace.comun.telefonos import jid_para_enviar
 from enlace.conversaciones import repository as repo
 from enlace.conversaciones.schemas import (
@@ -29,6 +27,8 @@ from enlace.conversaciones.schemas import (
 from enlace.cumplimiento.auditoria import registrar_auditoria
 from enlace.db.sesion import al_confirmar, transaccion
 from enlace.errores import Conflicto, EntradaInvalida, NoEncontrado, ServicioNoDisponible
+from enlace.mensajes.models import MensajeEnviado
+from enlace.mensajes.repository import transicionar_uno
 from enlace.motores.base import ErrorMotor
 from enlace.settings import Settings
 from enlace.tiempo_real import emitir, publicar, salas_de_agente
@@ -253,20 +253,6 @@ async def responder(
     )
 
 
-_MARCAR_ENVIADO = text(
-    f"UPDATE mensajes_enviados SET estado = CASE WHEN {sql_rango('estado')} < 2 THEN 'enviado' ELSE estado END,"
-    " enviado_at = LEAST(enviado_at, :momento) WHERE id = :id RETURNING estado"
-)
-_MARCAR_SUPRIMIDO = text(
-    "UPDATE mensajes_enviados SET estado = 'suprimido', detalle_error = :detalle"
-    " WHERE id = :id AND estado = 'enviando' RETURNING estado"
-)
-_MARCAR_FALLIDO = text(
-    "UPDATE mensajes_enviados SET estado = 'fallido', fallido_at = :momento, codigo_error = :codigo,"
-    " detalle_error = :detalle WHERE id = :id AND estado = 'enviando' RETURNING estado"
-)
-
-
 async def _enviar_respuesta(
     nucleo: Nucleo,
     fila_id: int,
@@ -292,7 +278,10 @@ async def _enviar_respuesta(
                 resultado = await nucleo.motor.enviar_texto(agente_id, destino, texto_, wa_id)
         if bloqueo is not None:
             async with transaccion(nucleo.fabrica) as session:
-                estado = await session.scalar(_MARCAR_SUPRIMIDO, {"id": fila_id, "detalle": bloqueo.mensaje})
+                movido = await transicionar_uno(
+                    session, fila_id, "suprimido", desde=("enviando",), detalle_error=bloqueo.mensaje
+                )
+            estado = "suprimido" if movido else None
             if estado:
                 await publicar(
                     "mensaje.estado",
@@ -303,10 +292,16 @@ async def _enviar_respuesta(
     except ErrorMotor as exc:
         log.warning("respuesta_no_enviada", agente_id=agente_id, codigo=exc.codigo, error=str(exc))
         async with transaccion(nucleo.fabrica) as session:
-            estado = await session.scalar(
-                _MARCAR_FALLIDO,
-                {"id": fila_id, "momento": nucleo.reloj.ahora(), "codigo": exc.codigo, "detalle": str(exc)[:500]},
+            movido = await transicionar_uno(
+                session,
+                fila_id,
+                "fallido",
+                desde=("enviando",),
+                fallido_at=nucleo.reloj.ahora(),
+                codigo_error=exc.codigo,
+                detalle_error=str(exc)[:500],
             )
+        estado = "fallido" if movido else None
         if estado:
             await publicar(
                 "mensaje.estado",
@@ -315,7 +310,8 @@ async def _enviar_respuesta(
             )
         return
     async with transaccion(nucleo.fabrica) as session:
-        estado = await session.scalar(_MARCAR_ENVIADO, {"id": fila_id, "momento": resultado.momento})
+        await transicionar_uno(session, fila_id, "enviado", enviado_at=resultado.momento)
+        estado = await session.scalar(select(MensajeEnviado.estado).where(MensajeEnviado.id == fila_id))
     await publicar(
         "mensaje.estado", {"id": fila_id, "agente_id": agente_id, "wa_message_id": wa_id, "estado": estado}, salas
     )

@@ -10,16 +10,15 @@ from typing import Literal
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.campanas.models import MensajeEnviado
 from enlace.carteras.models import Contacto
 from enlace.cumplimiento.ajustes import AjustesCumplimiento, ajustes_cumplimiento
 from enlace.cumplimiento.horario import Ventana, revisar_horario, siguiente_permitido, zona_del_destinatario
 from enlace.cumplimiento.models import Supresion
+from enlace.mensajes.estados import CUENTAN_PARA_TOPE
+from enlace.mensajes.models import MensajeEnviado
 
 CodigoBloqueo = Literal["suprimido", "frecuencia", "fuera_de_horario", "no_asignado", "sin_consentimiento"]
 
-# Rows that count as "this person was messaged": in flight, sent, or not provably unsent.
-ESTADOS_QUE_CUENTAN = ("enviando", "enviado", "entregado", "leido", "incierto")
 # Contact states that mean "never again" even before the suppression row is looked at.
 ESTADOS_CONTACTO_VETADOS = ("baja", "anonimizado")
 
@@ -86,7 +85,7 @@ async def _mensajes_en_ventana(
         .where(
             MensajeEnviado.numero_destino == telefono,
             MensajeEnviado.origen == "campana",
-            MensajeEnviado.estado.in_(ESTADOS_QUE_CUENTAN),
+            MensajeEnviado.estado.in_(sorted(CUENTAN_PARA_TOPE)),
             momento > desde,
         )
         .order_by(momento.desc())

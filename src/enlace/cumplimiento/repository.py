@@ -10,14 +10,15 @@ from sqlalchemy import Select, delete, func, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.campanas.models import MensajeEnviado
 from enlace.captura.models import EventoEntrega, MensajeRecibido
 from enlace.carteras.models import Contacto, IdentificadorContacto
 from enlace.cumplimiento.models import Supresion
+from enlace.mensajes.estados import CANCELABLES, FINALES
+from enlace.mensajes.models import MensajeEnviado
+from enlace.mensajes.repository import transicionar
 
 # JSONB columns: Python None would store JSON 'null'; erasing means SQL NULL.
 # A suppression cancels what has not started; rows already claimed are handled by the pre-send check.
-ESTADOS_CANCELABLES = ("pendiente",)
 
 
 async def supresion_por_telefono(session: AsyncSession, telefono: str) -> Supresion | None:
@@ -59,19 +60,19 @@ async def cancelar_pendientes(
     if not telefonos:
         return []
     candidatos = select(MensajeEnviado.id).where(
-        MensajeEnviado.numero_destino.in_(list(telefonos)), MensajeEnviado.estado.in_(ESTADOS_CANCELABLES)
+        MensajeEnviado.numero_destino.in_(list(telefonos)), MensajeEnviado.estado.in_(sorted(CANCELABLES))
     )
     if excepto_id is not None:
         candidatos = candidatos.where(MensajeEnviado.id != excepto_id)
     candidatos = candidatos.with_for_update(skip_locked=True)
-    stmt = (
-        update(MensajeEnviado)
-        .where(MensajeEnviado.id.in_(candidatos.scalar_subquery()))
-        .values(estado="cancelado", detalle_error=motivo)
-        .returning(MensajeEnviado.id, MensajeEnviado.campana_id, MensajeEnviado.agente_id)
-        .execution_options(synchronize_session=False)
+    movidos = await transicionar(
+        session,
+        "cancelado",
+        desde=CANCELABLES,
+        donde=MensajeEnviado.id.in_(candidatos.scalar_subquery()),
+        detalle_error=motivo,
     )
-    return [(f[0], f[1], f[2]) for f in (await session.execute(stmt)).all()]
+    return [(m.id, m.campana_id, m.agente_id) for m in movidos]
 
 
 async def marcar_contactos(
@@ -239,7 +240,7 @@ async def borrar_cuerpos_antiguos(session: AsyncSession, antes_de: datetime, lot
         .where(
             MensajeEnviado.created_at < antes_de,
             or_(MensajeEnviado.mensaje.is_not(None), MensajeEnviado.medio.is_not(None)),
-            MensajeEnviado.estado.not_in(("pendiente", "enviando")),
+            MensajeEnviado.estado.in_(sorted(FINALES)),
         )
         .limit(lote)
         .scalar_subquery()

@@ -13,7 +13,6 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.auth.actor import Actor
-from enlace.campanas.models import MensajeEnviado
 from enlace.captura.models import MensajeRecibido
 from enlace.carteras.models import Contacto
 from enlace.comun.telefonos import Rechazo, normalizar
@@ -24,6 +23,7 @@ from enlace.cumplimiento.bajas import ClaseRespuesta, clasificar
 from enlace.cumplimiento.models import Supresion
 from enlace.cumplimiento.puerta import bloquear_telefono, bloquear_telefonos
 from enlace.errores import EntradaInvalida, NoEncontrado
+from enlace.mensajes.models import MensajeEnviado
 from enlace.settings import Settings
 
 log = structlog.get_logger(__name__)

@@ -18,10 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from enlace.agentes.models import Agente
 from enlace.campanas.models import Campana, ParadaSeguridad
 from enlace.cumplimiento.horario import Ventana, zona_del_destinatario
 from enlace.db.sesion import transaccion
@@ -173,14 +171,7 @@ class Despachador:
         while not self._deteniendo:
             try:
                 async with self.fabrica() as s:
-                    conectados = list(
-                        (
-                            await s.scalars(
-                                text("SELECT agente_id FROM sesiones_wa WHERE estado = 'conectada' AND nodo_id = :n"),
-                                {"n": self.nodo_id},
-                            )
-                        ).all()
-                    )
+                    conectados = await repo.sesiones_conectadas(s, self.nodo_id)
                 for agente_id in conectados:
                     self.asegurar(agente_id)
             except Exception:
@@ -191,11 +182,7 @@ class Despachador:
         if self._esta_conectado is not None:
             return await self._esta_conectado(agente_id)
         async with self.fabrica() as s:
-            estado = await s.scalar(
-                text("SELECT estado FROM sesiones_wa WHERE agente_id = :a AND nodo_id = :n"),
-                {"a": agente_id, "n": self.nodo_id},
-            )
-        return estado == "conectada"
+            return await repo.sesion_conectada(s, agente_id, self.nodo_id)
 
     # ---- the loop -------------------------------------------------------------------------
 
@@ -270,12 +257,7 @@ class Despachador:
             await self._enviar_uno(agente_id, estado, ritmo, fila.id, zona)
 
     async def _proxima(self, s: AsyncSession, agente_id: int, ahora: datetime) -> repo.FilaDespacho | None:
-        parada = await s.scalar(
-            select(ParadaSeguridad.id).where(
-                ParadaSeguridad.agente_id == agente_id, ParadaSeguridad.resuelta_at.is_(None)
-            )
-        )
-        if parada is not None:
+        if await repo.paradas_activas(s, agente_id):
             return None
         return await repo.proxima(s, agente_id, ahora)
 
@@ -296,10 +278,7 @@ class Despachador:
 
     async def _diferir(self, mensaje_id: int, hasta: datetime) -> None:
         async with transaccion(self.fabrica) as s:
-            await s.execute(
-                text("UPDATE mensajes_enviados SET programado_para = :h WHERE id = :id AND estado = 'pendiente'"),
-                {"h": hasta, "id": mensaje_id},
-            )
+            await repo.reprogramar(s, mensaje_id, hasta)
 
     async def _presencia(self, agente_id: int, jid: str, estado: str) -> None:
         try:
@@ -411,10 +390,7 @@ class Despachador:
         if bloqueo.codigo == "suprimido":
             await repo.marcar(s, fila.id, "suprimido", ("pendiente",), detalle_error=bloqueo.mensaje)
         elif bloqueo.reintentar_en is not None and bloqueo.codigo in ("frecuencia", "fuera_de_horario"):
-            await s.execute(
-                text("UPDATE mensajes_enviados SET programado_para = :h, detalle_error = :d WHERE id = :id"),
-                {"h": bloqueo.reintentar_en, "d": bloqueo.mensaje, "id": fila.id},
-            )
+            await repo.reprogramar(s, fila.id, bloqueo.reintentar_en, detalle=bloqueo.mensaje)
             return
         else:
             await repo.marcar(s, fila.id, "cancelado", ("pendiente",), detalle_error=bloqueo.mensaje)
@@ -424,7 +400,7 @@ class Despachador:
         if campana_id is None:
             return
         cuentas = await repo.sincronizar_contadores(s, campana_id, ahora)
-        equipo = await s.scalar(select(Agente.equipo_id).where(Agente.id == agente_id))
+        equipo = await repo.equipo_de_agente(s, agente_id)
         emitir(
             s,
             "campana.progreso",
@@ -446,18 +422,7 @@ class Despachador:
 
     async def _filas_enviando(self, agente_id: int, antes_de: datetime) -> list[Any]:
         async with self.fabrica() as s:
-            return list(
-                (
-                    await s.execute(
-                        text(
-                            "SELECT id, campana_id, destino_jid, numero_destino, wa_message_id, intentado_at"
-                            " FROM mensajes_enviados"
-                            " WHERE agente_id = :a AND estado = 'enviando' AND intentado_at < :i"
-                        ),
-                        {"a": agente_id, "i": antes_de},
-                    )
-                ).all()
-            )
+            return await repo.filas_enviando(s, agente_id, antes_de)
 
     def _lanzar_reconciliacion(self, agente_id: int, estado: _Estado, inicio: datetime) -> None:
         estado.reconciliando = True  # set before the task runs: one reconciliation per agent at a time
@@ -521,19 +486,12 @@ class Despachador:
 
     async def parar(self, s: AsyncSession, agente_id: int, motivo: str, detalle: str | None = None) -> bool:
         """Store a stop (once per active cause) and tell the panel; the loop finds no due rows while it lasts."""
-        existente = await s.scalar(
-            select(ParadaSeguridad.id).where(
-                ParadaSeguridad.agente_id == agente_id,
-                ParadaSeguridad.motivo == motivo,
-                ParadaSeguridad.resuelta_at.is_(None),
-            )
-        )
-        if existente is not None:
+        if any(p.motivo == motivo for p in await repo.paradas_activas(s, agente_id)):
             return False
         parada = ParadaSeguridad(agente_id=agente_id, motivo=motivo, detalle=detalle or MOTIVOS_PARADA.get(motivo))
         s.add(parada)
         await s.flush()
-        equipo = await s.scalar(select(Agente.equipo_id).where(Agente.id == agente_id))
+        equipo = await repo.equipo_de_agente(s, agente_id)
         emitir(
             s,
             "envio.parada",
@@ -555,7 +513,7 @@ class Despachador:
     ) -> list[int]:
         resueltas = await repo.resolver_paradas(s, agente_id, motivos, self.reloj.ahora(), usuario_id)
         if resueltas:
-            equipo = await s.scalar(select(Agente.equipo_id).where(Agente.id == agente_id))
+            equipo = await repo.equipo_de_agente(s, agente_id)
             for parada_id in resueltas:
                 emitir(
                     s,

@@ -6,15 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import and_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from enlace.agentes.models import Agente
 from enlace.auth.actor import Actor
 from enlace.auth.alcance import condicion_agente
-from enlace.campanas.models import Campana, MensajeEnviado, ParadaSeguridad, PerfilEnvio
+from enlace.campanas.models import Campana, ParadaSeguridad, PerfilEnvio
 from enlace.envios.ritmo import PERFIL_ORIGINAL, PerfilRitmo
-
-ESTADOS_ENVIADOS = ("enviado", "entregado", "leido")
+from enlace.mensajes.estados import ABIERTOS, ENVIADOS, SALIDOS
+from enlace.mensajes.models import MensajeEnviado
+from enlace.mensajes.repository import transicionar, transicionar_uno
 
 
 async def listar_perfiles(session: AsyncSession) -> list[PerfilEnvio]:
@@ -70,6 +72,25 @@ async def resolver_paradas(
         .returning(ParadaSeguridad.id)
     )
     return list((await session.scalars(stmt)).all())
+
+
+async def sesiones_conectadas(session: AsyncSession, nodo_id: int | str) -> list[int]:
+    """Agents whose session this node holds and has up (the dispatcher keeps a loop for each)."""
+    filas = await session.scalars(
+        text("SELECT agente_id FROM sesiones_wa WHERE estado = 'conectada' AND nodo_id = :n"), {"n": nodo_id}
+    )
+    return list(filas.all())
+
+
+async def sesion_conectada(session: AsyncSession, agente_id: int, nodo_id: int | str) -> bool:
+    estado = await session.scalar(
+        text("SELECT estado FROM sesiones_wa WHERE agente_id = :a AND nodo_id = :n"), {"a": agente_id, "n": nodo_id}
+    )
+    return estado == "conectada"
+
+
+async def equipo_de_agente(session: AsyncSession, agente_id: int) -> int | None:
+    return await session.scalar(select(Agente.equipo_id).where(Agente.id == agente_id))
 
 
 @dataclass(slots=True)
@@ -139,14 +160,33 @@ async def reclamar(session: AsyncSession, agente_id: int, mensaje_id: int, ahora
 
 
 async def marcar(session: AsyncSession, mensaje_id: int, estado: str, desde: tuple[str, ...], **valores: Any) -> bool:
-    """Move a row forward only from the states in `desde` (a receipt may already have moved it on)."""
-    stmt = (
+    """Move a row only from the states in `desde` (a receipt may already have moved it on)."""
+    return await transicionar_uno(session, mensaje_id, estado, desde=desde, **valores)
+
+
+async def reprogramar(session: AsyncSession, mensaje_id: int, hasta: datetime, *, detalle: str | None = None) -> None:
+    """A pending row waits until `hasta` (recipient's hours, frequency cap): same row, same id, later."""
+    valores: dict[str, Any] = {"programado_para": hasta}
+    if detalle is not None:
+        valores["detalle_error"] = detalle
+    await session.execute(
         update(MensajeEnviado)
-        .where(MensajeEnviado.id == mensaje_id, MensajeEnviado.estado.in_(desde))
-        .values(estado=estado, **valores)
-        .returning(MensajeEnviado.id)
+        .where(MensajeEnviado.id == mensaje_id, MensajeEnviado.estado == "pendiente")
+        .values(**valores)
+        .execution_options(synchronize_session=False)
     )
-    return (await session.scalar(stmt)) is not None
+
+
+async def filas_enviando(session: AsyncSession, agente_id: int, antes_de: datetime) -> list[Any]:
+    """The agent's rows claimed before `antes_de` and still `enviando` (crash recovery)."""
+    filas = await session.execute(
+        text(
+            "SELECT id, campana_id, destino_jid, numero_destino, wa_message_id, intentado_at FROM mensajes_enviados"
+            " WHERE agente_id = :a AND estado = 'enviando' AND intentado_at < :i"
+        ),
+        {"a": agente_id, "i": antes_de},
+    )
+    return list(filas.all())
 
 
 async def marcar_contactado(session: AsyncSession, contacto_id: int, momento: datetime) -> None:
@@ -166,23 +206,21 @@ async def enviados_hoy(session: AsyncSession, agente_id: int, desde: datetime) -
         MensajeEnviado.agente_id == agente_id,
         MensajeEnviado.origen == "campana",
         MensajeEnviado.intentado_at >= desde,
-        MensajeEnviado.estado.in_(("enviando", "enviado", "entregado", "leido", "incierto", "fallido")),
+        MensajeEnviado.estado.in_(sorted(SALIDOS)),
     )
     return [m for m in (await session.scalars(stmt)).all() if m is not None]
 
 
 async def marcar_inciertos(session: AsyncSession, agente_id: int, antes_de: datetime) -> list[tuple[int, int | None]]:
     """Rows left `enviando` by a previous run, with no echo or receipt since: `incierto`, never resent."""
-    filas = await session.execute(
-        text(
-            """UPDATE mensajes_enviados SET estado = 'incierto',
-                      detalle_error = 'Sin confirmación tras un reinicio: no se reenvía automáticamente'
-                WHERE agente_id = :agente AND estado = 'enviando' AND intentado_at < :antes
-            RETURNING id, campana_id"""
-        ),
-        {"agente": agente_id, "antes": antes_de},
+    movidos = await transicionar(
+        session,
+        "incierto",
+        desde=("enviando",),
+        donde=and_(MensajeEnviado.agente_id == agente_id, MensajeEnviado.intentado_at < antes_de),
+        detalle_error="Sin confirmación tras un reinicio: no se reenvía automáticamente",
     )
-    return [(r[0], r[1]) for r in filas]
+    return [(m.id, m.campana_id) for m in movidos]
 
 
 async def contar_por_estado(session: AsyncSession, campana_id: int) -> dict[str, int]:
@@ -196,9 +234,9 @@ async def contar_por_estado(session: AsyncSession, campana_id: int) -> dict[str,
 async def sincronizar_contadores(session: AsyncSession, campana_id: int, ahora: datetime) -> dict[str, int]:
     """Counters are derived from the rows in the same transaction, so they always agree with them."""
     cuentas = await contar_por_estado(session, campana_id)
-    enviados = sum(cuentas.get(e, 0) for e in ESTADOS_ENVIADOS)
+    enviados = sum(cuentas.get(e, 0) for e in ENVIADOS)
     fallidos = cuentas.get("fallido", 0)
-    abiertos = cuentas.get("pendiente", 0) + cuentas.get("enviando", 0)
+    abiertos = sum(cuentas.get(e, 0) for e in ABIERTOS)
     await session.execute(
         text(
             """UPDATE campanas SET enviados = :e, fallidos = :f, total_mensajes = :t,

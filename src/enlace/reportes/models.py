@@ -7,8 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Date, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from enlace.campanas.models import MensajeEnviado
 from enlace.db.base import Base
+from enlace.mensajes.models import MensajeEnviado
 
 
 class ResumenDiario(Base):

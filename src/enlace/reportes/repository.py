@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from enlace.agentes.models import Agente, Equipo
 from enlace.auth.actor import Actor
 from enlace.auth.alcance import condicion_agente
-from enlace.campanas.models import Campana, MensajeEnviado, ParadaSeguridad
+from enlace.campanas.models import Campana, ParadaSeguridad
+from enlace.mensajes.models import MensajeEnviado
 from enlace.reportes.models import RespuestaContada, ResumenDiario
 from enlace.sesiones.models import SesionWA
 

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from enlace.auth.actor import Actor
 from enlace.auth.alcance import exigir_agente, exigir_rol
-from enlace.campanas.models import ESTADOS_MENSAJE
 from enlace.comun.telefonos import Rechazo, normalizar
 from enlace.errores import EntradaInvalida, NoEncontrado
+from enlace.mensajes.models import ESTADOS_MENSAJE
 from enlace.reportes import repository as repo
 from enlace.reportes.exportar import csv_en_flujo, xlsx_en_flujo
 from enlace.reportes.schemas import (

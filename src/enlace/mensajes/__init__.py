@@ -1,0 +1,1 @@
+"""Outgoing messages: the `mensajes_enviados` model, its statuses and the one way to change them."""

@@ -1,0 +1,67 @@
+"""The outgoing message row (`mensajes_enviados`): it exists before it is sent, with a pre-assigned id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from enlace.db.base import Base, ConCreado, check_en
+from enlace.mensajes.estados import ESTADOS
+
+ESTADOS_MENSAJE = ESTADOS
+# campana: a campaign row; telefono: typed on the agent's phone (seen by capture); respuesta: an agent's
+# reply from the inbox; sistema: a message the system sends on its own (the opt-out confirmation).
+ORIGENES_MENSAJE = ("campana", "telefono", "respuesta", "sistema")
+
+
+class MensajeEnviado(ConCreado, Base):
+    """Every message the agent's number sent or will send; exists before it is sent."""
+
+    __tablename__ = "mensajes_enviados"
+    __table_args__ = (
+        CheckConstraint(check_en("estado", ESTADOS_MENSAJE), name="estado"),
+        CheckConstraint(check_en("origen", ORIGENES_MENSAJE), name="origen"),
+        UniqueConstraint("agente_id", "wa_message_id", name="uq_mensajes_enviados_agente_wa_message_id"),
+        Index("ix_mensajes_enviados_agente_creado", "agente_id", "created_at", "id"),
+        Index("ix_mensajes_enviados_estado_creado", "estado", "created_at"),
+        Index("ix_mensajes_enviados_destino_creado", "numero_destino", "created_at"),
+        Index("ix_mensajes_enviados_campana_estado", "campana_id", "estado"),
+        # The dispatcher's claim: the agent's next due pending row.
+        Index(
+            "ix_mensajes_enviados_pendientes",
+            "agente_id",
+            "programado_para",
+            "id",
+            postgresql_where=text("estado = 'pendiente'"),
+        ),
+        Index("ix_mensajes_enviados_enviando", "agente_id", postgresql_where=text("estado = 'enviando'")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    campana_id: Mapped[int | None] = mapped_column(ForeignKey("campanas.id", ondelete="SET NULL"))
+    agente_id: Mapped[int] = mapped_column(ForeignKey("agentes.id", ondelete="CASCADE"))
+    contacto_id: Mapped[int | None] = mapped_column(ForeignKey("contactos.id", ondelete="SET NULL"), index=True)
+    origen: Mapped[str] = mapped_column(String(12), default="campana", server_default="campana")
+    numero_origen: Mapped[str | None] = mapped_column(String(20))
+    numero_destino: Mapped[str | None] = mapped_column(String(20))  # canonical +52XXXXXXXXXX
+    destino_jid: Mapped[str | None] = mapped_column(String(80))
+    mensaje: Mapped[str | None] = mapped_column(Text)
+    tipo: Mapped[str] = mapped_column(String(12), default="texto", server_default="texto")
+    medio: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    variante: Mapped[int | None] = mapped_column(Integer)
+    # The rendered text with only `{saludo}` left, so the greeting is refreshed for the moment it leaves.
+    mensaje_base: Mapped[str | None] = mapped_column(Text)
+    wa_message_id: Mapped[str] = mapped_column(String(100))
+    estado: Mapped[str] = mapped_column(String(20), default="pendiente", server_default="pendiente")
+    programado_para: Mapped[datetime | None]
+    intentado_at: Mapped[datetime | None]
+    enviado_at: Mapped[datetime | None]
+    entregado_at: Mapped[datetime | None]
+    leido_at: Mapped[datetime | None]
+    fallido_at: Mapped[datetime | None]
+    codigo_error: Mapped[int | None] = mapped_column(Integer)
+    detalle_error: Mapped[str | None] = mapped_column(Text)
