@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -134,9 +137,29 @@ CASOS: list[tuple[str, ClaseRespuesta, str | None]] = [
 ]
 
 
-def test_la_tabla_tiene_al_menos_60_respuestas() -> None:
-    assert len(CASOS) >= 60
+DATOS = Path(__file__).parent / "datos"
+
+
+def _leer_tabla() -> list[tuple[str, ClaseRespuesta, str | None]]:
+    filas = []
+    for linea in (DATOS / "bajas_tabla.tsv").read_text(encoding="utf-8").splitlines():
+        if not linea.strip() or linea.startswith("#"):
+            continue
+        clase, regla, texto = linea.split("\t", 2)
+        filas.append((texto, ClaseRespuesta(clase), regla))
+    return filas
+
+
+# The table in tests/unit/datos/bajas_tabla.tsv (real-sounding replies with the rule that decides each).
+CASOS += _leer_tabla()
+
+
+def test_la_tabla_tiene_al_menos_500_respuestas() -> None:
+    assert len(CASOS) >= 500
+    assert len({texto for texto, _, _ in CASOS}) >= 500
     assert {clase for _, clase, _ in CASOS} == set(ClaseRespuesta)
+    # Every kind of trap is represented: keywords used with another meaning, product cancellations.
+    assert sum(1 for _, c, r in CASOS if c == OT and r == "sin_regla") >= 100
 
 
 @pytest.mark.parametrize(("texto", "clase", "regla"), CASOS, ids=[c[0] or "vacio" for c in CASOS])
@@ -180,3 +203,50 @@ def test_ruido_no_cambia_una_baja(base: str, sufijo: str, prefijo: str, mayuscul
 def test_nunca_falla_con_texto_arbitrario(texto: str) -> None:
     resultado = clasificar(texto)
     assert resultado.clase in set(ClaseRespuesta)
+
+
+@pytest.mark.parametrize(
+    ("texto", "regla"),
+    [
+        ("bórrenlo", "retirar_con_pronombre"),
+        ("desapúntenme", "retirar_con_pronombre"),
+        ("quítame de aquí", "retirar_con_pronombre"),
+        ("sáquenme", "retirar_con_pronombre"),
+        ("no mas mensajes", "no_mas_mensajes"),
+        ("No me interesa, bórrenme", "retirar_con_pronombre"),
+        ("B\u200bAJA", "palabra_clave_sola"),
+        ("BA\u2060JA\u0007", "palabra_clave_sola"),
+    ],
+)
+def test_casos_del_recorrido_de_caja_negra(texto: str, regla: str) -> None:
+    """The replies the black-box run found misclassified (issue 17): each is an opt-out now."""
+    resultado = clasificar(texto)
+    assert (resultado.clase, resultado.regla) == (B, regla)
+
+
+@pytest.mark.parametrize("texto", ["tal vez después", "gracias pero no", "Talvez despues", "en otra ocasión"])
+def test_rechazos_corteses(texto: str) -> None:
+    assert clasificar(texto).clase == N
+
+
+def test_pronombres_pegados_se_separan_solo_en_verbos() -> None:
+    assert plegar("Bórrenlo") == plegar("borren lo")
+    assert plegar("desapúntenme") == plegar("desapunten me")
+    assert plegar("sácame") == plegar("saca me")
+    # Ordinary words that happen to end like a pronoun stay whole.
+    assert plegar("tele") == " tele "
+    assert plegar("pasteles") == " pasteles "
+
+
+def test_precision_y_exhaustividad_en_respuestas_no_vistas() -> None:
+    """Held-out replies (written apart from the rules): no missed opt-out, no false one."""
+    ruta = Path(__file__).resolve().parents[2] / "bench" / "bajas_precision.py"
+    spec = importlib.util.spec_from_file_location("bajas_precision", ruta)
+    assert spec is not None and spec.loader is not None
+    modulo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(modulo)
+    metricas, errores = modulo.medir(modulo.leer(DATOS / "bajas_validacion.tsv"))
+    assert metricas["baja"]["n"] >= 50
+    assert metricas["baja"]["recall"] == 1.0, errores
+    assert metricas["baja"]["precision"] == 1.0, errores
+    assert metricas["no_interesado"]["recall"] >= 0.9, errores

@@ -58,6 +58,18 @@ def _quitar_acentos(texto: str) -> str:
     return "".join(c for c in descompuesto if not unicodedata.combining(c))
 
 
+# Cyrillic and Greek letters that look Latin: "ВАЈА" typed from a copied text or on purpose.
+_PARECIDAS = str.maketrans("аеорсухіјвкмнтԁѕαεορτυνκ", "aeopcyxijbkmhtdsaeoptybk")
+_SEPARADORES_VISIBLES = frozenset("\n\r\t")
+
+
+def _quitar_invisibles(texto: str) -> str:
+    """Drop zero-width and control characters, which would otherwise split a word ("BA\u200bJA")."""
+    return "".join(
+        c for c in texto if c in _SEPARADORES_VISIBLES or unicodedata.category(c) not in ("Cf", "Cc", "Co", "Cn")
+    )
+
+
 _C_SUAVE = re.compile(r"c(?=[ei])")
 _G_SUAVE = re.compile(r"g(?=[ei])")
 _REPETIDAS = re.compile(r"(.)\1+")
@@ -76,15 +88,121 @@ def _plegar_palabra(palabra: str) -> str:
     return p.replace("\x00", "ch")
 
 
+# ---- verbs with attached pronouns ------------------------------------------------------------------
+#
+# Spanish attaches object pronouns to imperatives, infinitives and gerunds: «bórrenlo», «sáquenme»,
+# «desapúntenme», «quítame», «olvídense», «párenle». Rules are written over separate words ("borren me"),
+# so a folded word that is exactly one of these verbs plus pronouns is split back into its parts. Only
+# forms generated from the verbs below are split, so ordinary words are never cut.
+
+_CLITICOS = ("me", "nos", "lo", "la", "los", "las", "le", "les", "te", "se")
+_CLITICOS_DOBLES = tuple(f"{a} {b}" for a in ("me", "nos", "te", "se") for b in ("lo", "la", "los", "las"))
+_VERBOS_AR = (
+    "borrar quitar sacar eliminar desapuntar apuntar bajar retirar dejar olvidar mandar enviar llamar "
+    "contactar molestar parar agregar bloquear reportar marcar buscar desafiliar registrar anotar "
+    "textear fastidiar chingar"
+).split()
+_VERBOS_ER_IR = "remover escribir desuscribir desinscribir suscribir inscribir excluir incluir meter salir".split()
+# Imperatives that do not follow the pattern of their class.
+_IRREGULARES = {
+    "dar": ("da", "de", "den", "dar", "dando"),
+    "salir": ("sal", "salga", "salgan", "salir", "saliendo"),
+    "remover": ("remueve", "remueva", "remuevan", "remover", "removiendo"),
+    "excluir": ("excluye", "excluya", "excluyan", "excluir", "excluyendo"),
+    "incluir": ("incluye", "incluya", "incluyan", "incluir", "incluyendo"),
+    "poner": ("pon", "ponga", "pongan", "poner", "poniendo"),
+    "hacer": ("haz", "haga", "hagan", "hacer", "haciendo"),
+}
+
+
+def _formas(verbo: str) -> tuple[str, ...]:
+    """tú / usted / ustedes imperatives, infinitive and gerund, spelled as Mexicans write them."""
+    if verbo in _IRREGULARES:
+        return _IRREGULARES[verbo]
+    raiz, clase = verbo[:-2], verbo[-2:]
+    if clase == "ar":
+        # Subjunctive-based imperatives keep the sound: saque, agregue.
+        suave = raiz[:-1] + "qu" if raiz.endswith("c") else raiz + "u" if raiz.endswith("g") else raiz
+        return (raiz + "a", suave + "e", suave + "en", verbo, raiz + "ando")
+    return (raiz + "e", raiz + "a", raiz + "an", verbo, raiz + "iendo")
+
+
+def _tabla_cliticos() -> dict[str, str]:
+    tabla: dict[str, str] = {}
+    for verbo in (*_VERBOS_AR, *_VERBOS_ER_IR, *_IRREGULARES):
+        for forma in _formas(verbo):
+            base = _plegar_palabra(forma)
+            for clitico in (*_CLITICOS, *_CLITICOS_DOBLES):
+                junto = _plegar_palabra(forma + clitico.replace(" ", ""))
+                if junto != base:
+                    tabla.setdefault(junto, base + " " + " ".join(_plegar_palabra(c) for c in clitico.split()))
+    return tabla
+
+
+_ENCLITICOS = _tabla_cliticos()
+
+# Texting abbreviations that stand for a whole word.
+_ABREVIATURAS = {
+    "q": "ke",
+    "k": "ke",
+    "m": "me",
+    "d": "de",
+    "x": "por",
+    "xq": "porke",
+    "pq": "porke",
+    "xfa": "por fabor",
+    "xfavor": "por fabor",
+    "porfabor": "por fabor",
+    "tmb": "tambien",
+    "tb": "tambien",
+    "msj": "mensaje",
+    "msjs": "mensajes",
+    "msg": "mensaje",
+    "msgs": "mensajes",
+    "mensajitos": "mensajes",
+    "talbes": "tal bes",
+    "nomas": "nomas",
+}
+
+
+def _plegar_token(token: str) -> str:
+    """Fold one word; it may come back as several ("borenme" → "boren me")."""
+    plegada = _plegar_palabra(token)
+    plegada = _ABREVIATURAS.get(plegada, plegada)
+    return _ENCLITICOS.get(plegada, plegada)
+
+
+def _unir_deletreadas(tokens: list[str]) -> list[str]:
+    """«B A J A» / «b.a.j.a»: three or more single letters in a row are one word spelled out."""
+    salida: list[str] = []
+    corrida: list[str] = []
+    for tok in [*tokens, ""]:
+        if len(tok) == 1 and tok.isalpha():
+            corrida.append(tok)
+            continue
+        if len(corrida) >= 3:
+            salida.append("".join(corrida))
+        else:
+            salida.extend(corrida)
+        corrida = []
+        if tok:
+            salida.append(tok)
+    return salida
+
+
 def plegar(texto: str) -> str:
     """Fold a reply to ' tok tok . tok ' form: one space between tokens, '.' where punctuation was."""
-    t = texto
+    # NFKC first: full-width and "bold" letters (ＢＡＪＡ, 𝐁𝐀𝐉𝐀) become plain ones before lowercasing.
+    t = unicodedata.normalize("NFKC", _quitar_invisibles(texto))
     for emoji, palabra in _EMOJI.items():
         t = t.replace(emoji, palabra)
-    t = _quitar_acentos(t.lower())
+    t = _quitar_acentos(t.lower().translate(_PARECIDAS))
+    # "b.a.j.a" → "b a j a" before the dots become pauses.
+    t = re.sub(r"(?<=\b[a-z])[.\-_*](?=[a-z]\b)", " ", t)
     t = _SEPARADORES.sub(" . ", t)
     t = _NO_ALFANUMERICO.sub(" ", t)
-    tokens = [tok if tok == "." else _plegar_palabra(tok) for tok in _ESPACIOS.split(t) if tok]
+    crudos = _unir_deletreadas([tok for tok in _ESPACIOS.split(t) if tok])
+    tokens = " ".join(tok if tok == "." else _plegar_token(tok) for tok in crudos).split()
     # Runs of separators mean one pause; a pause at either end means nothing.
     limpios: list[str] = []
     for tok in tokens:
@@ -104,12 +222,12 @@ def _patron(texto: str) -> re.Pattern[str]:
 
     Token boundaries are spaces (replies are folded to ' a b c '), so patterns never use \\b.
     """
-    plegado = _PALABRA_PATRON.sub(lambda m: _plegar_palabra(_quitar_acentos(m.group(0))), texto)
+    plegado = _PALABRA_PATRON.sub(lambda m: _plegar_token(_quitar_acentos(m.group(0))), texto)
     return re.compile(r"(?<= )(?:" + plegado + r")(?= )")
 
 
 def _palabras(texto: str) -> frozenset[str]:
-    return frozenset(_plegar_palabra(_quitar_acentos(p)) for p in texto.split())
+    return frozenset(" ".join(_plegar_token(_quitar_acentos(p)) for p in texto.split()).split())
 
 
 # ---- rules --------------------------------------------------------------------------------------
@@ -121,9 +239,17 @@ class Excepcion:
     patron: re.Pattern[str]
     # Some exceptions look at the raw text (a question mark), which folding turns into a pause.
     sobre_crudo: bool = False
+    # A local exception only cancels the match it overlaps ("no quiero darme de baja" cancels that
+    # "darme de baja"), so a second, real request in the same message still counts: «quiero cancelar
+    # mi crédito, y denme de baja de la lista» is an opt-out. Others speak for the whole message.
+    local: bool = False
 
-    def aplica(self, plegado: str, crudo: str) -> bool:
-        return self.patron.search(crudo if self.sobre_crudo else plegado) is not None
+    def aplica(self, plegado: str, crudo: str, inicio: int = 0, fin: int = 0) -> bool:
+        if self.sobre_crudo:
+            return self.patron.search(crudo) is not None
+        if not self.local:
+            return self.patron.search(plegado) is not None
+        return any(m.start() < fin and inicio < m.end() for m in self.patron.finditer(plegado))
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,15 +277,25 @@ class Regla:
         encontrado = self.patron.match(plegado, 1) if self.al_inicio else self.patron.search(plegado)
         return encontrado.group(0).strip() if encontrado else None
 
+    def _coincidencias(self, plegado: str) -> list[tuple[str, int, int]]:
+        if self.solo is not None:
+            fragmento = self.coincidencia(plegado)
+            return [] if fragmento is None else [(fragmento, 0, len(plegado))]
+        assert self.patron is not None
+        if self.al_inicio:
+            m = self.patron.match(plegado, 1)
+            return [] if m is None else [(m.group(0).strip(), m.start(), m.end())]
+        return [(m.group(0).strip(), m.start(), m.end()) for m in self.patron.finditer(plegado)]
+
     def evaluar(self, plegado: str, crudo: str) -> tuple[str | None, Excepcion | None]:
-        """(fragment, None) when the rule fires; (None, exception) when an exception stopped it."""
-        fragmento = self.coincidencia(plegado)
-        if fragmento is None:
-            return None, None
-        excepcion = next((e for e in self.excepciones if e.aplica(plegado, crudo)), None)
-        if excepcion is not None:
-            return None, excepcion
-        return fragmento, None
+        """(fragment, None) when the rule fires; (None, exception) when an exception stopped every match."""
+        primera: Excepcion | None = None
+        for fragmento, inicio, fin in self._coincidencias(plegado):
+            excepcion = next((e for e in self.excepciones if e.aplica(plegado, crudo, inicio, fin)), None)
+            if excepcion is None:
+                return fragmento, None
+            primera = primera or excepcion
+        return None, primera
 
 
 _PRODUCTOS = (
@@ -177,14 +313,23 @@ _EXC_PRODUCTO = Excepcion(
         rf"|(?:{_PRODUCTOS})(?: \S+){{0,6}} (?:lo|la|los|las) (?:doy|damos|dan|dar|puedo dar|cancelo|cancela)"
         rf"|(?:{_PRODUCTOS})(?: \S+){{0,6}} (?:darlo|darla|cancelarlo|cancelarla)"
     ),
+    local=True,
 )
-# "no quiero darme de baja" is the opposite of an opt-out.
+_RETIRAR = (
+    "borren|borre|borra|borrar|quiten|quite|quita|quitar|saquen|saque|saca|sacar|eliminen|elimine|elimina|eliminar"
+    "|retiren|retire|retira|retirar|bajen|baje|baja|bajar|remuevan|remueva|remover|excluyan|excluya|excluir"
+    "|desapunten|desapunte|desapunta|desapuntar|desuscriban|desuscriba|desuscribir|desinscriban|desinscribir"
+)
+# "no quiero darme de baja" / "no borren mi número" are the opposite of an opt-out.
 _EXC_NEGADA = Excepcion(
     "baja_negada",
     _patron(
-        r"no (?:quiero|deseo|quisiera|pedí|pedi|solicité) (?:que me den|darme|dar|que me des|cancelar)"
+        r"no (?:quiero|deseo|quisiera|pedí|pedi|solicité) (?:que me den|darme|dar|que me des|cancelar"
+        rf"|que me (?:{_RETIRAR})|(?:{_RETIRAR}) me|salirme|salir)"
         r"|no me (?:den|des|dé) de baja|no (?:cancelen|cancele|canceles)"
+        rf"|no (?:me |nos |lo )?(?:{_RETIRAR})(?: me| nos| lo)?"
     ),
+    local=True,
 )
 # "no me llamen, mejor por mensaje" asks for messages instead of calls.
 _EXC_PREFIERE_MENSAJES = Excepcion(
@@ -198,12 +343,32 @@ _EXC_PREFIERE_MENSAJES = Excepcion(
 _EXC_HORARIO = Excepcion(
     "pide_otro_horario",
     _patron(
-        r"(?:escriban|manden|envíen|llamen|molesten|escribas|mandes|llames) (?:tan |muy )?"
+        r"(?:escriban|manden|envíen|llamen|molesten|escribas|mandes|llames) (?:mensajes |nada |tan |muy )?"
         r"(?:tarde|temprano|noche|en la noche|de noche|en la madrugada|en la mañana|a esta hora|a estas horas"
-        r"|en mi trabajo|en horario)"
+        r"|en mi trabajo|en horario|los domingos|en domingo|el fin de semana|los fines de semana)"
     ),
+    local=True,
 )
-
+# Where a person asks to be taken out of: "de aquí", "de su lista", "de sus grupos".
+_DESDE_LISTA = (
+    r"de (?:aquí|aqui|ahí|ahi|acá|aca|allí|esto|eso|todo|ustedes|(?:su |sus |la |las |los |el |esta |este |estas "
+    r"|estos |tu |tus |esa |ese |mi |mis |todas |todos |todas sus |todas las |todos sus |todos los )?"
+    r"(?:lista|listas|base|bases|base de datos|grupo|grupos"
+    r"|difusión|difusiones|registro|registros|contactos|contacto|sistema|campaña|campañas|envíos|mensajes"
+    r"|promociones|publicidad|whatsapp|chat|padrón|directorio|agenda|número|numero|datos|bd|spam|mailing))"
+)
+# The end of what was asked: a pause, the end of the message, or only courtesy words until then.
+_FIN = (
+    r"(?: (?:ya|por favor|porfavor|porfa|porfis|plis|pls|gracias|de una vez|ahora|ahorita|inmediatamente|ya mismo"
+    r"|todo|también|tambien|tmb))*(?= \.| $)"
+)
+# After «bórrenlo» a new sentence may start without a comma («bórrenlo ya no es de ella»); an object
+# («quítame el cargo», «sácame de dudas») may not, and is what keeps those out.
+_SIGUE_FRASE = r"(?= (?:no|ke|porke|y|ni|pues|es|soy|somos|ella|nadie|nunca|ahora|esta|este) )"
+_NO_MAS = (
+    r"mensajes|mensaje|whatsapp|whatsapps|wats|publicidad|promociones|promos|información|informacion|info|spam"
+    r"|envíos|envios|textos|notificaciones|llamadas|ofertas|campañas"
+)
 _CORTESIA = _palabras(
     "ya por favor porfavor porfa porfis plis pls please gracias ok okey okay si de a me mi mí nos la el "
     "lo los las su sus este esta número numero celular teléfono telefono lista todo todos yo inmediato "
@@ -218,8 +383,12 @@ _VERBOS_CONTACTO_SUBJ = (
 _VERBOS_CONTACTO_INF = (
     "escribir|escribirme|escribirnos|mandar|mandarme|enviar|enviarme|contactar|contactarme|molestar|molestarme"
     "|llamar|llamarme|buscar|buscarme|marcar|marcarme|insistir|fastidiar|fastidiarme|chingar|chingarme"
+    "|joder|jodernos|fregar|fregarme|spamear|textear|mandar mensajes|enviar mensajes"
 )
-_VERBOS_CONTACTO_GER = "escribiendo|mandando|enviando|contactando|molestando|llamando|buscando|marcando|insistiendo"
+_VERBOS_CONTACTO_GER = (
+    "escribiendo|mandando|enviando|contactando|molestando|llamando|buscando|marcando|insistiendo|chingando"
+    "|jodiendo|fregando|fastidiando|spameando|texteando"
+)
 
 REGLAS: tuple[Regla, ...] = (
     # ---- baja -------------------------------------------------------------------------------
@@ -232,6 +401,13 @@ REGLAS: tuple[Regla, ...] = (
             r"|no (?:me |nos )?(?:sigan|siga|sigas|estén|esten|estés) (?:molestando|fastidiando)"
             r"|(?:déjenme|déjeme|déjame|dejenme|dejeme|dejame|déjennos) (?:en paz|tranquilo|tranquila|tranquilos)"
             r"|no (?:insistan|insista|insistas)|ya basta|basta de (?:mensajes|molestar)"
+            r"|(?:no|ya no) (?:me |nos )?(?:chinguen|chingues|jodan|jodas|frieguen|friegues|fastidien|fastidies"
+            r"|spameen|den lata)"
+            r"|ya estuvo (?:bueno |suave )?(?:de|con) (?:sus |los |tus |tanto |tantos )?(?:mensajes|molestar|spam|lata)"
+            r"|(?:paren|pare|para|paremos) le(?: ya)?(?:(?: con| de)(?: sus| los| tus| tanto| tantos)?"
+            rf" (?:{_NO_MAS}|escribir|mandar|molestar|enviar)| a (?:sus |los |tus )?(?:{_NO_MAS})|{_FIN})"
+            r"|(?:olviden|olvide|olvida) (?:se |me |nos )?(?:de (?:mí|mi|nosotros|mi número|mi numero|este número"
+            r"|este numero)|me|nos)(?= \.| $| de| por| ya)"
         ),
         excepciones=(_EXC_HORARIO,),
     ),
@@ -243,9 +419,16 @@ REGLAS: tuple[Regla, ...] = (
             rf"no (?:me |nos |le |les )?(?:(?:vuelvan|vuelva|vuelvas) a (?:{_VERBOS_CONTACTO_INF}|llamar|llamarme)"
             rf"|(?:{_VERBOS_CONTACTO_SUBJ})"
             rf"|(?:sigan|siga|sigas|estén|esten|estés) (?:{_VERBOS_CONTACTO_GER}))"
-            rf"|(?:no|ya no) (?:quiero|deseo|quisiera) (?:que me (?:{_VERBOS_CONTACTO_SUBJ}|llamen)"
-            r"|recibir|más mensajes|mas mensajes|mensajes|publicidad|promociones|saber nada)"
+            r"|(?:no|ya no) (?:quiero|deseo|quisiera|acepto) (?:que me (?:sigan |vuelvan a )?"
+            rf"(?:{_VERBOS_CONTACTO_SUBJ}"
+            rf"|llamen|{_VERBOS_CONTACTO_GER}|{_VERBOS_CONTACTO_INF})"
+            r"|recibir|más mensajes|mas mensajes|mensajes|publicidad|promociones|saber nada"
+            r"|seguir recibiendo|ser (?:contactado|contactada|contactados|molestado|molestada|llamado|llamada))"
             r"|favor de no (?:" + _VERBOS_CONTACTO_INF + ")"
+            rf"|nunca (?:más |mas )?(?:me |nos )?(?:vuelvan a )?(?:{_VERBOS_CONTACTO_SUBJ})"
+            r"|no (?:autorizo|autorizamos|doy (?:mi )?(?:permiso|autorización|consentimiento)|di (?:mi )?permiso)"
+            r" (?:(?:a )?que|para|ser|recibir|el uso|el tratamiento|mensajes|publicidad|este contacto|contacto|nada)"
+            r"|no (?:me |nos )?(?:envíen|manden|escriban) (?:más|mas|nada)"
         ),
         excepciones=(_EXC_HORARIO,),
     ),
@@ -254,7 +437,8 @@ REGLAS: tuple[Regla, ...] = (
         ClaseRespuesta.baja,
         "Pide que dejen de escribirle, mandarle mensajes, molestarlo o insistir.",
         patron=_patron(
-            rf"(?:dejen|deje|deja|dejes|dejar|dejaran|dejarán|dejaría|dejarian) de (?:{_VERBOS_CONTACTO_INF})"
+            rf"(?:dejen|deje|deja|dejes|dejar|dejaran|dejarán|dejaría|dejarian) de (?:{_VERBOS_CONTACTO_INF}"
+            rf"|estar (?:{_VERBOS_CONTACTO_GER}))"
         ),
         excepciones=(_EXC_HORARIO,),
     ),
@@ -301,11 +485,65 @@ REGLAS: tuple[Regla, ...] = (
         excepciones=(_EXC_NEGADA,),
     ),
     Regla(
+        "retirar_con_pronombre",
+        ClaseRespuesta.baja,
+        "Pide que lo borren, quiten, saquen o eliminen («bórrenme», «sáquenme de aquí», «quiero que me borren»).",
+        patron=_patron(
+            rf"(?:{_RETIRAR}) (?:me|nos|lo|la|los|las)(?: ya)?(?: {_DESDE_LISTA}|{_FIN}|{_SIGUE_FRASE})"
+            rf"|(?:que|ke|pueden|puede|podrían|podrian|favor de) (?:me |nos )?(?:(?:pueden|puede|podrían) )?"
+            rf"(?:{_RETIRAR})(?: me| nos)?(?: ya)?(?: {_DESDE_LISTA}|{_FIN})"
+            rf"|(?:me|nos) (?:{_RETIRAR})(?: ya)?(?: {_DESDE_LISTA}|{_FIN})"
+        ),
+        excepciones=(_EXC_NEGADA,),
+    ),
+    Regla(
+        "desuscribir",
+        ClaseRespuesta.baja,
+        "Usa un verbo que solo significa darse de baja (desuscribir, desinscribir, desapuntar, desafiliar).",
+        patron=_patron(
+            r"(?:desuscriban|desuscriba|desuscribe|desuscribir|desuscribo|desinscriban|desinscriba|desinscribe"
+            r"|desinscribir|desinscribo|desapunten|desapunte|desapunta|desapuntar|desapunto|desafilien|desafilie"
+            r"|desafiliar|desafilio|desuscripción|desuscripcion|darme de alta de baja)"
+        ),
+        excepciones=(_EXC_NEGADA,),
+    ),
+    Regla(
+        "salir_de_lista",
+        ClaseRespuesta.baja,
+        "Quiere salirse de la lista, del grupo o de los envíos.",
+        patron=_patron(rf"(?:salir|salgo|salga|salgan|sal|salirse|salimos)(?: me| nos| se)? {_DESDE_LISTA}"),
+        excepciones=(_EXC_NEGADA,),
+    ),
+    Regla(
+        "no_agregar",
+        ClaseRespuesta.baja,
+        "Pide que no lo agreguen ni lo incluyan en sus listas o grupos.",
+        patron=_patron(
+            r"no (?:me |nos |lo )?(?:agreguen|agregue|agregues|incluyan|incluya|registren|suscriban|inscriban"
+            r"|metan|pongan|anoten|apunten) (?:a |en )(?:su |sus |la |las |esta |este |ningún |ninguna )?"
+            r"(?:lista|listas|base|grupo|grupos|difusión|campaña|campañas)"
+        ),
+    ),
+    Regla(
+        "no_mas_mensajes",
+        ClaseRespuesta.baja,
+        "Pide que no haya más mensajes («no más mensajes», «ya no más por favor»).",
+        patron=_patron(
+            rf"(?:no|ya no|cero|nada de) (?:más |mas )?(?:{_NO_MAS})(?= \.| $| por| porfa| gracias| ya| de| a)"
+            rf"|(?:no|ya no) (?:más|mas) (?:{_NO_MAS})"
+            rf"|(?:ya no|no) (?:más|mas){_FIN}"
+        ),
+        excepciones=(
+            # "¿no más mensajes de ustedes?" or "no más de 3 mensajes al día" ask something else.
+            Excepcion("no_mas_pregunta", re.compile(r"\?\s*$"), sobre_crudo=True),
+        ),
+    ),
+    Regla(
         "reportar_spam",
         ClaseRespuesta.baja,
         "Califica los mensajes de spam o amenaza con reportar o bloquear el número.",
         patron=_patron(
-            r"spam|(?:los|lo|las|la|le|les|te|voy a|vamos a) (?:reportar|reporto|reportaré|reportare|denunciar"
+            r"spam|(?:los|lo|las|la|les|voy a|vamos a) (?:reportar|reporto|reportaré|reportare|denunciar"
             r"|denuncio|denunciaré|bloquear|bloqueo|bloquearé|bloqueare|bloqueé)"
         ),
     ),
@@ -377,6 +615,29 @@ REGLAS: tuple[Regla, ...] = (
         "Empieza con 'no, gracias'.",
         patron=_patron(r"no (?:\. )?(?:muchas )?gracias"),
         al_inicio=True,
+    ),
+    Regla(
+        "rechazo_cortes",
+        ClaseRespuesta.no_interesado,
+        "Rechazo cortés (tal vez después, gracias pero no, en otra ocasión, estoy bien así).",
+        patron=_patron(
+            r"(?:tal vez|talvez|quizá|quizás|quiza|quizas|a lo mejor|igual y|mejor|probablemente) (?:más |mas )?"
+            r"(?:después|despues|luego|adelante|otro día|otro dia|en otra ocasión|en otra ocasion|otra ocasión"
+            r"|otra ocasion|para la otra|otra vez|el próximo año|el otro año|en otro momento|otro momento)"
+            rf"|(?:en|para) otra (?:ocasión|ocasion|oportunidad|vez){_FIN}"
+            r"|gracias (?:\. )?pero (?:\. )?(?:ya )?no(?= \.| $| gracias| me| por| estoy| lo| la| ahorita| ahora)"
+            r"|(?:estoy|estamos|así estoy|asi estoy|por ahora estoy|de momento estoy|por el momento estoy) bien"
+            r"(?: así| asi)?(?= \.| $| gracias| por)"
+            r"|no me (?:late|laten|convence|convencen|llama|llaman)(?= \.| $| gracias| la)"
+            r"|paso (?:\. )?gracias|no (?:\. )?(?:ya )?no(?= \.| $| gracias)"
+        ),
+        excepciones=(
+            Excepcion(
+                "muestra_interes",
+                _patron(r"(?:sí|si) (?:me )?interesa|más adelante sí|mas adelante si|(?:sí|si) (?:\. )?gracias"),
+            ),
+            Excepcion("es_pregunta", re.compile(r"[?¿]"), sobre_crudo=True),
+        ),
     ),
     Regla(
         "numero_equivocado",
