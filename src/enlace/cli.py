@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -87,6 +89,20 @@ async def _admin_inicial(url: str) -> str | None:
         await motor.dispose()
 
 
+ARCHIVO_PASSWORD_INICIAL = "admin-password-inicial.txt"
+
+
+def guardar_password_inicial(directorio: Path, password: str) -> Path:
+    """Write the one-time admin password to a 0600 file: stdout alone is lost under a service manager."""
+    directorio.mkdir(parents=True, exist_ok=True)
+    ruta = directorio / ARCHIVO_PASSWORD_INICIAL
+    ruta.unlink(missing_ok=True)
+    descriptor = os.open(ruta, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as archivo:
+        archivo.write(f"usuario: admin\ncontraseña de un solo uso: {password}\n")
+    return ruta
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Dirección (por defecto ENLACE_HOST)")] = None,
@@ -96,20 +112,23 @@ def serve(
     import uvicorn
 
     from enlace.api import create_asgi
-    from enlace.db.embebida import detener_embebida
+    from enlace.db.embebida import detener_embebida, instalar_salida_por_sigterm
     from enlace.db.migrar import migrar
     from enlace.nucleo import Nucleo
 
     ajustes = cargar_ajustes()
     configurar(ajustes)
+    instalar_salida_por_sigterm()
     try:
         url = url_bd(ajustes)
         migrar(url)
         password = asyncio.run(_admin_inicial(url))
         if password:
+            archivo = guardar_password_inicial(ajustes.directorio_datos, password)
             typer.secho(
                 "\nPrimer arranque: se creó el usuario «admin» con la contraseña de un solo uso:\n\n"
-                f"    {password}\n\nGuárdala ahora; no se volverá a mostrar. Cámbiala al entrar.\n",
+                f"    {password}\n\nTambién quedó en {archivo} (solo legible por este usuario del sistema).\n"
+                "Cámbiala al entrar y borra ese archivo.\n",
                 fg=typer.colors.YELLOW,
             )
         nucleo = Nucleo(ajustes, url)
