@@ -70,7 +70,8 @@ def limpiar_bd(url_bd: str, tablas: list[str]) -> None:
     lista = ", ".join(f'"{t}"' for t in tablas)
     with psycopg.connect(url_bd, autocommit=True) as conexion:
         conexion.execute(
-            f"TRUNCATE {lista}, procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers "
+            f"TRUNCATE {lista}, procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers, "
+            "procrastinate_workers "
             "RESTART IDENTITY CASCADE"
         )
 

@@ -68,6 +68,7 @@ class Nucleo:
         self.captura: Any = None  # enlace.captura.service.Captura
         self.despachador: Any = None  # enlace.envios.despachador.Despachador
         self.sio: Any = None  # socket.io server (enlace.tiempo_real.servidor)
+        self.tareas: Any = None  # enlace.tareas.Tareas (background jobs), when components run
 
     @property
     def motor(self) -> Motor:
@@ -143,18 +144,24 @@ class Nucleo:
         self.despachador = Despachador.desde_nucleo(self)
         self.despachador.suscribir(self.suscribir)
         self.componentes.append(self.despachador)
-        # -- webhooks (CRM deliveries: procrastinate worker on the `webhooks` queue) --
+        # -- background jobs: one procrastinate app and worker; each domain registers its queue and jobs --
+        from enlace.tareas import Tareas
+
+        self.tareas = Tareas(self.database_url, nodo_id=self.nodo_id)
+        # -- webhooks (CRM deliveries: queue `webhooks`) --
         from enlace.webhooks.tasks import ComponenteWebhooks
 
-        self.componentes.append(ComponenteWebhooks(self))
-        # -- carteras (large imports and expiry of idle assignments: worker on the `carteras` queue) --
-        from enlace.carteras.tasks import ComponenteCarteras
+        self.componentes.append(ComponenteWebhooks(self, self.tareas))
+        # -- carteras (large imports, expiry of idle assignments, stalled imports: queue `carteras`) --
+        from enlace.carteras import tasks as tareas_carteras
 
-        self.componentes.append(ComponenteCarteras(self))
+        tareas_carteras.registrar(self.tareas, self)
         # -- cumplimiento (daily retention of message bodies) --
         from enlace.cumplimiento.tasks import ComponenteRetencion
 
         self.componentes.append(ComponenteRetencion(self))
+        # The worker starts last (every job is defined by then) and stops first.
+        self.componentes.append(self.tareas)
 
     async def detener(self) -> None:
         for componente in reversed(self.componentes):

@@ -467,11 +467,14 @@ async def test_trabajo_procrastinate_importa_archivo_grande(
     """With this node's worker running, a large upload becomes a `carteras.importar` job that completes."""
     import asyncio
 
-    from enlace.carteras.tasks import ComponenteCarteras
+    from enlace.carteras import tasks
+    from enlace.tareas import Tareas
 
     monkeypatch.setattr(service, "UMBRAL_SEGUNDO_PLANO", 100)
-    componente = ComponenteCarteras(nucleo)
+    componente = Tareas(nucleo.database_url, nodo_id="prueba")
+    tasks.registrar(componente, nucleo)
     await componente.iniciar()
+    nucleo.tareas = componente
     try:
         agente = await cliente_como("agente")
         r = await subir(agente, CABECERA + filas_csv(50))
@@ -490,6 +493,7 @@ async def test_trabajo_procrastinate_importa_archivo_grande(
         assert trabajos == 1
         assert await contar(db, "SELECT count(*) FROM contactos") == 50
     finally:
+        nucleo.tareas = None
         await componente.detener()
 
 

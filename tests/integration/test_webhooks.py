@@ -12,12 +12,13 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
+from enlace.tareas import crear_app
 from enlace.tiempo_real.bus import emitir
 from enlace.webhooks import outbox
 from enlace.webhooks.firma import FirmaInvalida, verificar
 from enlace.webhooks.models import EntregaWebhook, IntentoWebhook
 from enlace.webhooks.service import intentar_entrega
-from enlace.webhooks.tasks import ContextoTareas, crear_app_tareas, registrar_tareas
+from enlace.webhooks.tasks import ContextoTareas, registrar_tareas
 
 
 class Receptor:
@@ -189,7 +190,7 @@ async def test_reenvio_y_trabajos_procrastinate(
     nucleo: Any, reloj: Any, receptor: Receptor, http: httpx.AsyncClient, cliente_como: Any
 ) -> None:
     """The real job path: commit → job enqueued → worker posts; a replay is a new, separate delivery."""
-    app = crear_app_tareas(nucleo.database_url)
+    app = crear_app(nucleo.database_url)
     outbox.al_crear_entregas = registrar_tareas(app, ContextoTareas(fabrica=nucleo.fabrica, reloj=reloj, http=http))
     async with app.open_async():
         admin = await cliente_como("admin")

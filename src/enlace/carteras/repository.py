@@ -274,3 +274,38 @@ async def expirar_asignaciones(session: AsyncSession, *, limite: datetime) -> li
         {"limite": limite},
     )
     return [f[0] for f in filas]
+
+
+async def rescatar_importacion(
+    session: AsyncSession, importacion_id: int, *, corridas: int, maximo: int, ahora: datetime
+) -> bool:
+    """An import whose worker died mid-file: True to run it again from the start, False when given up.
+
+    The import writes its contacts in one transaction, so a dead worker left none of them; only the
+    progress figure shows how far it got. After `maximo` runs it is marked `fallida` with the reason.
+    """
+    fila = await session.scalar(
+        select(ImportacionCartera).where(ImportacionCartera.id == importacion_id).with_for_update()
+    )
+    if fila is None:
+        return False
+    if fila.estado in ("completada", "fallida"):
+        return True  # the rerun sees the final state and returns at once (it is idempotent)
+    porcentaje = round((fila.progreso or 0.0) * 100)
+    if corridas >= maximo:
+        fila.estado = "fallida"
+        fila.error = (
+            f"El proceso que importaba el archivo se detuvo {corridas} veces sin terminar (la última al "
+            f"{porcentaje} %). No se importó ningún contacto. Vuelve a subir el archivo; si vuelve a pasar, "
+            "divídelo en archivos más pequeños."
+        )
+        fila.terminada_at = ahora
+        await session.execute(delete(ImportacionParte).where(ImportacionParte.importacion_id == importacion_id))
+        return False
+    fila.estado = "pendiente"
+    fila.progreso = 0.0
+    fila.error = (
+        f"El proceso que importaba el archivo se detuvo al {porcentaje} %; se reanuda desde el principio "
+        "(no se había guardado ningún contacto)."
+    )
+    return True

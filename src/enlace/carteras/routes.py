@@ -66,6 +66,7 @@ async def subir_cartera(
         database_url=nucleo.database_url,
         settings=nucleo.settings,
         reloj=nucleo.reloj,
+        tareas=nucleo.tareas,
     )
     if importacion.en_segundo_plano:
         response.status_code = 202

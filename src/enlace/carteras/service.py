@@ -24,6 +24,7 @@ from enlace.db.sesion import al_confirmar, url_libpq
 from enlace.errores import EntradaInvalida, NoEncontrado
 from enlace.reloj import Reloj
 from enlace.settings import Settings
+from enlace.tareas import Tareas
 
 log = structlog.get_logger(__name__)
 
@@ -83,6 +84,7 @@ async def subir_cartera(
     database_url: str,
     settings: Settings,
     reloj: Reloj,
+    tareas: Tareas | None = None,
 ) -> ImportacionCartera:
     """Validate the request, then import now (small file) or store the file and enqueue a job (large file)."""
     ahora = reloj.ahora()
@@ -138,7 +140,9 @@ async def subir_cartera(
     async def encolar() -> None:
         from enlace.carteras.tasks import encolar_importacion
 
-        await encolar_importacion(importacion_id, database_url=database_url, settings=settings, reloj=reloj)
+        await encolar_importacion(
+            importacion_id, tareas=tareas, database_url=database_url, settings=settings, reloj=reloj
+        )
 
     al_confirmar(session, encolar)
     return importacion

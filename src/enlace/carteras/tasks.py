@@ -1,22 +1,28 @@
-"""Background jobs for carteras: large imports and the periodic return of idle assignments to the pool.
+"""Background jobs for carteras: large imports, the periodic return of idle assignments, stalled imports.
 
-Each node runs a small procrastinate worker on the `carteras` queue. Without a running worker (tests,
-one-off scripts) a large import still runs, as a task of the current process.
+The jobs live on the node's one procrastinate app (`enlace.tareas`), queue `carteras`. Without a job
+queue (tests, one-off scripts) a large import still runs, as a task of the current process.
+
+An import is one database transaction: a worker killed in the middle (at 82 %, say) leaves no contact
+written, only the progress figure. The stalled-job rescue then starts the import over from the stored
+file; after `MAX_CORRIDAS` runs that never finished it marks the import `fallida` with a Spanish reason.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from procrastinate import App, PsycopgConnector
+from procrastinate import App
+from procrastinate.jobs import Job
 
+from enlace.carteras import repository as repo
 from enlace.carteras import service
 from enlace.db.sesion import transaccion, url_libpq
 from enlace.reloj import Reloj
 from enlace.settings import Settings
+from enlace.tareas import Tareas
 
 if TYPE_CHECKING:
     from enlace.nucleo import Nucleo
@@ -24,7 +30,10 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 COLA = "carteras"
-_componente: ComponenteCarteras | None = None
+TAREA_IMPORTAR = "carteras.importar"
+# Runs of one import that may end with the worker dead before it gives up (a file that kills the
+# worker every time, e.g. out of memory, must not be retried forever).
+MAX_CORRIDAS = 3
 _TAREAS: set[asyncio.Task[Any]] = set()
 
 
@@ -39,10 +48,12 @@ async def procesar(importacion_id: int, *, database_url: str, settings: Settings
     )
 
 
-async def encolar_importacion(importacion_id: int, *, database_url: str, settings: Settings, reloj: Reloj) -> None:
-    """Called after the upload commits: a job when this node runs a worker, else a task in this process."""
-    if _componente is not None and _componente.importar is not None:
-        await _componente.importar.defer_async(importacion_id=importacion_id)
+async def encolar_importacion(
+    importacion_id: int, *, tareas: Tareas | None, database_url: str, settings: Settings, reloj: Reloj
+) -> None:
+    """Called after the upload commits: a job when this node has the job queue, else a task in this process."""
+    if tareas is not None and tareas.abierta:
+        await tareas.app.configure_task(TAREA_IMPORTAR).defer_async(importacion_id=importacion_id)
         return
 
     async def correr() -> None:
@@ -62,20 +73,11 @@ async def esperar_importaciones() -> None:
         await asyncio.gather(*list(_TAREAS), return_exceptions=True)
 
 
-class ComponenteCarteras:
-    """This node's carteras worker: imports and the expiry sweep."""
+def registrar(tareas: Tareas, nucleo: Nucleo) -> None:
+    """Define the carteras jobs on the node's app and handle its stalled imports."""
 
-    def __init__(self, nucleo: Nucleo, *, concurrencia: int = 1) -> None:
-        self.nucleo = nucleo
-        self.concurrencia = concurrencia
-        self.app: App | None = None
-        self.importar: Any = None
-        self._tarea: asyncio.Task[None] | None = None
-
-    def _registrar(self, app: App) -> None:
-        nucleo = self.nucleo
-
-        @app.task(name="carteras.importar", queue=COLA, retry=2)
+    def definir(app: App) -> None:
+        @app.task(name=TAREA_IMPORTAR, queue=COLA, retry=2)
         async def importar(importacion_id: int) -> None:
             await procesar(
                 importacion_id, database_url=nucleo.database_url, settings=nucleo.settings, reloj=nucleo.reloj
@@ -89,31 +91,12 @@ class ComponenteCarteras:
                     session, ahora=nucleo.reloj.ahora(), dias=nucleo.settings.asignacion_expira_dias
                 )
 
-        self.importar = importar
-
-    async def iniciar(self) -> None:
-        global _componente
-        self.app = App(connector=PsycopgConnector(conninfo=url_libpq(self.nucleo.database_url), min_size=1, max_size=3))
-        self._registrar(self.app)
-        await self.app.open_async()
-        _componente = self
-        self._tarea = asyncio.create_task(
-            self.app.run_worker_async(
-                queues=[COLA],
-                name=f"carteras-{self.nucleo.nodo_id}",
-                concurrency=self.concurrencia,
-                install_signal_handlers=False,
-                fetch_job_polling_interval=2.0,
+    async def importacion_atascada(trabajo: Job, corridas: int) -> bool:
+        importacion_id = int(trabajo.task_kwargs["importacion_id"])
+        async with transaccion(nucleo.fabrica) as session:
+            return await repo.rescatar_importacion(
+                session, importacion_id, corridas=corridas, maximo=MAX_CORRIDAS, ahora=nucleo.reloj.ahora()
             )
-        )
 
-    async def detener(self) -> None:
-        global _componente
-        if _componente is self:
-            _componente = None
-        if self._tarea is not None:
-            self._tarea.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._tarea
-        if self.app is not None:
-            await self.app.close_async()
+    tareas.registrar(COLA, definir)
+    tareas.al_atascarse(TAREA_IMPORTAR, importacion_atascada)

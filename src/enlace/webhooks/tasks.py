@@ -1,26 +1,25 @@
 """procrastinate jobs: deliver one webhook (re-enqueued with backoff on failure) and sweep due deliveries.
 
-Each node runs a small worker on the `webhooks` queue (the component below). The row lock in
+The jobs live on the node's one procrastinate app (`enlace.tareas`), queue `webhooks`. The row lock in
 `service.intentar_entrega` makes any number of workers safe: a delivery is posted by one of them at a
-time and never again once it succeeded.
+time and never again once it succeeded. A delivery job stalled by a dead worker is simply retried (the
+same row lock and the delivery's state make a second run safe).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import structlog
-from procrastinate import App, PsycopgConnector
+from procrastinate import App
 from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from enlace.db.sesion import url_libpq
 from enlace.reloj import Reloj
+from enlace.tareas import Tareas
 from enlace.webhooks import outbox
 from enlace.webhooks import repository as repo
 from enlace.webhooks.service import intentar_entrega
@@ -80,45 +79,19 @@ def registrar_tareas(app: App, ctx: ContextoTareas) -> Any:
     return encolar
 
 
-def crear_app_tareas(database_url: str) -> App:
-    return App(connector=PsycopgConnector(conninfo=url_libpq(database_url), min_size=1, max_size=4))
-
-
 class ComponenteWebhooks:
-    """Runs this node's webhook worker and connects the outbox to it."""
+    """Defines the webhook jobs on the node's app and connects the outbox to them (owns the HTTP client)."""
 
-    def __init__(self, nucleo: Nucleo, *, concurrencia: int = 4) -> None:
+    def __init__(self, nucleo: Nucleo, tareas: Tareas) -> None:
         self.nucleo = nucleo
-        self.concurrencia = concurrencia
-        self.http: httpx.AsyncClient | None = None
-        self.app: App | None = None
-        self._tarea: asyncio.Task[None] | None = None
+        self.http = httpx.AsyncClient(follow_redirects=False)
+        ctx = ContextoTareas(fabrica=nucleo.fabrica, reloj=nucleo.reloj, http=self.http)
+        self._encolar = tareas.registrar(COLA, lambda app: registrar_tareas(app, ctx))
 
     async def iniciar(self) -> None:
-        self.http = httpx.AsyncClient(follow_redirects=False)
-        self.app = crear_app_tareas(self.nucleo.database_url)
-        ctx = ContextoTareas(fabrica=self.nucleo.fabrica, reloj=self.nucleo.reloj, http=self.http)
-        encolar = registrar_tareas(self.app, ctx)
-        await self.app.open_async()
         outbox.reloj = self.nucleo.reloj
-        outbox.al_crear_entregas = encolar
-        self._tarea = asyncio.create_task(
-            self.app.run_worker_async(
-                queues=[COLA],
-                name=f"webhooks-{self.nucleo.nodo_id}",
-                concurrency=self.concurrencia,
-                install_signal_handlers=False,
-                fetch_job_polling_interval=2.0,
-            )
-        )
+        outbox.al_crear_entregas = self._encolar
 
     async def detener(self) -> None:
         outbox.al_crear_entregas = None
-        if self._tarea is not None:
-            self._tarea.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._tarea
-        if self.app is not None:
-            await self.app.close_async()
-        if self.http is not None:
-            await self.http.aclose()
+        await self.http.aclose()
