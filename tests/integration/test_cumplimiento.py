@@ -329,7 +329,24 @@ async def test_tope_de_frecuencia_entre_agentes(db: AsyncSession, crear_usuario:
     await db.rollback()
 
 
-async def test_tope_configurable_por_ajustes(db: AsyncSession, crear_usuario: Any) -> None:
+@pytest.fixture
+def pisos_legales(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Set the operator's legal floors (environment) for one test."""
+    from enlace.settings import get_settings
+
+    def poner(**valores: Any) -> None:
+        for clave, valor in valores.items():
+            monkeypatch.setenv(f"ENLACE_{clave.upper()}", str(valor))
+        get_settings.cache_clear()
+
+    yield poner
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+async def test_tope_configurable_por_ajustes(db: AsyncSession, crear_usuario: Any, pisos_legales: Any) -> None:
+    # The operator's floor allows 3 per 2 days; the admin makes it stricter: 2 per 3 days.
+    pisos_legales(frecuencia_max_mensajes=3, frecuencia_dias=2)
     admin = await actor_admin(crear_usuario)
     await cambiar_ajuste(db, admin, "frecuencia_max_mensajes", 2)
     await cambiar_ajuste(db, admin, "frecuencia_dias", 3)
@@ -611,6 +628,15 @@ async def test_ajustes_validan_y_se_auditan(db: AsyncSession, crear_usuario: Any
         await cambiar_ajuste(db, admin, "frecuencia_dias", 0)
     with pytest.raises(EntradaInvalida, match="no es un ajuste"):
         await cambiar_ajuste(db, admin, "apagar_cumplimiento", True)
+    # Floors: the cap may not go above the legal one (1 per 7 days by default), nor to 0.
+    with pytest.raises(EntradaInvalida, match="frecuencia_max_mensajes: el máximo legal configurado es 1"):
+        await cambiar_ajuste(db, admin, "frecuencia_max_mensajes", 10)
+    with pytest.raises(EntradaInvalida, match="con 0 ninguna campaña podría enviar"):
+        await cambiar_ajuste(db, admin, "frecuencia_max_mensajes", 0)
+    with pytest.raises(EntradaInvalida, match="frecuencia_dias: el periodo legal mínimo es de 7"):
+        await cambiar_ajuste(db, admin, "frecuencia_dias", 3)
+    with pytest.raises(EntradaInvalida, match="retencion_dias: el mínimo es 30"):
+        await cambiar_ajuste(db, admin, "retencion_dias", 7)
     nuevos = await cambiar_ajuste(db, admin, "frecuencia_dias", 14)
     assert nuevos.frecuencia_dias == 14
     filas = await filas_auditoria(db, "ajuste.cambiar")

@@ -152,6 +152,40 @@ async def test_ajustes_y_retencion_por_api(cliente_como: Any) -> None:
     assert retencion.status_code == 200 and retencion.json()["retencion_dias"] == 365
 
 
+async def test_ajustes_solo_mas_estrictos_que_los_pisos_legales(cliente_como: Any) -> None:
+    admin = await cliente_como("admin")
+    antes = (await admin.get("/api/cumplimiento/ajustes")).json()
+    assert antes["limites"]["frecuencia_max_mensajes"] == {"minimo": 1, "maximo": 1}
+    # Loosening the per-recipient cap is refused, with the legal maximum named.
+    flojo = await admin.put("/api/cumplimiento/ajustes", json={"frecuencia_max_mensajes": 10})
+    assert flojo.status_code == 422
+    assert flojo.json()["error"]["mensaje"].startswith("frecuencia_max_mensajes: el máximo legal configurado es 1")
+    # A cap of 0 would block every campaign: refused, saying what to do instead.
+    cero = await admin.put("/api/cumplimiento/ajustes", json={"frecuencia_max_mensajes": 0})
+    assert cero.status_code == 422 and "pausa las campañas" in cero.json()["error"]["mensaje"]
+    # A refusal anywhere in the form writes nothing, not even the valid fields.
+    mixto = await admin.put("/api/cumplimiento/ajustes", json={"retencion_dias": 90, "frecuencia_dias": 2})
+    assert mixto.status_code == 422 and "frecuencia_dias" in mixto.json()["error"]["mensaje"]
+    despues = (await admin.get("/api/cumplimiento/ajustes")).json()
+    assert despues == antes
+    # Moving both hours at once works even when each alone would cross the other.
+    r = await admin.put("/api/cumplimiento/ajustes", json={"hora_min_contacto": 9, "hora_max_contacto": 10})
+    assert r.status_code == 200, r.text
+    r = await admin.put("/api/cumplimiento/ajustes", json={"hora_min_contacto": 12, "hora_max_contacto": 20})
+    assert r.status_code == 200, r.text
+    # Saving never moves another value; what the server normalised is returned as such.
+    texto = "  Listo: ya no le escribiremos a este número.  "
+    r = await admin.put("/api/cumplimiento/ajustes", json={"retencion_dias": 400, "texto_confirmacion_baja": texto})
+    assert r.status_code == 200, r.text
+    cuerpo = r.json()
+    assert cuerpo["normalizados"] == {"texto_confirmacion_baja": texto.strip()}
+    esperado = {**antes, "hora_min_contacto": 12, "hora_max_contacto": 20, "retencion_dias": 400}
+    esperado["texto_confirmacion_baja"] = texto.strip()
+    assert (await admin.get("/api/cumplimiento/ajustes")).json() == esperado
+    cruzado = await admin.put("/api/cumplimiento/ajustes", json={"hora_max_contacto": 11})
+    assert cruzado.status_code == 422 and "menor que la máxima" in cruzado.json()["error"]["mensaje"]
+
+
 async def test_clasificar_explica_la_decision(cliente_como: Any) -> None:
     agente = await cliente_como("agente")
     r = await agente.post("/api/cumplimiento/clasificar", json={"texto": "No me escrivan más!!"})

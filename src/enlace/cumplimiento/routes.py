@@ -13,7 +13,8 @@ from enlace.carteras.models import Contacto
 from enlace.cumplimiento import repository as repo
 from enlace.cumplimiento import service
 from enlace.cumplimiento.ajustes import ajustes_cumplimiento as leer_ajustes
-from enlace.cumplimiento.ajustes import cambiar_ajuste, como_dict
+from enlace.cumplimiento.ajustes import cambiar_ajustes as guardar_ajustes
+from enlace.cumplimiento.ajustes import como_dict, limites
 from enlace.cumplimiento.auditoria import FiltroAuditoria, listar_auditoria
 from enlace.cumplimiento.bajas import clasificar
 from enlace.cumplimiento.schemas import (
@@ -178,19 +179,19 @@ async def arco_cancelar(datos: ArcoEntrada, actor: ActorDep, session: SessionBD)
 @router.get("/cumplimiento/ajustes")
 async def ver_ajustes(actor: ActorDep, session: SessionBD) -> dict[str, Any]:
     exigir_rol(actor, "admin")
-    return como_dict(await leer_ajustes(session))
+    return {**como_dict(await leer_ajustes(session)), "limites": limites()}
 
 
 @router.put("/cumplimiento/ajustes")
 async def cambiar_ajustes(cambios: dict[str, Any], actor: ActorDep, session: SessionBD) -> dict[str, Any]:
+    """Save several settings at once: all accepted or none (422 naming the field).
+
+    The answer is the settings now in force plus `normalizados` (values stored differently from how
+    they were sent) and `limites` (the range allowed for each number, floors included).
+    """
     exigir_rol(actor, "admin")
-    if not cambios:
-        raise EntradaInvalida('Envía al menos un ajuste, por ejemplo {"frecuencia_dias": 7}.')
-    ajustes = None
-    for clave, valor in cambios.items():
-        ajustes = await cambiar_ajuste(session, actor, clave, valor)
-    assert ajustes is not None
-    return como_dict(ajustes)
+    ajustes, normalizados = await guardar_ajustes(session, actor, cambios)
+    return {**como_dict(ajustes), "normalizados": normalizados, "limites": limites()}
 
 
 @router.post("/cumplimiento/retencion", response_model=RetencionSalida)
