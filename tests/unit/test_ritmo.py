@@ -118,7 +118,7 @@ def test_perfil_original_llena_su_capacidad_y_respeta_la_tabla(semilla: int) -> 
         assert 8 <= local.hour < 20 and local.weekday() != 6
 
 
-def test_contadores_se_reinician_por_hora_y_por_dia() -> None:
+def test_topes_por_ventanas_moviles_de_hora_y_dia() -> None:
     perfil = PerfilRitmo(por_hora_min=3, por_hora_max=3, por_dia_min=5, por_dia_max=5, rafaga_min=50, rafaga_max=50)
     ritmo = Ritmo(perfil, 1)
     ahora = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday 09:00 CDMX
@@ -130,9 +130,13 @@ def test_contadores_se_reinician_por_hora_y_por_dia() -> None:
         ahora = t
     horas = [(e.day, e.hour) for e in envios]
     assert horas[:3] == [(23, 9)] * 3
-    assert horas[3:5] == [(23, 10)] * 2  # new hour, fresh hourly counter; day cap 5 reached
-    assert [e.day for e in envios[5:]] == [24, 24, 24]  # next day opens at 08:00 with fresh counters
-    assert envios[5].hour == 8 and envios[5].minute == 0
+    # Rolling hour: the 4th waits until the 1st is 60 minutes old; day cap 5 reached.
+    assert horas[3:5] == [(23, 10)] * 2
+    assert envios[3] - envios[0] == timedelta(hours=1)
+    # Rolling 24 hours: the next day does not open at 08:00 with a fresh counter but when the first
+    # message of the previous day is 24 hours old.
+    assert [e.day for e in envios[5:]] == [24, 24, 24]
+    assert envios[5] - envios[0] == timedelta(days=1)
 
 
 def test_domingo_y_feriado_se_saltan() -> None:
@@ -197,3 +201,42 @@ def test_perfil_invalido_nombra_el_campo(config: dict, campo: str) -> None:
 
 def test_config_ida_y_vuelta() -> None:
     assert PerfilRitmo.desde_config(PERFIL_ORIGINAL.a_config()) == PERFIL_ORIGINAL
+
+
+def _max_en_ventana(momentos: list[datetime], largo: timedelta) -> int:
+    """Most messages inside any half-open window [s, s + largo), counted by brute force (no ritmo code)."""
+    orden = sorted(momentos)
+    mayor = 0
+    for i, inicio in enumerate(orden):
+        mayor = max(mayor, sum(1 for m in orden[i:] if m < inicio + largo))
+    return mayor
+
+
+@settings(max_examples=6, deadline=None)
+@given(semilla=st.integers(0, 2**32))
+def test_auditoria_independiente_de_ventanas_moviles(semilla: int) -> None:
+    """Any 60 minutes stays within the hourly maximum and any 24 hours within the daily maximum.
+
+    The busy profile (fixed caps of 50/hour, pauses short enough to reach them) is what broke with clock
+    buckets: 50 at the end of one hour plus 50 at the start of the next. Checked by brute force here,
+    not by `ritmo.auditar`.
+    """
+    perfil = PerfilRitmo(
+        por_hora_min=50,
+        por_hora_max=50,
+        por_dia_min=300,
+        por_dia_max=300,
+        pausa_min_s=8,
+        pausa_max_s=12,
+        rafaga_min=40,
+        rafaga_max=60,
+        pausa_rafaga_min_s=30,
+        pausa_rafaga_max_s=40,
+        factor_ligero=1,
+        hora_inicio="07:00",
+        hora_fin="22:00",
+    )
+    ritmo = Ritmo(perfil, semilla)
+    momentos, _ = simular(ritmo, LUNES, 700, random.Random(semilla), zonas=False, ocioso=False)
+    assert _max_en_ventana(momentos, timedelta(hours=1)) == 50  # reached, never exceeded
+    assert _max_en_ventana(momentos, timedelta(days=1)) == 300

@@ -7,6 +7,7 @@ replayed exactly (tests, the bench, and a restart that rebuilds the counters fro
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,6 +22,7 @@ import holidays
 LIMITE_INICIO = time(7, 0)
 LIMITE_FIN = time(22, 0)
 _DIA = timedelta(days=1)
+_HORA = timedelta(hours=1)
 _MAX_PASOS = 300
 _EPS = 1e-6
 
@@ -175,16 +177,19 @@ class Ritmo:
         self._habil: dict[date, bool] = {}
         self._caps_hora: dict[tuple[date, int], int] = {}
         self._caps_dia: dict[date, int] = {}
-        # Counters per local hour and per local day; older buckets are dropped as days pass.
+        # Counters per local hour and per local day (reporting); older buckets are dropped as days pass.
         self.por_hora: dict[tuple[date, int], int] = {}
         self.por_dia: dict[date, int] = {}
+        # The caps are enforced over rolling windows — any 60 minutes, any 24 hours — not clock buckets:
+        # 50 at 10:59 and 50 more at 11:00 would be 100 in two minutes. Sorted moments of the last 24 h.
+        self._recientes: list[datetime] = []
         self.ultimo: datetime | None = None
         self._espera_s = 0.0  # required wait after `ultimo`: a gap, or a burst pause
         self._rafaga_restante = 0
 
     @classmethod
     def desde_historial(cls, perfil: PerfilRitmo, semilla: int | str, momentos: Iterable[datetime]) -> Ritmo:
-        """Rebuild counters after a restart from the moments already sent (today's rows)."""
+        """Rebuild counters after a restart from the moments already sent (at least the last 24 hours)."""
         ritmo = cls(perfil, semilla)
         for m in sorted(momentos):
             ritmo.registrar_envio(m)
@@ -272,8 +277,11 @@ class Ritmo:
             if seg >= self._fin_s or self.por_dia.get(dia, 0) >= self.cap_dia(dia):
                 t = self._apertura(dia + _DIA)
                 continue
-            if self.por_hora.get((dia, local.hour), 0) >= self.cap_hora(dia, local.hour):
-                t = (local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)).astimezone(ZoneInfo("UTC"))
+            libre = self._libre_en_ventana(t, _DIA, self.cap_dia(dia))
+            if libre is None:
+                libre = self._libre_en_ventana(t, _HORA, self.cap_hora(dia, local.hour))
+            if libre is not None:
+                t = libre
                 continue
             if zona_destino is not None:
                 ld = t.astimezone(zona_destino)
@@ -285,6 +293,22 @@ class Ritmo:
                     continue
             return t
         raise SinMomentoPermitido("config", "No hay ningún momento permitido para enviar con este perfil.")
+
+    def en_ventana(self, fin: datetime, largo: timedelta) -> int:
+        """Messages sent in the window (fin - largo, fin]."""
+        r = self._recientes
+        return bisect.bisect_right(r, fin) - bisect.bisect_right(r, fin - largo)
+
+    def _libre_en_ventana(self, t: datetime, largo: timedelta, cap: int) -> datetime | None:
+        """None when one more message at `t` keeps (t - largo, t] within `cap`; else the first moment it would."""
+        r = self._recientes
+        desde = bisect.bisect_right(r, t - largo)
+        hasta = bisect.bisect_right(r, t)
+        n = hasta - desde
+        if n < cap:
+            return None
+        # The oldest n - cap + 1 sends of the window must leave it: wait until the last of them is `largo` old.
+        return r[desde + n - cap] + largo
 
     def puede_enviar(self, ahora: datetime, zona_destino: ZoneInfo | None = None) -> bool:
         return self.siguiente_envio(ahora, 0.0, zona_destino) <= ahora
@@ -299,6 +323,10 @@ class Ritmo:
             self.por_dia = {d: n for d, n in self.por_dia.items() if d >= dia}
             self.por_hora = {k: n for k, n in self.por_hora.items() if k[0] >= dia}
             self._caps_hora = {k: c for k, c in self._caps_hora.items() if k[0] >= dia - _DIA}
+        bisect.insort(self._recientes, momento)
+        limite = self._recientes[-1] - _DIA
+        if self._recientes[0] <= limite:
+            del self._recientes[: bisect.bisect_right(self._recientes, limite)]
         self.por_dia[dia] = self.por_dia.get(dia, 0) + 1
         clave = (dia, local.hour)
         self.por_hora[clave] = self.por_hora.get(clave, 0) + 1
@@ -385,15 +413,25 @@ def auditar(
         if rafaga > p.rafaga_max:
             v.append(Violacion("rafaga", m, f"ráfaga de {rafaga} mensajes"))
         anterior = m
-    for (dia, hora), n in por_hora.items():
+    # Rolling windows: the busiest window of a given length always ends at a send, so checking the
+    # window that ends at every send covers "any 60 minutes" and "any 24 hours".
+    ordenados = sorted(momentos)
+    for j, m in enumerate(ordenados):
+        local = m.astimezone(tz)
+        dia, hora = local.date(), local.hour
         tope = p.por_hora_max
         if ritmo.es_hora_ligera(hora):
             tope = max(1, int(tope * p.factor_ligero))
-        cap = min(ritmo.cap_hora(dia, hora), tope)
-        if n > cap:
-            v.append(Violacion("hora", datetime.combine(dia, time(hora), tz), f"{n} mensajes, límite {cap}"))
+        for largo, cap, regla in (
+            (_HORA, min(ritmo.cap_hora(dia, hora), tope), "hora"),
+            (_DIA, min(ritmo.cap_dia(dia), p.por_dia_max), "dia"),
+        ):
+            n = j + 1 - bisect.bisect_right(ordenados, m - largo, 0, j + 1)
+            if n > cap:
+                v.append(Violacion(regla, m, f"{n} mensajes en {largo} hasta {local.time()}, límite {cap}"))
     for dia, n in por_dia.items():
         cap = min(ritmo.cap_dia(dia), p.por_dia_max)
         if n > cap:
             v.append(Violacion("dia", datetime.combine(dia, time(), tz), f"{n} mensajes, límite {cap}"))
+    del por_hora
     return resultado
