@@ -15,6 +15,7 @@ from enlace.auth.actor import Actor
 from enlace.campanas.models import Campana
 from enlace.captura.models import EventoEntrega, MensajeRecibido
 from enlace.carteras.models import Contacto, IdentificadorContacto
+from enlace.comun.horario import Ventana
 from enlace.cumplimiento import service
 from enlace.cumplimiento.ajustes import cambiar_ajuste
 from enlace.cumplimiento.models import Auditoria, Supresion
@@ -425,6 +426,31 @@ async def test_horario_en_la_zona_del_destinatario(
         assert bloqueo is not None and bloqueo.codigo == "fuera_de_horario"
         assert bloqueo.reintentar_en == reintentar
         assert "horario" in bloqueo.mensaje
+    await db.rollback()
+
+
+async def test_la_zona_propia_del_contacto_gana_como_en_el_despachador(db: AsyncSession, crear_usuario: Any) -> None:
+    """One precedence (enlace.comun.horario): the contact's own zone, then its state, then the campaign's."""
+    a1 = await nuevo_agente(crear_usuario)
+    tel = telefono_nuevo()
+    # 14:30 UTC: 06:30 in Tijuana (its state) but 09:30 in Cancún (the zone its file row gave).
+    contacto = await nuevo_contacto(db, tel, a1, estado_mx="Baja California", zona_horaria="America/Cancun")
+    assert await gate(db, a1, tel, contacto.id, ahora=AHORA - timedelta(minutes=30)) is None
+    await db.rollback()
+
+
+async def test_la_ventana_del_perfil_cierra_al_minuto(db: AsyncSession, crear_usuario: Any) -> None:
+    """A profile ending at 20:30 closes at 20:30 (it used to be rounded to 21:00)."""
+    a1 = await nuevo_agente(crear_usuario)
+    tel = telefono_nuevo()
+    contacto = await nuevo_contacto(db, tel, a1)
+    ventana = Ventana.de_texto("08:00", "20:30")
+    abierta = datetime(2026, 11, 24, 2, 29, tzinfo=UTC)  # 20:29 in Mexico City
+    assert await gate(db, a1, tel, contacto.id, ahora=abierta, ventana=ventana) is None
+    bloqueo = await gate(db, a1, tel, contacto.id, ahora=abierta + timedelta(minutes=11), ventana=ventana)
+    assert bloqueo is not None and bloqueo.codigo == "fuera_de_horario"
+    assert "08:00–20:30" in bloqueo.mensaje and "20:40" in bloqueo.mensaje
+    assert bloqueo.reintentar_en == datetime(2026, 11, 24, 14, 0, tzinfo=UTC)  # 08:00 in Mexico City
     await db.rollback()
 
 

@@ -197,3 +197,20 @@ async def test_auditoria_solo_para_admins(cliente_como: Any) -> None:
     for rol in ("agente", "supervisor"):
         c = await cliente_como(rol)
         assert (await c.get("/api/auditoria")).status_code == 403
+
+
+async def test_horario_de_contacto_para_el_panel(cliente_como: Any) -> None:
+    """The panel reads the contact hours the gate applies (minute resolution, settings narrowing the limit)."""
+    admin = await cliente_como("admin")
+    r = await admin.put("/api/cumplimiento/ajustes", json={"hora_min_contacto": 9, "hora_max_contacto": 20})
+    assert r.status_code == 200, r.text
+    agente = await cliente_como("agente")
+    r = await agente.get("/api/cumplimiento/horario")
+    assert r.status_code == 200, r.text
+    datos = r.json()
+    assert datos["limite"] == {"inicio": "07:00", "fin": "22:00"}
+    assert datos["ventana"] == {"inicio": "09:00", "fin": "20:00"}
+    assert datos["precedencia_zona"] == ["contacto", "estado", "campana"]
+    zonas = {z["estado"]: z["zona"] for z in datos["zonas_por_estado"]}
+    assert zonas["Baja California"] == "America/Tijuana" and zonas["Quintana Roo"] == "America/Cancun"
+    assert len(zonas) == 32

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import select, text
 
 from enlace.campanas.models import Campana, ParadaSeguridad
-from enlace.envios.despachador import Despachador, _jid
+from enlace.comun.telefonos import jid_para_enviar
+from enlace.envios.despachador import Despachador
 from enlace.mensajes.models import MensajeEnviado
 from enlace.motores.base import (
     EventoCapping,
@@ -206,7 +207,7 @@ async def _simular_caida(nucleo: Any, ctx: dict[str, Any], reloj: Any) -> list[M
     caidas = [f for f in await filas(nucleo, ctx["campana_id"]) if f.id in ids]
     caidas.sort(key=lambda f: f.id)
     enviada = caidas[0]
-    jid = enviada.destino_jid or _jid(enviada.numero_destino)
+    jid = jid_para_enviar(enviada.numero_destino, enviada.destino_jid)
     await ctx["motor"].enviar_texto(ctx["agente_id"], jid, enviada.mensaje, enviada.wa_message_id)
     return caidas
 

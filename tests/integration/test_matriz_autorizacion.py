@@ -30,6 +30,7 @@ PROPIAS = {
     ("POST", "/api/auth/password"),
     ("POST", "/api/cumplimiento/clasificar"),  # explains a text; reads no stored data
     ("GET", "/api/captura/alcance"),  # the capture setting and the caller's own scoped out-of-scope count
+    ("GET", "/api/cumplimiento/horario"),  # contact-hours rules: company policy, no agent's data
 }
 
 

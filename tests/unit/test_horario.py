@@ -1,23 +1,28 @@
-"""Contact hours: 07:00–22:00 in the recipient's zone, state over campaign zone, next allowed instant."""
+"""Contact hours: 07:00–22:00 in the recipient's zone, minute resolution, zone precedence, next allowed instant."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from enlace.cumplimiento.horario import (
+from enlace.comun.horario import (
     Ventana,
     en_horario,
     revisar_horario,
     siguiente_permitido,
     zona,
-    zona_del_destinatario,
+    zona_del_contacto,
 )
 
 CDMX = "America/Mexico_City"
+
+
+def zona_del_destinatario(zona_campana: str, estado_mx: str | None) -> ZoneInfo:
+    return zona_del_contacto(None, estado_mx, zona_campana)
 
 
 def utc(*args: int) -> datetime:
@@ -31,6 +36,31 @@ def test_el_estado_del_contacto_gana_sobre_la_zona_de_campana() -> None:
     assert zona_del_destinatario(CDMX, None).key == CDMX
     # An unrecognisable state keeps the campaign zone instead of guessing.
     assert zona_del_destinatario("America/Cancun", "Narnia").key == "America/Cancun"
+
+
+def test_precedencia_zona_propia_luego_estado_luego_campana() -> None:
+    # The contact's own zone (a file column) wins over its state, which wins over the campaign's.
+    assert zona_del_contacto("America/Cancun", "Baja California", CDMX).key == "America/Cancun"
+    assert zona_del_contacto(None, "Baja California", CDMX).key == "America/Tijuana"
+    assert zona_del_contacto("", None, "America/Hermosillo").key == "America/Hermosillo"
+    # An unusable own zone does not block contact hours: the next rule decides.
+    assert zona_del_contacto("Marte/Olimpo", "Sonora", CDMX).key == "America/Hermosillo"
+
+
+def test_la_ventana_respeta_los_minutos() -> None:
+    """A profile ending at 20:30 closes at 20:30, not at 21:00; one opening at 08:45 opens at 08:45."""
+    tz = zona(CDMX)
+    ventana = Ventana.de_texto("08:45", "20:30")
+    assert ventana == Ventana(8 * 60 + 45, 20 * 60 + 30)
+    assert ventana.describir() == "08:45–20:30"
+    # 20:29:59 CDMX = 02:29:59 UTC: still open; 20:30:00 closed until 08:45 the next day.
+    assert en_horario(utc(2026, 11, 24, 2, 29, 59), tz, ventana)
+    assert revisar_horario(utc(2026, 11, 24, 2, 30), tz, ventana) == utc(2026, 11, 24, 14, 45)
+    assert revisar_horario(utc(2026, 11, 24, 14, 44, 59), tz, ventana) == utc(2026, 11, 24, 14, 45)
+    assert revisar_horario(utc(2026, 11, 24, 14, 45), tz, ventana) is None
+    # Settings in whole hours narrow it further; the intersection keeps the minutes.
+    assert Ventana.de_horas(9, 20).y(ventana) == Ventana(9 * 60, 20 * 60)
+    assert Ventana.de_horas(7, 22).y(ventana) == ventana
 
 
 def test_zona_desconocida_es_un_error_claro() -> None:
@@ -64,33 +94,34 @@ def test_zona_desconocida_es_un_error_claro() -> None:
 def test_limites_del_dia_por_zona(
     momento: datetime, estado: str | None, permitido: bool, siguiente: datetime | None
 ) -> None:
-    assert revisar_horario(momento, CDMX, estado) == siguiente
     tz = zona_del_destinatario(CDMX, estado)
+    assert revisar_horario(momento, tz) == siguiente
     assert en_horario(momento, tz) is permitido
 
 
 def test_cambio_de_horario_en_tijuana() -> None:
     # 8 March 2026: PST→PDT at 02:00 local. At 03:00 PDT (10:00 UTC) the next opening is 07:00 PDT = 14:00 UTC.
-    assert revisar_horario(utc(2026, 3, 8, 10), CDMX, "Baja California") == utc(2026, 3, 8, 14)
+    assert revisar_horario(utc(2026, 3, 8, 10), zona("America/Tijuana")) == utc(2026, 3, 8, 14)
     # The night before (PST): 23:00 local = 07:00 UTC on the 8th; opening is still 07:00 PDT.
-    assert revisar_horario(utc(2026, 3, 8, 7), CDMX, "Baja California") == utc(2026, 3, 8, 14)
+    assert revisar_horario(utc(2026, 3, 8, 7), zona("America/Tijuana")) == utc(2026, 3, 8, 14)
     # 1 November 2026: PDT→PST; 07:00 PST = 15:00 UTC.
-    assert revisar_horario(utc(2026, 11, 1, 10), CDMX, "Baja California") == utc(2026, 11, 1, 15)
+    assert revisar_horario(utc(2026, 11, 1, 10), zona("America/Tijuana")) == utc(2026, 11, 1, 15)
 
 
 def test_fin_de_mes_y_de_anio() -> None:
     # 31 Dec 23:30 in CDMX → 1 Jan 07:00.
-    assert revisar_horario(utc(2027, 1, 1, 5, 30), CDMX, None) == utc(2027, 1, 1, 13)
+    assert revisar_horario(utc(2027, 1, 1, 5, 30), zona(CDMX)) == utc(2027, 1, 1, 13)
 
 
 def test_ventana_solo_se_estrecha() -> None:
-    assert Ventana.acotada(5, 23) == Ventana(7, 22)
-    assert Ventana.acotada(9, 18) == Ventana(9, 18)
-    assert Ventana.acotada(23, 6) == Ventana(7, 22)
-    angosta = Ventana.acotada(9, 18)
+    assert Ventana.de_horas(5, 23) == Ventana(7 * 60, 22 * 60)
+    assert Ventana.de_horas(9, 18) == Ventana(9 * 60, 18 * 60)
+    assert Ventana.de_horas(23, 6) == Ventana()
+    assert Ventana.de_texto("06:30", "22:15") == Ventana()
+    angosta = Ventana.de_horas(9, 18)
     # 08:00 CDMX is inside the hard limit but outside a 09–18 profile.
-    assert revisar_horario(utc(2026, 11, 23, 14), CDMX, None, angosta) == utc(2026, 11, 23, 15)
-    assert revisar_horario(utc(2026, 11, 24, 0), CDMX, None, angosta) == utc(2026, 11, 24, 15)
+    assert revisar_horario(utc(2026, 11, 23, 14), zona(CDMX), angosta) == utc(2026, 11, 23, 15)
+    assert revisar_horario(utc(2026, 11, 24, 0), zona(CDMX), angosta) == utc(2026, 11, 24, 15)
 
 
 def test_requiere_hora_con_zona() -> None:
@@ -104,14 +135,14 @@ ZONAS = ["America/Mexico_City", "America/Tijuana", "America/Cancun", "America/He
 @given(
     st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(UTC)),
     st.sampled_from(ZONAS),
-    st.integers(min_value=0, max_value=24),
-    st.integers(min_value=0, max_value=24),
+    st.integers(min_value=0, max_value=24 * 60),
+    st.integers(min_value=0, max_value=24 * 60),
 )
 def test_el_siguiente_instante_siempre_esta_permitido_y_es_el_primero(
     ahora: datetime, nombre: str, inicio: int, fin: int
 ) -> None:
     tz = zona(nombre)
-    ventana = Ventana.acotada(inicio, fin)
+    ventana = Ventana.acotada(inicio, fin)  # minutes after midnight
     siguiente = siguiente_permitido(ahora, tz, ventana)
     assert siguiente >= ahora
     assert en_horario(siguiente, tz, ventana)
@@ -121,4 +152,4 @@ def test_el_siguiente_instante_siempre_esta_permitido_y_es_el_primero(
         # It is an opening: one second earlier is still closed, and it is less than 25 hours away.
         assert not en_horario(siguiente - timedelta(seconds=1), tz, ventana)
         assert siguiente - ahora <= timedelta(hours=25)
-        assert (local.hour, local.minute, local.second) == (ventana.inicio, 0, 0)
+        assert (local.hour * 60 + local.minute, local.second) == (ventana.inicio, 0)

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from enlace.carteras.estados import ESTADOS, ZONAS, estado_canonico, zona_de_estado
 from enlace.carteras.lector import (
     ContactoLeido,
     ErrorLectura,
@@ -22,6 +21,7 @@ from enlace.carteras.lector import (
     interpretar,
     mapear_encabezado,
 )
+from enlace.comun.estados_mx import ESTADOS, ZONAS, estado_canonico, zona_de_estado
 
 OPC = OpcionesLectura()
 

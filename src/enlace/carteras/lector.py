@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
-from enlace.carteras import estados
+from enlace.comun import estados_mx as estados
 from enlace.comun import telefonos
 
 # One field may not exceed this: a bigger one almost always means an unclosed quote swallowing the file.

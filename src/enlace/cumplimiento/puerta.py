@@ -11,8 +11,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.carteras.models import Contacto
+from enlace.comun.horario import Ventana, revisar_horario, siguiente_permitido, zona_del_contacto
 from enlace.cumplimiento.ajustes import AjustesCumplimiento, ajustes_cumplimiento
-from enlace.cumplimiento.horario import Ventana, revisar_horario, siguiente_permitido, zona_del_destinatario
 from enlace.cumplimiento.models import Supresion
 from enlace.mensajes.estados import CUENTAN_PARA_TOPE
 from enlace.mensajes.models import MensajeEnviado
@@ -128,10 +128,12 @@ async def revisar_envio(
         return _bloqueo_suprimido()
 
     contacto = await session.get(Contacto, contacto_id) if contacto_id is not None else None
+    zona_contacto: str | None = None
     if contacto is not None:
         if contacto.estado in ESTADOS_CONTACTO_VETADOS and not confirmacion:
             return _bloqueo_suprimido()
         estado_mx = estado_mx or contacto.estado_mx
+        zona_contacto = contacto.zona_horaria
     if confirmacion:
         es_campana = False
     if es_campana:
@@ -143,11 +145,8 @@ async def revisar_envio(
                 "El contacto no tiene consentimiento registrado y la configuración lo exige para campañas.",
             )
 
-    limites = Ventana.acotada(
-        max(ajustes.hora_min_contacto, ventana.inicio) if ventana else ajustes.hora_min_contacto,
-        min(ajustes.hora_max_contacto, ventana.fin) if ventana else ajustes.hora_max_contacto,
-    )
-    tz = zona_del_destinatario(zona_horaria, estado_mx)
+    limites = Ventana.de_horas(ajustes.hora_min_contacto, ajustes.hora_max_contacto).y(ventana)
+    tz = zona_del_contacto(zona_contacto, estado_mx, zona_horaria)
 
     if es_campana:
         dias = timedelta(days=ajustes.frecuencia_dias)
@@ -162,12 +161,12 @@ async def revisar_envio(
                 siguiente_permitido(libre, tz, limites) if libre is not None else None,
             )
 
-    siguiente = revisar_horario(ahora, zona_horaria, estado_mx, limites)
+    siguiente = revisar_horario(ahora, tz, limites)
     if siguiente is not None:
         local = ahora.astimezone(tz)
         return Bloqueo(
             "fuera_de_horario",
-            f"Fuera del horario de contacto ({limites.inicio:02d}:00–{limites.fin:02d}:00 hora local del "
+            f"Fuera del horario de contacto ({limites.describir()} hora local del "
             f"destinatario; allá son las {local:%H:%M}).",
             siguiente,
         )

@@ -10,6 +10,8 @@ from fastapi.responses import Response
 
 from enlace.auth.alcance import exigir_rol, puede_ver_agente
 from enlace.carteras.models import Contacto
+from enlace.comun import horario
+from enlace.comun.estados_mx import ZONAS
 from enlace.cumplimiento import repository as repo
 from enlace.cumplimiento import service
 from enlace.cumplimiento.ajustes import ajustes_cumplimiento as leer_ajustes
@@ -25,6 +27,7 @@ from enlace.cumplimiento.schemas import (
     ClasificarSalida,
     ConsentimientoEntrada,
     ConsentimientoSalida,
+    HorarioSalida,
     ImportacionSalida,
     PaginaSupresiones,
     RetencionSalida,
@@ -32,6 +35,8 @@ from enlace.cumplimiento.schemas import (
     SupresionCrear,
     SupresionQuitar,
     SupresionSalida,
+    VentanaSalida,
+    ZonaEstado,
 )
 from enlace.dependencias import ActorDep, NucleoDep, SessionBD
 from enlace.errores import EntradaInvalida, NoEncontrado
@@ -174,6 +179,22 @@ async def arco_cancelar(datos: ArcoEntrada, actor: ActorDep, session: SessionBD)
     telefono = service.telefono_canonico(datos.telefono)
     conteos = await service.arco_cancelar(session, telefono=telefono, actor=actor, canal="api", motivo=datos.motivo)
     return ArcoCancelado(telefono=telefono, **conteos)
+
+
+@router.get("/cumplimiento/horario", response_model=HorarioSalida)
+async def ver_horario(actor: ActorDep, session: SessionBD, nucleo: NucleoDep) -> HorarioSalida:
+    """Contact hours and whose time zone counts; company rules every signed-in user may read."""
+    ajustes = await leer_ajustes(session)
+    ventana = horario.Ventana.de_horas(ajustes.hora_min_contacto, ajustes.hora_max_contacto)
+    return HorarioSalida(
+        limite=VentanaSalida(
+            inicio=horario.texto_hora(horario.MINUTO_INICIO), fin=horario.texto_hora(horario.MINUTO_FIN)
+        ),
+        ventana=VentanaSalida(inicio=horario.texto_hora(ventana.inicio), fin=horario.texto_hora(ventana.fin)),
+        precedencia_zona=["contacto", "estado", "campana"],
+        zona_predeterminada=nucleo.settings.zona_horaria,
+        zonas_por_estado=[ZonaEstado(estado=estado, zona=zona) for estado, zona in ZONAS.items()],
+    )
 
 
 @router.get("/cumplimiento/ajustes")

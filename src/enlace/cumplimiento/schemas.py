@@ -114,3 +114,23 @@ class RetencionSalida(BaseModel):
     antes_de: str
     mensajes_enviados: int
     mensajes_recibidos: int
+
+
+class VentanaSalida(BaseModel):
+    inicio: str  # "HH:MM" local time of the recipient
+    fin: str  # exclusive: a message at exactly `fin` waits for the next opening
+
+
+class ZonaEstado(BaseModel):
+    estado: str
+    zona: str
+
+
+class HorarioSalida(BaseModel):
+    """Contact hours as the gate applies them (enlace.comun.horario), for the panel to show, never to decide."""
+
+    limite: VentanaSalida  # the legal outer limit no setting or profile can widen
+    ventana: VentanaSalida  # the limit narrowed by the admin settings (each campaign profile narrows further)
+    precedencia_zona: list[Literal["contacto", "estado", "campana"]]
+    zona_predeterminada: str
+    zonas_por_estado: list[ZonaEstado]

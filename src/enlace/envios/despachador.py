@@ -21,7 +21,8 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from enlace.campanas.models import Campana, ParadaSeguridad
-from enlace.cumplimiento.horario import Ventana, zona_del_destinatario
+from enlace.comun.horario import Ventana, zona_del_contacto
+from enlace.comun.telefonos import jid_para_enviar
 from enlace.db.sesion import transaccion
 from enlace.envios import repository as repo
 from enlace.envios.ritmo import PerfilRitmo, Ritmo, SinMomentoPermitido
@@ -234,7 +235,7 @@ class Despachador:
                     await self._esperar(estado, espera)
                     continue
                 ritmo = await self._ritmo(s, agente_id, estado, fila.campana_id, ahora)
-            zona = ZoneInfo(fila.zona_contacto or zona_del_destinatario(fila.zona_campana, fila.estado_mx).key)
+            zona = zona_del_contacto(fila.zona_contacto, fila.estado_mx, fila.zona_campana)
             escritura = ritmo.escritura(fila.mensaje)
             libre = ritmo.siguiente_envio(ahora, escritura)
             try:
@@ -250,7 +251,7 @@ class Despachador:
                 await self._esperar(estado, (inicio_escritura - ahora).total_seconds())
                 if estado.despertar.is_set():
                     continue
-            jid = fila.destino_jid or _jid(fila.numero_destino)
+            jid = jid_para_enviar(fila.numero_destino, fila.destino_jid)
             await self._presencia(agente_id, jid, "composing")
             await self._dormir(max(0.0, (momento - self.reloj.ahora()).total_seconds()))
             await self._presencia(agente_id, jid, "paused")
@@ -296,8 +297,7 @@ class Despachador:
             if not ritmo.puede_enviar(ahora, zona):
                 return
             perfil = ritmo.perfil
-            fin_h = int(perfil.hora_fin[:2]) + (perfil.hora_fin[3:] != "00")
-            ventana = Ventana.acotada(int(perfil.hora_inicio[:2]), fin_h)
+            ventana = Ventana.de_texto(perfil.hora_inicio, perfil.hora_fin)
             bloqueo = await _revisar_envio(
                 s,
                 agente_id=agente_id,
@@ -319,7 +319,7 @@ class Despachador:
                 texto = aplicar_saludo(fila.mensaje_base, ahora, zona)
             await repo.marcar(s, fila.id, "enviando", ("pendiente",), intentado_at=ahora, mensaje=texto)
         # 2) Send under the phone lock (an opt-out arriving now waits, then sees the row as sent).
-        jid = fila.destino_jid or _jid(fila.numero_destino)
+        jid = jid_para_enviar(fila.numero_destino, fila.destino_jid)
         async with transaccion(self.fabrica) as s:
             bloqueo = await _revisar_suprimido(s, telefono=fila.numero_destino, mensaje_id=fila.id)
             if bloqueo is not None:
@@ -460,7 +460,7 @@ class Despachador:
             campanas: set[int] = set()
             async with transaccion(self.fabrica) as s:
                 for mensaje_id, campana_id, jid, numero, wa_id, _ in filas:
-                    respuesta = consultar(agente_id, jid or _jid(numero), wa_id)
+                    respuesta = consultar(agente_id, jid_para_enviar(numero, jid), wa_id)
                     if respuesta is True:
                         await repo.marcar(s, mensaje_id, "enviado", ("enviando",), enviado_at=self.reloj.ahora())
                     elif respuesta is False:
@@ -557,9 +557,3 @@ class Despachador:
         tarea = asyncio.get_running_loop().create_task(corrutina)
         self._tareas.add(tarea)
         tarea.add_done_callback(self._tareas.discard)
-
-
-def _jid(telefono: str) -> str:
-    """+525512345678 → 5215512345678@s.whatsapp.net is the server's business; we address 52 + 10 digits."""
-    digitos = "".join(ch for ch in telefono if ch.isdigit())
-    return f"{digitos}@s.whatsapp.net"

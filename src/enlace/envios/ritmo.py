@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-# Hard outer limits no profile can exceed, in the recipient's local time (collections rule: 07:00–22:00).
-LIMITE_INICIO = time(7, 0)
-LIMITE_FIN = time(22, 0)
+# The hard outer limits in the recipient's local time (collections rule: 07:00–22:00) live in one place.
+from enlace.comun.horario import LIMITE_FIN, LIMITE_INICIO, siguiente_permitido
+
 _DIA = timedelta(days=1)
 _HORA = timedelta(hours=1)
 _MAX_PASOS = 300
@@ -284,12 +284,9 @@ class Ritmo:
                 t = libre
                 continue
             if zona_destino is not None:
-                ld = t.astimezone(zona_destino)
-                if ld.time() < LIMITE_INICIO:
-                    t = datetime.combine(ld.date(), LIMITE_INICIO, zona_destino).astimezone(ZoneInfo("UTC"))
-                    continue
-                if ld.time() >= LIMITE_FIN:
-                    t = datetime.combine(ld.date() + _DIA, LIMITE_INICIO, zona_destino).astimezone(ZoneInfo("UTC"))
+                permitido = siguiente_permitido(t, zona_destino)
+                if permitido != t:
+                    t = permitido
                     continue
             return t
         raise SinMomentoPermitido("config", "No hay ningún momento permitido para enviar con este perfil.")

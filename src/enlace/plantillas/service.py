@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from enlace.auth.actor import Actor
 from enlace.auth.alcance import exigir_agente
 from enlace.carteras.models import Contacto
-from enlace.cumplimiento.horario import zona_del_destinatario
+from enlace.comun.horario import zona_del_contacto
 from enlace.errores import EntradaInvalida, NoEncontrado, Prohibido
 from enlace.plantillas import repository as repo
 from enlace.plantillas.models import Plantilla
@@ -56,9 +56,8 @@ def datos_contacto(c: Contacto) -> dict[str, Any]:
 
 
 def zona_contacto(c: Contacto, zona_campana: str) -> str:
-    if c.zona_horaria:
-        return c.zona_horaria
-    return zona_del_destinatario(zona_campana, c.estado_mx).key
+    """The contact's zone name by the one precedence (`enlace.comun.horario`), for the greeting."""
+    return zona_del_contacto(c.zona_horaria, c.estado_mx, zona_campana).key
 
 
 async def _puede_escribir(session: AsyncSession, actor: Actor, p: Plantilla) -> None:
