@@ -56,7 +56,11 @@ class Sesion {
     this.pasarela = pasarela
     this.agenteId = agenteId
     this.registro = pasarela.registro.child({ agente_id: agenteId })
-    this.auth = crearEstadoAuth(credenciales, (delta) => this.emitir('credenciales', { datos: delta }))
+    this.auth = crearEstadoAuth(credenciales, {
+      enviar: (lote, delta) => this.emitir('credenciales', { lote, datos: delta }),
+      esperaMs: pasarela.esperaCredencialesMs,
+      alFallar: (err) => this.alFallarCredenciales(err),
+    })
     // One cache per session, kept across the 515 restart so keys written during pairing stay warm.
     this.claves = makeCacheableSignalKeyStore(this.auth.keys, this.registro)
     this.telefono = telefono ? digitos(telefono) : null
@@ -128,6 +132,19 @@ class Sesion {
     this.estado = 'cerrada'
     this.rechazarEsperasQr(new ErrorPasarela('sin_sesion', 'La sesión se detuvo'))
     this.retirarSocket()
+    this.auth.cerrar()
+  }
+
+  /** The core did not confirm a batch of keys: going on would let WhatsApp see keys nobody stored. */
+  alFallarCredenciales(err) {
+    if (this.terminada) return
+    this.registro.error({ err }, 'credenciales sin confirmar: se cierra el socket y se reanuda desde lo guardado')
+    this.terminada = true
+    this.estado = 'cerrada'
+    this.rechazarEsperasQr(new ErrorPasarela('sin_sesion', 'La sesión se detuvo'))
+    this.retirarSocket()
+    this.pasarela.olvidar(this)
+    this.emitir('desconectado', { clase: 'transitoria', codigo: null, detalle: 'credenciales sin confirmar por el núcleo' })
   }
 
   vincular(sock) {
@@ -141,7 +158,7 @@ class Sesion {
       }
     }
     const ev = sock.ev
-    ev.on('creds.update', propio(() => this.emitir('credenciales', { datos: { creds: this.auth.credsSerializadas() } })))
+    ev.on('creds.update', propio(() => this.auth.credsCambiadas()))
     ev.on('connection.update', propio((u) => this.alActualizarConexion(sock, u)))
     ev.on('messages.upsert', propio(({ messages }) => this.enCola(() => this.alRecibirMensajes(sock, messages ?? []))))
     ev.on('messages.update', propio((updates) => this.enCola(() => this.alActualizarEstados(updates ?? []))))
@@ -157,7 +174,12 @@ class Sesion {
       this.reinicios = 0
       this.cuenta = cuentaPropia(sock.user)
       this.rechazarEsperasQr(new ErrorPasarela('ya_conectada', 'La sesión ya está conectada'))
-      this.emitir('conectado', { ...(this.cuenta ?? { wa_id: null, numero: null, lid: null }), nuevo_inicio: Boolean(u.isNewLogin) })
+      const cuenta = this.cuenta ?? { wa_id: null, numero: null, lid: null }
+      // `conectado` (and every event after it) waits until the creds that made the link are committed.
+      this.enCola(async () => {
+        await this.auth.vaciar()
+        if (sock === this.socket) this.emitir('conectado', { ...cuenta, nuevo_inicio: Boolean(u.isNewLogin) })
+      })
     }
     if (u.reachoutTimeLock) this.alCambiarRestriccion(u.reachoutTimeLock)
     if (u.connection === 'close') this.alCerrar(sock, u.lastDisconnect?.error)
@@ -179,6 +201,7 @@ class Sesion {
     }
     this.rechazarEsperasQr(new ErrorPasarela('sin_sesion', 'La conexión se cerró'))
     this.retirarSocket()
+    this.auth.cerrar()
     this.pasarela.olvidar(this)
     const clase = accion === 'reiniciar' ? 'transitoria' : accion
     this.emitir('desconectado', { clase, codigo, detalle: error?.message ?? '' })
@@ -327,7 +350,16 @@ export class Pasarela {
    * @param {Function} [o.crearSocket] makeWASocket or a stand-in with the same shape (tests)
    * @param {Function} o.emitir receives every protocol event object
    */
-  constructor({ crearSocket = makeWASocket, emitir, registro = crearRegistro(), opcionesSocket = {}, loteHistorial = 100, esperaQrMs = 30000, limiteComandoMs = 60000 } = {}) {
+  constructor({
+    crearSocket = makeWASocket,
+    emitir,
+    registro = crearRegistro(),
+    opcionesSocket = {},
+    loteHistorial = 100,
+    esperaQrMs = 30000,
+    limiteComandoMs = 60000,
+    esperaCredencialesMs = 30000,
+  } = {}) {
     this.crearSocket = crearSocket
     this.emitirCrudo = emitir
     this.registro = registro
@@ -335,6 +367,7 @@ export class Pasarela {
     this.loteHistorial = loteHistorial
     this.esperaQrMs = esperaQrMs
     this.limiteComandoMs = limiteComandoMs
+    this.esperaCredencialesMs = esperaCredencialesMs
     this.sesiones = new Map()
   }
 
@@ -380,6 +413,8 @@ export class Pasarela {
         }
       case 'simular':
         return this.simular(cmd)
+      case 'confirmar_credenciales':
+        return this.confirmarCredenciales(cmd)
       default:
         throw new ErrorPasarela('comando_desconocido', `Comando desconocido: ${cmd?.cmd}`)
     }
@@ -470,6 +505,12 @@ export class Pasarela {
     const resultado = {}
     for (const t of lista) resultado[t] = encontrados.get(claveTelefono(t)) ?? null
     return { resultado }
+  }
+
+  /** The core committed batch `lote` of this session's keys: the keys.set waiting on it resolve. */
+  confirmarCredenciales({ agente_id, lote }) {
+    const sesion = this.sesiones.get(agenteIdValido(agente_id))
+    return { confirmado: Boolean(sesion?.auth.confirmar(Number(lote))) }
   }
 
   async simular({ agente_id, accion, datos = {} }) {

@@ -15,11 +15,18 @@ let actual
 function montar(opciones = {}) {
   reiniciarRegistro()
   const eventos = []
+  const { confirmar = true, ...resto } = opciones
   const pasarela = new Pasarela({
     crearSocket: opciones.crearSocket ?? crearSocket,
-    emitir: (e) => eventos.push(JSON.parse(JSON.stringify(e))), // exactly what crosses the pipe
+    emitir: (e) => {
+      eventos.push(JSON.parse(JSON.stringify(e))) // exactly what crosses the pipe
+      // Acting as the core: every batch of keys is "committed" right away unless the test says otherwise.
+      if (e.evento === 'credenciales' && confirmar) {
+        setImmediate(() => pasarela.ejecutar({ cmd: 'confirmar_credenciales', agente_id: e.agente_id, lote: e.lote }))
+      }
+    },
     registro: crearRegistro('silent'),
-    ...opciones,
+    ...resto,
   })
   const esperar = async (predicado, ms = 3000) => {
     const limite = Date.now() + ms

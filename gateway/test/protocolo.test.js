@@ -21,6 +21,8 @@ test('stdio: listo, respuesta por id, eventos, error sin tumbar el proceso, cier
   createInterface({ input: hijo.stdout }).on('line', (l) => {
     const obj = JSON.parse(l) // every stdout line is JSON: logs never go there
     lineas.push(obj)
+    // Acting as the core: each batch of keys is committed and confirmed.
+    if (obj.evento === 'credenciales') enviar({ id: `k${obj.lote}`, cmd: 'confirmar_credenciales', agente_id: obj.agente_id, lote: obj.lote })
     for (const e of [...esperas]) if (e.pred(obj)) esperas.splice(esperas.indexOf(e), 1) && e.resolver(obj)
   })
   const esperar = (pred) => {

@@ -21,8 +21,10 @@ from enlace.errores import Conflicto, EntradaInvalida, ServicioNoDisponible
 from enlace.motores.base import EventoConectado, EventoQR
 from enlace.motores.simulador import MotorSimulador, RedVirtual
 from enlace.reloj import RelojManual
+from enlace.sesiones import credenciales as almacen
 from enlace.sesiones import manager as modulo_manager
-from enlace.sesiones.cifrado import Llavero, contexto_agente
+from enlace.sesiones import repository as repo_sesiones
+from enlace.sesiones.cifrado import CredencialesIlegibles, Llavero, contexto_agente, contexto_clave
 from enlace.sesiones.manager import SessionManager, nodo_local_muerto, telefono_para_emparejar
 from enlace.sesiones.models import SesionWA
 from enlace.sesiones.rotacion import rotar_claves
@@ -146,7 +148,9 @@ async def test_210_sesiones_vinculan_reconectan_y_paran(
         filas = {f.agente_id: f for f in await s.scalars(select(SesionWA))}
     assert all(numeros[a] == nodo.motor.numero_por_defecto(a) == filas[a].numero_wa for a in ids)
     assert len(set(numeros.values())) == 210
-    assert all(f.nodo_id == "nodo-a" and f.credenciales and f.reanudar for f in filas.values())
+    async with nucleo.fabrica() as s:
+        vinculadas = await repo_sesiones.agentes_con_credenciales(s, ids)
+    assert all(f.nodo_id == "nodo-a" and f.reanudar for f in filas.values()) and vinculadas == set(ids)
 
     # An hour on the clock with the watchdog running: nothing drops by itself.
     for _ in range(4):
@@ -315,20 +319,31 @@ async def test_credenciales_cifradas_reinicio_y_rotacion(nucleo: Any, reloj: Rel
     await vincular(a, reloj, nucleo, [agente_id])
     numero = a.motor.numero_por_defecto(agente_id)
     async with nucleo.fabrica() as s:
-        crudo, clave_id = (
+        filas = (
             await s.execute(
-                text("SELECT credenciales, clave_id FROM sesiones_wa WHERE agente_id = :a"), {"a": agente_id}
+                text("SELECT tipo, ident, cifrado, clave_id FROM credenciales_wa WHERE agente_id = :a"),
+                {"a": agente_id},
             )
-        ).one()
-    assert isinstance(crudo, bytes) and len(crudo) > 200
-    for claro in (b"registered", b"noiseKey", b"pre-key", numero.removeprefix("+").encode(), b'{"creds"'):
-        assert claro not in crudo
-    with pytest.raises(ValueError):
-        json.loads(crudo)
+        ).all()
+        blob = await s.scalar(text("SELECT credenciales FROM sesiones_wa WHERE agente_id = :a"), {"a": agente_id})
+    assert blob is None  # one row per key, never the whole state in one blob
+    tipos = {t for t, *_ in filas}
+    assert "creds" in tipos and "pre-key" in tipos
     llavero_dev = Llavero.desde_settings(nucleo.settings)
-    assert clave_id == llavero_dev.actual.id
-    descifradas = llavero_dev.descifrar(clave_id, crudo, contexto_agente(agente_id))
-    assert descifradas["creds"]["registered"] is True and descifradas["keys"]["pre-key"]
+    for tipo, ident, cifrado, clave_id in filas:
+        for claro in (b"registered", b"noiseKey", b"private", numero.removeprefix("+").encode()):
+            assert claro not in cifrado
+        with pytest.raises(ValueError):
+            json.loads(cifrado)
+        assert clave_id == llavero_dev.actual.id
+        # Each row only opens as that agent's (tipo, ident): rows cannot be swapped around.
+        llavero_dev.descifrar_valor(clave_id, cifrado, contexto_clave(agente_id, tipo, ident))
+        with pytest.raises(CredencialesIlegibles):
+            llavero_dev.descifrar_valor(clave_id, cifrado, contexto_clave(agente_id, tipo, ident + "x"))
+    creds = next(
+        llavero_dev.descifrar_valor(k, c, contexto_clave(agente_id, t, i)) for t, i, c, k in filas if t == "creds"
+    )
+    assert creds["registered"] is True
 
     # Restart: a new process (fresh network, fresh manager) resumes from PostgreSQL without a QR.
     await a.detener()
@@ -345,8 +360,8 @@ async def test_credenciales_cifradas_reinicio_y_rotacion(nucleo: Any, reloj: Rel
     assert (resultado.recifradas, resultado.ilegibles) == (1, [])
     assert (await rotar_claves(nucleo.fabrica, llavero_nuevo)).al_dia == 1
     async with nucleo.fabrica() as s:
-        fila = await s.scalar(select(SesionWA).where(SesionWA.agente_id == agente_id))
-    assert fila.clave_id == "k2" and fila.credenciales != crudo
+        claves = set(await s.scalars(text("SELECT DISTINCT clave_id FROM credenciales_wa")))
+    assert claves == {"k2"}
     solo_nueva = Llavero.desde_texto(f"k2:{K_NUEVA}")
     c = await Nodo(nucleo, reloj, nombre="nodo-c", llavero=solo_nueva).iniciar()
     try:
@@ -354,6 +369,43 @@ async def test_credenciales_cifradas_reinicio_y_rotacion(nucleo: Any, reloj: Rel
         assert c.de(EventoQR) == []
     finally:
         await c.detener()
+
+
+async def test_sesion_guardada_como_un_blob_migra_sin_volver_a_vincular(nucleo: Any, reloj: RelojManual) -> None:
+    """A session stored by the previous version (the whole state in one blob) resumes and becomes rows."""
+    (agente_id,) = await crear_agentes(nucleo, 1)
+    a = await Nodo(nucleo, reloj, nombre="nodo-a").iniciar()
+    await vincular(a, reloj, nucleo, [agente_id])
+    estado = a.gestor._controles[agente_id].credenciales
+    await a.detener()
+    assert estado and estado["creds"]["registered"] is True
+    # Put it back the way the old code stored it: one AES-GCM blob on sesiones_wa, no key rows.
+    llavero = Llavero.desde_settings(nucleo.settings)
+    clave_id, blob = llavero.cifrar(estado, contexto_agente(agente_id))
+    async with nucleo.fabrica() as s:
+        await s.execute(text("DELETE FROM credenciales_wa WHERE agente_id = :a"), {"a": agente_id})
+        await s.execute(
+            text("UPDATE sesiones_wa SET credenciales = :b, clave_id = :k, reanudar = true WHERE agente_id = :a"),
+            {"b": blob, "k": clave_id, "a": agente_id},
+        )
+        await s.commit()
+
+    b = await Nodo(nucleo, reloj, nombre="nodo-b").iniciar()
+    try:
+        await esperar(reloj, lambda: _estado_es(nucleo, agente_id, "conectada"), paso=0.5)
+        assert b.de(EventoQR) == []  # no new link
+        assert [e.numero for e in b.de(EventoConectado)] == [a.motor.numero_por_defecto(agente_id)]
+        async with nucleo.fabrica() as s:
+            blob_despues = await s.scalar(
+                text("SELECT credenciales FROM sesiones_wa WHERE agente_id = :a"), {"a": agente_id}
+            )
+            guardado = await almacen.cargar(s, llavero, agente_id, None, None)
+        assert blob_despues is None
+        assert guardado is not None and guardado["creds"] == estado["creds"]
+        for tipo, valores in estado["keys"].items():
+            assert {k: v for k, v in guardado["keys"][tipo].items() if k in valores} == valores
+    finally:
+        await b.detener()
 
 
 async def test_lease_y_fencing_entre_nodos(nucleo: Any, reloj: RelojManual) -> None:
@@ -380,7 +432,8 @@ async def test_lease_y_fencing_entre_nodos(nucleo: Any, reloj: RelojManual) -> N
         async with nucleo.fabrica() as s:
             fila = await s.scalar(select(SesionWA).where(SesionWA.agente_id == agente_id))
         assert (fila.estado, fila.nodo_id, fila.fencing_token) == ("conectada", "nodo-b", 2)
-        assert fila.credenciales is not None
+        async with nucleo.fabrica() as s:
+            assert await repo_sesiones.agentes_con_credenciales(s, [agente_id]) == {agente_id}
         b.gestor.lease_s = modulo_manager.LEASE_S
         await b.gestor.revisar()  # B renews its lease
         await a.gestor.revisar()  # A wakes up: its lease is gone, it holds nothing and takes nothing
@@ -488,11 +541,15 @@ def test_cli_rotar_clave(url_bd: str, limpiar_bd: None) -> None:
         assert resultado.exit_code == 0, resultado.output
         assert "clave «k2»: 2" in resultado.output
         with psycopg.connect(url_bd) as conexion:
-            filas = conexion.execute("SELECT agente_id, clave_id, credenciales FROM sesiones_wa").fetchall()
+            blobs = conexion.execute("SELECT count(*) FROM sesiones_wa WHERE credenciales IS NOT NULL").fetchone()
+            filas = conexion.execute("SELECT agente_id, tipo, ident, clave_id, cifrado FROM credenciales_wa").fetchall()
+        # The legacy blobs became one row per key under the new key.
+        assert blobs == (0,) and sorted(f[0] for f in filas) == sorted(agentes)
         nuevo = Llavero.desde_texto(f"k2:{K_NUEVA}")
-        for agente_id, clave_id, blob in filas:
-            assert clave_id == "k2"
-            assert nuevo.descifrar(clave_id, bytes(blob), contexto_agente(agente_id))["creds"]["registered"] is True
+        for agente_id, tipo, ident, clave_id, cifrado in filas:
+            assert (tipo, ident, clave_id) == ("creds", "", "k2")
+            valor = nuevo.descifrar_valor(clave_id, bytes(cifrado), contexto_clave(agente_id, tipo, ident))
+            assert valor["registered"] is True
         # A key that is not configured any more: the command says which agents must link again.
         otra = base64.b64encode(bytes(range(7, 39))).decode()
         get_settings.cache_clear()

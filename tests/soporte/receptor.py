@@ -6,20 +6,24 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from enlace.motores.base import Evento
+from enlace.motores.base import Evento, EventoCredenciales
 
 
 class Receptor:
     """Pass it as an engine's `receptor`; `esperar` polls (bounded) instead of asserting wall-clock times."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, confirmar_credenciales: bool = True) -> None:
         self.eventos: list[Evento] = []
         self.al_recibir: Callable[[Evento], Any] | None = None
+        # Keeping the event counts as "stored": batches of keys are confirmed, as the sessions domain does.
+        self.confirmar_credenciales = confirmar_credenciales
 
     async def __call__(self, evento: Evento) -> None:
         self.eventos.append(evento)
         if self.al_recibir is not None:
             await self.al_recibir(evento)
+        if isinstance(evento, EventoCredenciales) and evento.confirmar and self.confirmar_credenciales:
+            await evento.confirmar()
 
     async def esperar(self, predicado: Callable[[Any], bool], limite_s: float = 20.0) -> Any:
         async def buscar() -> Any:

@@ -144,10 +144,15 @@ class EventoCapping:
 
 @dataclass(frozen=True, slots=True)
 class EventoCredenciales:
-    """The engine's auth state changed and must be stored (encrypted) before anything else."""
+    """The engine's auth state changed and must be stored (encrypted) before anything else.
+
+    `confirmar`, when the engine gives one, must be awaited once the delta is committed: the engine
+    holds the library's key write (Baileys `keys.set`) until then, so nothing WhatsApp sees is lost.
+    """
 
     agente_id: int
     datos: dict[str, Any]
+    confirmar: Callable[[], Awaitable[None]] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

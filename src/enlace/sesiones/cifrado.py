@@ -43,8 +43,13 @@ class Clave:
 
 
 def contexto_agente(agente_id: int) -> bytes:
-    """Associated data for an agent's credentials row."""
+    """Associated data for an agent's legacy one-blob credentials (before one row per key)."""
     return f"enlace:sesiones_wa:{agente_id}".encode()
+
+
+def contexto_clave(agente_id: int, tipo: str, ident: str) -> bytes:
+    """Associated data of one `credenciales_wa` row: it only decrypts as that agent's key (tipo, ident)."""
+    return f"enlace:credenciales_wa:{agente_id}:{tipo}:{ident}".encode()
 
 
 def generar_clave() -> str:
@@ -88,6 +93,7 @@ class Llavero:
         if len(set(ids)) != len(ids):
             raise ErrorDeConfiguracion("ENLACE_CLAVES_CREDENCIALES repite un id de clave.")
         self._claves = {c.id: c for c in claves}
+        self._aeads: dict[str, AESGCM] = {}
         self.actual = claves[0]
 
     @classmethod
@@ -122,13 +128,27 @@ class Llavero:
     def ids(self) -> list[str]:
         return list(self._claves)
 
-    def cifrar(self, datos: dict[str, Any], contexto: bytes) -> tuple[str, bytes]:
+    def cifrar(self, datos: Any, contexto: bytes) -> tuple[str, bytes]:
         """(key id, nonce || ciphertext+tag) of `datos` serialized as JSON."""
         claro = json.dumps(datos, separators=(",", ":"), ensure_ascii=False).encode()
         nonce = os.urandom(LARGO_NONCE)
-        return self.actual.id, nonce + AESGCM(self.actual.material).encrypt(nonce, claro, contexto)
+        return self.actual.id, nonce + self._aead(self.actual).encrypt(nonce, claro, contexto)
+
+    def _aead(self, clave: Clave) -> AESGCM:
+        # One cipher object per key: building it is most of the cost of encrypting a small key.
+        aead = self._aeads.get(clave.id)
+        if aead is None:
+            aead = self._aeads[clave.id] = AESGCM(clave.material)
+        return aead
 
     def descifrar(self, clave_id: str, blob: bytes, contexto: bytes) -> dict[str, Any]:
+        datos = self.descifrar_valor(clave_id, blob, contexto)
+        if not isinstance(datos, dict):
+            raise CredencialesIlegibles("Las credenciales descifradas no tienen el formato esperado.")
+        return datos
+
+    def descifrar_valor(self, clave_id: str, blob: bytes, contexto: bytes) -> Any:
+        """Any JSON value stored with `cifrar` (one signal key of a `credenciales_wa` row)."""
         clave = self._claves.get(clave_id)
         if clave is None:
             raise CredencialesIlegibles(
@@ -137,23 +157,20 @@ class Llavero:
         if len(blob) <= LARGO_NONCE + 16:
             raise CredencialesIlegibles("Las credenciales guardadas están incompletas.")
         try:
-            claro = AESGCM(clave.material).decrypt(blob[:LARGO_NONCE], blob[LARGO_NONCE:], contexto)
+            claro = self._aead(clave).decrypt(blob[:LARGO_NONCE], blob[LARGO_NONCE:], contexto)
         except InvalidTag:
             raise CredencialesIlegibles(
                 f"Las credenciales no se pudieron descifrar con la clave {clave_id!r} "
                 "(clave distinta o datos alterados)."
             ) from None
-        datos = json.loads(claro)
-        if not isinstance(datos, dict):
-            raise CredencialesIlegibles("Las credenciales descifradas no tienen el formato esperado.")
-        return datos
+        return json.loads(claro)
 
     def necesita_rotar(self, clave_id: str | None) -> bool:
         return clave_id != self.actual.id
 
     def recifrar(self, clave_id: str, blob: bytes, contexto: bytes) -> tuple[str, bytes]:
         """Decrypt with the row's key, encrypt again with the current one (always a fresh nonce)."""
-        return self.cifrar(self.descifrar(clave_id, blob, contexto), contexto)
+        return self.cifrar(self.descifrar_valor(clave_id, blob, contexto), contexto)
 
 
 def fusionar_credenciales(actual: dict[str, Any] | None, delta: dict[str, Any]) -> dict[str, Any]:
@@ -173,4 +190,21 @@ def fusionar_credenciales(actual: dict[str, Any] | None, delta: dict[str, Any]) 
                 destino[clave] = valor
         if not destino:
             del estado["keys"][tipo]
+    return estado
+
+
+def aplicar_delta(estado: dict[str, Any], delta: dict[str, Any]) -> dict[str, Any]:
+    """`fusionar_credenciales` in place: the cost is the size of the delta, not of the state."""
+    if delta.get("creds") is not None:
+        estado["creds"] = delta["creds"]
+    claves = estado.setdefault("keys", {})
+    for tipo, valores in (delta.get("keys") or {}).items():
+        destino = claves.setdefault(tipo, {})
+        for clave, valor in (valores or {}).items():
+            if valor is None:
+                destino.pop(clave, None)
+            else:
+                destino[clave] = valor
+        if not destino:
+            del claves[tipo]
     return estado

@@ -44,8 +44,9 @@ from enlace.motores.base import (
     OpcionesInicio,
 )
 from enlace.reloj import Reloj
+from enlace.sesiones import credenciales as almacen
 from enlace.sesiones import repository as repo
-from enlace.sesiones.cifrado import CredencialesIlegibles, Llavero, contexto_agente, fusionar_credenciales
+from enlace.sesiones.cifrado import CredencialesIlegibles, Llavero, aplicar_delta
 from enlace.settings import Settings
 from enlace.tiempo_real import emitir, publicar, salas_de_agente
 
@@ -273,9 +274,10 @@ class SessionManager:
             return c.estado
         async with self.fabrica() as s:
             fila = await repo.obtener(s, agente_id)
+            vinculada = bool(await repo.agentes_con_credenciales(s, [agente_id]))
         if (
             fila is None
-            or fila.credenciales is None
+            or not vinculada
             or fila.estado in repo.ESTADOS_FINALES
             or fila.motivo == repo.MOTIVO_DESCONEXION_USUARIO
         ):
@@ -299,8 +301,8 @@ class SessionManager:
                 tomado = await repo.tomar_lease(s, agente_id, self.nodo_id, self.lease_s, self.motor.nombre)
                 if tomado is None:
                     raise Conflicto("La sesión de WhatsApp de este agente está activa en otro servidor.")
-                token, cifradas, clave_id = tomado
-                credenciales, motivo = self._descifrar(agente_id, cifradas, clave_id)
+                token, blob, clave_id = tomado
+                credenciales, motivo = await self._cargar_credenciales(s, agente_id, blob, clave_id)
                 await repo.actualizar_propia(
                     s,
                     agente_id,
@@ -361,8 +363,6 @@ class SessionManager:
         estado = "sesion_cerrada" if cerrar_sesion else "desconectada"
         motivo = motivo or ("Sesión cerrada por el usuario" if cerrar_sesion else repo.MOTIVO_DESCONEXION_USUARIO)
         valores: dict[str, Any] = {"estado": estado, "motivo": motivo, "reanudar": False}
-        if cerrar_sesion:
-            valores.update(credenciales=None, clave_id=None)
         async with transaccion(self.fabrica) as s:
             if c is not None:
                 hecho = await repo.actualizar_propia(
@@ -370,6 +370,8 @@ class SessionManager:
                 )
             else:
                 hecho = await repo.actualizar_libre(s, agente_id, valores)
+            if hecho and cerrar_sesion:
+                await repo.borrar_credenciales(s, agente_id)
             if not hecho:
                 fila = await repo.obtener(s, agente_id)
                 if fila is not None and fila.nodo_id not in (None, self.nodo_id):
@@ -459,14 +461,16 @@ class SessionManager:
         if c is None:
             log.warning("credenciales_sin_sesion", agente_id=e.agente_id)
             return
-        c.credenciales = fusionar_credenciales(c.credenciales, e.datos)
-        clave_id, cifradas = self.llavero.cifrar(c.credenciales, contexto_agente(e.agente_id))
+        # Only the keys this delta names are encrypted and written: the cost follows the change, not the state.
         async with self._candado(e.agente_id), transaccion(self.fabrica) as s:
-            hecho = await repo.actualizar_propia(
-                s, e.agente_id, self.nodo_id, c.token, {"credenciales": cifradas, "clave_id": clave_id}
-            )
+            hecho = await almacen.guardar(s, self.llavero, e.agente_id, self.nodo_id, c.token, e.datos)
         if not hecho:
             await self._perdida(e.agente_id)
+            return
+        c.credenciales = aplicar_delta(c.credenciales or {"creds": None, "keys": {}}, e.datos)
+        if e.confirmar is not None:
+            # Committed: now the engine may let the library go on (Baileys' keys.set resolves).
+            await e.confirmar()
 
     async def _al_capping(self, e: EventoCapping) -> None:
         c = self._controles.get(e.agente_id)
@@ -483,13 +487,12 @@ class SessionManager:
 
     # ---- internals ------------------------------------------------------------------------
 
-    def _descifrar(
-        self, agente_id: int, cifradas: bytes | None, clave_id: str | None
+    async def _cargar_credenciales(
+        self, s: AsyncSession, agente_id: int, blob: bytes | None, clave_id: str | None
     ) -> tuple[dict[str, Any] | None, str | None]:
-        if cifradas is None:
-            return None, None
         try:
-            return self.llavero.descifrar(clave_id or "", cifradas, contexto_agente(agente_id)), None
+            async with s.begin_nested():
+                return await almacen.cargar(s, self.llavero, agente_id, blob, clave_id), None
         except CredencialesIlegibles as exc:
             log.error("credenciales_ilegibles", agente_id=agente_id, clave_id=clave_id)
             return None, f"{exc} Vincula de nuevo con el código QR."
@@ -520,8 +523,6 @@ class SessionManager:
     async def _terminar(self, c: _Control, estado: str, motivo: str, *, borrar_credenciales: bool = False) -> None:
         """A final state: forget the session here, release the lease, never reconnect on our own."""
         valores: dict[str, Any] = {"reanudar": False, "nodo_id": None, "lease_expira_at": None}
-        if borrar_credenciales:
-            valores.update(credenciales=None, clave_id=None)
         async with self._candado(c.agente_id):
             if self._controles.get(c.agente_id) is not c:
                 return
@@ -531,6 +532,8 @@ class SessionManager:
                 if await repo.actualizar_propia(
                     s, c.agente_id, self.nodo_id, c.token, {"estado": estado, "motivo": motivo, **valores}
                 ):
+                    if borrar_credenciales:
+                        await repo.borrar_credenciales(s, c.agente_id)
                     await self._emitir_estado(s, c.agente_id, estado, motivo)
         c.estado = estado
         log.info("sesion_terminada", agente_id=c.agente_id, estado=estado)

@@ -45,3 +45,21 @@ class SesionWA(ConCreado, Base):
     conectada_at: Mapped[datetime | None]
     ultima_actividad_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class CredencialWA(Base):
+    """One piece of an agent's Baileys auth state: the creds (`tipo = 'creds'`) or one signal key.
+
+    One encrypted row per key, so a key change costs one row, not a rewrite of the whole state, and
+    Baileys' `keys.set` can wait for exactly its rows to commit.
+    """
+
+    __tablename__ = "credenciales_wa"
+
+    agente_id: Mapped[int] = mapped_column(ForeignKey("agentes.id", ondelete="CASCADE"), primary_key=True)
+    tipo: Mapped[str] = mapped_column(String(40), primary_key=True)
+    ident: Mapped[str] = mapped_column(Text, primary_key=True)
+    # nonce(12) || AES-256-GCM(JSON value), associated data = agent, tipo and ident (see cifrado.contexto_clave).
+    cifrado: Mapped[bytes] = mapped_column(LargeBinary)
+    clave_id: Mapped[str] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())

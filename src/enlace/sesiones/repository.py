@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.agentes.models import Agente
 from enlace.auth.actor import Actor
 from enlace.auth.alcance import condicion_agente
-from enlace.sesiones.models import SesionWA
+from enlace.sesiones.models import CredencialWA, SesionWA
 
 # States after which nobody should resume the session without the agent doing something.
 ESTADOS_FINALES = ("sesion_cerrada", "reemplazada")
@@ -123,7 +123,7 @@ async def por_reanudar(session: AsyncSession, nodo_id: str, limite: int) -> list
         .join(Agente, Agente.id == SesionWA.agente_id)
         .where(
             Agente.activo.is_(True),
-            SesionWA.credenciales.is_not(None),
+            con_credenciales(),
             SesionWA.estado.not_in(ESTADOS_FINALES),
             sin_dueno,
             or_(
@@ -195,8 +195,8 @@ async def contar_por_estado(session: AsyncSession, actor: Actor) -> dict[str, in
     return {estado: n for estado, n in filas.all()}
 
 
-async def credenciales_cifradas(session: AsyncSession, despues_de: int, lote: int) -> list[SesionWA]:
-    """Rows with credentials, locked for re-encryption, in id order (key rotation)."""
+async def blobs_legados(session: AsyncSession, despues_de: int, lote: int) -> list[SesionWA]:
+    """Sessions still stored as one blob, locked, in id order (key rotation converts them to rows)."""
     filas = await session.scalars(
         select(SesionWA)
         .where(SesionWA.credenciales.is_not(None), SesionWA.id > despues_de)
@@ -205,3 +205,106 @@ async def credenciales_cifradas(session: AsyncSession, despues_de: int, lote: in
         .with_for_update()
     )
     return list(filas)
+
+
+# ---- credenciales_wa: one encrypted row per auth-state key ---------------------------------------
+
+CREDS = "creds"  # `tipo` of the row holding Baileys' creds (ident '')
+
+
+def con_credenciales() -> Any:
+    """SQL condition: the session has stored credentials (key rows, or a legacy blob not yet converted)."""
+    return or_(
+        SesionWA.credenciales.is_not(None),
+        exists().where(CredencialWA.agente_id == SesionWA.agente_id, CredencialWA.tipo == CREDS),
+    )
+
+
+async def agentes_con_credenciales(session: AsyncSession, agentes: list[int]) -> set[int]:
+    if not agentes:
+        return set()
+    filas = await session.scalars(select(SesionWA.agente_id).where(SesionWA.agente_id.in_(agentes), con_credenciales()))
+    return set(filas)
+
+
+async def lease_vigente(session: AsyncSession, agente_id: int, nodo_id: str, token: int) -> bool:
+    """Lock the session row in share mode if this node still holds it with `token`.
+
+    A takeover (`tomar_lease`) updates the row, so it waits for our commit and then bumps the token:
+    key rows written under the lock can never land after another node took the session.
+    """
+    fila = await session.scalar(
+        select(SesionWA.id)
+        .where(SesionWA.agente_id == agente_id, SesionWA.nodo_id == nodo_id, SesionWA.fencing_token == token)
+        .with_for_update(read=True)
+    )
+    return fila is not None
+
+
+async def escribir_credenciales(
+    session: AsyncSession,
+    agente_id: int,
+    filas: list[tuple[str, str, str, bytes]],
+    borrar: list[tuple[str, str]],
+) -> None:
+    """Upsert (tipo, ident, clave_id, cifrado) rows and delete (tipo, ident) rows of one agent."""
+    if filas:
+        sentencia = insert(CredencialWA).values(
+            [{"agente_id": agente_id, "tipo": t, "ident": i, "clave_id": k, "cifrado": c} for t, i, k, c in filas]
+        )
+        await session.execute(
+            sentencia.on_conflict_do_update(
+                index_elements=[CredencialWA.agente_id, CredencialWA.tipo, CredencialWA.ident],
+                set_={
+                    "cifrado": sentencia.excluded.cifrado,
+                    "clave_id": sentencia.excluded.clave_id,
+                    "updated_at": func.now(),
+                },
+            )
+        )
+    if borrar:
+        await session.execute(
+            delete(CredencialWA).where(
+                CredencialWA.agente_id == agente_id,
+                tuple_(CredencialWA.tipo, CredencialWA.ident).in_(borrar),
+            )
+        )
+
+
+async def leer_credenciales(session: AsyncSession, agente_id: int) -> list[tuple[str, str, str, bytes]]:
+    filas = await session.execute(
+        select(CredencialWA.tipo, CredencialWA.ident, CredencialWA.clave_id, CredencialWA.cifrado).where(
+            CredencialWA.agente_id == agente_id
+        )
+    )
+    return [(t, i, k, c) for t, i, k, c in filas.all()]
+
+
+async def borrar_credenciales(session: AsyncSession, agente_id: int) -> None:
+    """The session was logged out or banned: its keys are void (and must not be reused)."""
+    await session.execute(delete(CredencialWA).where(CredencialWA.agente_id == agente_id))
+    await session.execute(
+        update(SesionWA).where(SesionWA.agente_id == agente_id).values(credenciales=None, clave_id=None)
+    )
+
+
+async def credenciales_a_rotar(
+    session: AsyncSession, clave_actual: str, despues: tuple[int, str, str], lote: int
+) -> list[CredencialWA]:
+    """Key rows not under the current encryption key, locked, in primary-key order (key rotation)."""
+    filas = await session.scalars(
+        select(CredencialWA)
+        .where(
+            CredencialWA.clave_id != clave_actual,
+            tuple_(CredencialWA.agente_id, CredencialWA.tipo, CredencialWA.ident) > despues,
+        )
+        .order_by(CredencialWA.agente_id, CredencialWA.tipo, CredencialWA.ident)
+        .limit(lote)
+        .with_for_update()
+    )
+    return list(filas)
+
+
+async def agentes_con_filas(session: AsyncSession) -> set[int]:
+    filas = await session.scalars(select(CredencialWA.agente_id).where(CredencialWA.tipo == CREDS))
+    return set(filas)

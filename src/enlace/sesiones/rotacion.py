@@ -1,4 +1,8 @@
-"""Re-encrypt every stored WhatsApp auth state under the current key (`enlace rotar-clave`)."""
+"""Re-encrypt every stored WhatsApp auth state under the current key (`enlace rotar-clave`).
+
+It also converts sessions still stored as one blob into one row per key, so an operator can migrate
+every session at once instead of waiting for each to be loaded.
+"""
 
 from __future__ import annotations
 
@@ -8,39 +12,62 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from enlace.db.sesion import transaccion
 from enlace.sesiones import repository as repo
-from enlace.sesiones.cifrado import CredencialesIlegibles, Llavero, contexto_agente
+from enlace.sesiones.cifrado import CredencialesIlegibles, Llavero, contexto_clave
+from enlace.sesiones.credenciales import convertir_blob
 
-LOTE = 100
+LOTE = 500
 
 
 @dataclass(slots=True)
 class ResultadoRotacion:
-    recifradas: int = 0
-    al_dia: int = 0
-    ilegibles: list[int] = field(default_factory=list)  # agent ids whose row no configured key opens
+    recifradas: int = 0  # sessions with at least one row re-encrypted (or converted from a blob)
+    al_dia: int = 0  # sessions already entirely under the current key
+    ilegibles: list[int] = field(default_factory=list)  # agent ids whose rows no configured key opens
 
 
 async def rotar_claves(fabrica: async_sessionmaker[AsyncSession], llavero: Llavero) -> ResultadoRotacion:
     """Rows are locked batch by batch, so a running server's writes and the rotation never interleave."""
-    resultado = ResultadoRotacion()
+    recifradas: set[int] = set()
+    ilegibles: set[int] = set()
     ultimo = 0
     while True:
         async with transaccion(fabrica) as s:
-            filas = await repo.credenciales_cifradas(s, ultimo, LOTE)
-            for fila in filas:
+            sesiones = await repo.blobs_legados(s, ultimo, LOTE)
+            for fila in sesiones:
                 ultimo = fila.id
                 if fila.credenciales is None:
                     continue
-                if not llavero.necesita_rotar(fila.clave_id):
-                    resultado.al_dia += 1
+                try:
+                    async with s.begin_nested():
+                        await convertir_blob(s, llavero, fila.agente_id, fila.credenciales, fila.clave_id)
+                except CredencialesIlegibles:
+                    ilegibles.add(fila.agente_id)
+                    continue
+                recifradas.add(fila.agente_id)
+        if len(sesiones) < LOTE:
+            break
+    despues: tuple[int, str, str] = (0, "", "")
+    while True:
+        async with transaccion(fabrica) as s:
+            filas = await repo.credenciales_a_rotar(s, llavero.actual.id, despues, LOTE)
+            for f in filas:
+                despues = (f.agente_id, f.tipo, f.ident)
+                if f.agente_id in ilegibles:
                     continue
                 try:
-                    fila.clave_id, fila.credenciales = llavero.recifrar(
-                        fila.clave_id or "", fila.credenciales, contexto_agente(fila.agente_id)
+                    f.clave_id, f.cifrado = llavero.recifrar(
+                        f.clave_id, f.cifrado, contexto_clave(f.agente_id, f.tipo, f.ident)
                     )
                 except CredencialesIlegibles:
-                    resultado.ilegibles.append(fila.agente_id)
+                    ilegibles.add(f.agente_id)
                     continue
-                resultado.recifradas += 1
+                recifradas.add(f.agente_id)
         if len(filas) < LOTE:
-            return resultado
+            break
+    async with fabrica() as s:
+        con_filas = await repo.agentes_con_filas(s)
+    return ResultadoRotacion(
+        recifradas=len(recifradas - ilegibles),
+        al_dia=len(con_filas - recifradas - ilegibles),
+        ilegibles=sorted(ilegibles),
+    )

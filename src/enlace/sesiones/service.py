@@ -18,7 +18,11 @@ if TYPE_CHECKING:
 
 
 def _salida(
-    agente: Agente | None, agente_id: int, fila: SesionWA | None, gestor: SessionManager | None
+    agente: Agente | None,
+    agente_id: int,
+    fila: SesionWA | None,
+    gestor: SessionManager | None,
+    vinculadas: set[int],
 ) -> SesionSalida:
     salida = SesionSalida(
         agente_id=agente_id,
@@ -30,7 +34,7 @@ def _salida(
         nodo_id=fila.nodo_id if fila else None,
         conectada_at=fila.conectada_at if fila else None,
         ultima_actividad_at=fila.ultima_actividad_at if fila else None,
-        tiene_credenciales=bool(fila and fila.credenciales),
+        tiene_credenciales=agente_id in vinculadas,
     )
     vivo = gestor.vivo(agente_id) if gestor else None
     if vivo is not None:
@@ -49,12 +53,13 @@ async def estado_de(session: AsyncSession, actor: Actor, agente_id: int, gestor:
     if fila is not None:
         await session.refresh(fila)  # the manager wrote it through another connection
     agente = await session.get(Agente, agente_id)
-    return _salida(agente, agente_id, fila, gestor)
+    return _salida(agente, agente_id, fila, gestor, await repo.agentes_con_credenciales(session, [agente_id]))
 
 
 async def listar(session: AsyncSession, actor: Actor, gestor: SessionManager | None) -> SesionesEstado:
     filas = await repo.listar_con_agentes(session, actor)
-    items = [_salida(agente, agente.id, fila, gestor) for agente, fila in filas]
+    vinculadas = await repo.agentes_con_credenciales(session, [agente.id for agente, _ in filas])
+    items = [_salida(agente, agente.id, fila, gestor, vinculadas) for agente, fila in filas]
     resumen: dict[str, int] = {}
     for item in items:
         resumen[item.estado] = resumen.get(item.estado, 0) + 1

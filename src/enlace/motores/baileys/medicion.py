@@ -60,8 +60,11 @@ async def medir_rss_gateway(
         if isinstance(evento, EventoConectado):
             conectados.add(evento.agente_id)
             hubo_conexion.set()
-        elif isinstance(evento, EventoCredenciales) and evento.agente_id == 1:
-            fusionar_credenciales(credenciales, evento.datos)
+        elif isinstance(evento, EventoCredenciales):
+            if evento.agente_id == 1:
+                fusionar_credenciales(credenciales, evento.datos)
+            if evento.confirmar is not None:
+                await evento.confirmar()
 
     async def esperar(condicion: Any, limite_s: float = 120.0) -> None:
         async def bucle() -> None:

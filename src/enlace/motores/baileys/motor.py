@@ -205,6 +205,9 @@ class MotorBaileys:
         self._sesiones: dict[int, _SesionActiva] = {}
         self._cola: asyncio.Queue[Evento | None] = asyncio.Queue()
         self._tareas: list[asyncio.Task[None]] = []
+        # Batches of keys being committed (at most one per session: the gateway waits for each confirmation).
+        self._credenciales: set[asyncio.Task[None]] = set()
+        self._limite_credenciales = asyncio.Semaphore(8)
         self._lectores: list[asyncio.Task[None]] = []
 
     # ---- lifecycle ---------------------------------------------------------------------------
@@ -239,6 +242,7 @@ class MotorBaileys:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(lector, 2)
         self._fallar_pendientes(ErrorMotor("El motor se detuvo", reintentable=True))
+        await self._esperar_credenciales()
         await self._cola.put(None)
         for tarea in self._tareas:
             try:
@@ -305,6 +309,7 @@ class MotorBaileys:
             if self._deteniendo:
                 return
             self.reinicios += 1
+            await self._esperar_credenciales()
             for agente_id, sesion in list(self._sesiones.items()):
                 credenciales = sesion.credenciales if sesion.credenciales and sesion.credenciales.get("creds") else None
                 try:
@@ -371,9 +376,10 @@ class MotorBaileys:
             log.exception("gateway_evento_invalido", evento=tipo)
             return
         agente_id = datos.get("agente_id")
-        sesion = self._sesiones.get(agente_id) if isinstance(agente_id, int) else None
-        if tipo == "credenciales" and sesion is not None:
-            sesion.credenciales = fusionar_credenciales(sesion.credenciales, datos["datos"])
+        if tipo == "credenciales":
+            # Keys go on their own lane, not behind every agent's messages: Baileys waits for this commit.
+            self._guardar_credenciales(agente_id, datos)  # type: ignore[arg-type]
+            return
         if tipo == "desconectado" and datos.get("clase") != ClaseDesconexion.restringida.value:
             # The socket is gone; whoever wants it back (SessionManager) starts it again.
             self._sesiones.pop(agente_id, None)  # type: ignore[arg-type]
@@ -396,6 +402,42 @@ class MotorBaileys:
                 await self._receptor(evento)
             except Exception:
                 log.exception("receptor_fallo", evento=type(evento).__name__)
+
+    def _guardar_credenciales(self, agente_id: int, datos: dict[str, Any]) -> None:
+        """Hand a batch of keys to the receptor; once it committed (`confirmar`), tell the gateway."""
+        delta = datos.get("datos") or {}
+        lote = datos.get("lote")
+        proc = self._proc
+
+        async def confirmar() -> None:
+            sesion = self._sesiones.get(agente_id)
+            if sesion is not None:
+                # Only committed changes are kept for a restart: memory never runs ahead of the database.
+                sesion.credenciales = fusionar_credenciales(sesion.credenciales, delta)
+            if lote is None or proc is not self._proc:
+                return  # that gateway is gone; its successor starts from the stored state
+            try:
+                await self._comando("confirmar_credenciales", agente_id=agente_id, lote=lote)
+            except ErrorMotor:
+                log.warning("confirmacion_credenciales_fallo", agente_id=agente_id, lote=lote)
+
+        async def guardar() -> None:
+            async with self._limite_credenciales:
+                if self._receptor is None:
+                    return
+                try:
+                    await self._receptor(EventoCredenciales(agente_id=agente_id, datos=delta, confirmar=confirmar))
+                except Exception:
+                    log.exception("receptor_credenciales_fallo", agente_id=agente_id)
+
+        tarea = asyncio.get_running_loop().create_task(guardar(), name=f"baileys-credenciales-{agente_id}")
+        self._credenciales.add(tarea)
+        tarea.add_done_callback(self._credenciales.discard)
+
+    async def _esperar_credenciales(self) -> None:
+        """Let every batch already received finish committing (before a restarted gateway gets the state)."""
+        if self._credenciales:
+            await asyncio.gather(*list(self._credenciales), return_exceptions=True)
 
     def _fallar_pendientes(self, error: ErrorMotor) -> None:
         for futuro in self._pendientes.values():
