@@ -4,8 +4,8 @@ Las sesiones guardadas como un solo blob (`sesiones_wa.credenciales`) pasan a fi
 (`sesiones.credenciales.cargar`) o con `enlace rotar-clave`, sin volver a vincular: convertirlas
 necesita las claves de cifrado, que la migración no tiene.
 
-Revision ID: 0009_credenciales_wa
-Revises: 0008_cloud_api
+Revision ID: 0010_credenciales_wa
+Revises: 0009_mensajes
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_credenciales_wa"
-down_revision = "0008_cloud_api"
+revision = "0010_credenciales_wa"
+down_revision = "0009_mensajes"
 branch_labels = None
 depends_on = None
 
