@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from enlace import __version__
@@ -211,10 +212,31 @@ def _montar_panel(app: FastAPI) -> None:
         return
     raiz = DIRECTORIO_WEB.resolve()
 
-    @app.get("/{ruta:path}", include_in_schema=False)
-    async def panel(ruta: str) -> FileResponse:
+    def metodos_de(request: Request) -> set[str]:
+        """Methods the real routes accept for this request's path (the catch-all itself excluded)."""
+        metodos: set[str] = set()
+        for metodo in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            alcance = {**request.scope, "method": metodo}
+            for r in app.router.routes:
+                if getattr(r, "endpoint", None) is panel:
+                    continue
+                coincide, _ = r.matches(alcance)
+                if coincide == Match.FULL:
+                    metodos.add(metodo)
+                    break
+        return metodos
+
+    # Every method reaches this catch-all, so a wrong method on a real route answers 405 (with
+    # Allow) instead of the panel's 404; only GET/HEAD serve the panel's files.
+    @app.api_route("/{ruta:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    async def panel(ruta: str, request: Request) -> FileResponse:
         if ruta.startswith(("api/", "socket.io")):
+            metodos = metodos_de(request)
+            if metodos and request.method not in metodos:
+                raise StarletteHTTPException(405, headers={"Allow": ", ".join(sorted(metodos))})
             raise StarletteHTTPException(404)
+        if request.method not in ("GET", "HEAD"):
+            raise StarletteHTTPException(405, headers={"Allow": "GET, HEAD"})
         candidato = (raiz / ruta).resolve()
         if ruta and candidato.is_file() and candidato.is_relative_to(raiz):
             return FileResponse(candidato)

@@ -214,3 +214,39 @@ async def test_campana_500_contactos_exactamente_un_mensaje_cada_uno(
     # Pacing held: sends at least pausa_min apart.
     momentos = sorted(f.intentado_at for f in filas)
     assert all((b - a).total_seconds() >= 1 - 1e-6 for a, b in itertools.pairwise(momentos))
+
+
+async def test_crear_campana_sobre_cartera_ajena_se_rechaza_al_crear(nucleo: Any, cliente_como: Any) -> None:
+    """Agent 1's cartera cannot back a campaign for agent 2: refused at creation, naming the cartera."""
+    admin = await cliente_como("admin")
+    uno = await cliente_como("agente")
+    dos = await cliente_como("agente")
+    cartera_id, _ = await crear_cartera(nucleo, uno.usuario["agente_id"], 3)
+    r = await admin.post(
+        "/api/campana", json={"nombre": "Ajena", "carteraId": cartera_id, "agenteId": dos.usuario["agente_id"]}
+    )
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["codigo"] == "entrada_invalida"
+    assert (
+        error["mensaje"].startswith("carteraId: la cartera «Cartera prueba»") and f"id {cartera_id}" in error["mensaje"]
+    )
+    async with nucleo.fabrica() as s:
+        assert (await s.scalars(select(Campana))).all() == []
+    # The owner can; and a contact reassigned to agent 2 makes the cartera usable for them too.
+    r = await admin.post(
+        "/api/campana", json={"nombre": "Propia", "carteraId": cartera_id, "agenteId": uno.usuario["agente_id"]}
+    )
+    assert r.status_code in (200, 201), r.text
+    async with nucleo.fabrica() as s:
+        await s.execute(
+            text(
+                "UPDATE contactos SET agente_id = :a WHERE id = (SELECT min(id) FROM contactos WHERE cartera_id = :c)"
+            ),
+            {"a": dos.usuario["agente_id"], "c": cartera_id},
+        )
+        await s.commit()
+    r = await admin.post(
+        "/api/campana", json={"nombre": "Reasignada", "carteraId": cartera_id, "agenteId": dos.usuario["agente_id"]}
+    )
+    assert r.status_code in (200, 201), r.text

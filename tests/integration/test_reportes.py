@@ -241,7 +241,10 @@ async def test_exportaciones_en_flujo_auditadas_y_neutralizadas(escenario: dict[
     assert r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
     filas = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert filas[0][:3] == ["id", "agente_id", "agente"]
+    assert filas[0][:3] == ["Folio", "ID de agente", "Agente"]
+    assert filas[0][7] == "Número destino"
+    # Phones as plain text for a CRM import: "+52…", no apostrophe.
+    assert all(f[7].startswith("+52") for f in filas[1:])
     assert len(filas) == 6  # header + Ana's five Monday rows
     mensajes = {f[8] for f in filas[1:]}
     assert '\'=HYPERLINK("http://x")' in mensajes

@@ -62,6 +62,15 @@ def test_numeros_reales_no_se_alteran_pero_texto_negativo_si() -> None:
     assert celda_csv(None, zona) == ""
 
 
+def test_telefonos_sin_apostrofo_en_csv() -> None:
+    """A CRM import needs "+5255…", not "'+5255…"; digits and spaces cannot run as a formula."""
+    zona = __import__("zoneinfo").ZoneInfo("America/Mexico_City")
+    assert celda_csv("+525512345678", zona) == "+525512345678"
+    assert celda_csv("+52 55 1234 5678", zona) == "+52 55 1234 5678"
+    assert celda_csv("+52+cmd|' /C calc'!A0", zona).startswith("'")
+    assert celda_csv("+1", zona) == "'+1"
+
+
 def test_csv_neutraliza_y_convierte_horas_a_la_zona() -> None:
     filas = [[i, texto, datetime(2026, 11, 23, 15, 0, tzinfo=UTC)] for i, texto in enumerate(MALICIOSOS)]
     datos = asyncio.run(_juntar(csv_en_flujo(["id", "mensaje", "enviado"], filas)))
@@ -98,14 +107,16 @@ def test_xlsx_neutraliza_formulas_y_guarda_tipos() -> None:
     filas_leidas = list(hoja.iter_rows(values_only=True))
     assert filas_leidas[0] == ("id", "mensaje", "enviado", "monto")
     for fila, original in zip(filas_leidas[1:], MALICIOSOS, strict=True):
-        # XML parsers normalize a bare CR to LF when reading the sheet back.
-        assert fila[1] == "'" + original.replace("\r", "\n")
+        # A text cell with the invisible quote prefix, no visible apostrophe (XML parsers normalize a
+        # bare CR to LF when reading the sheet back).
+        assert fila[1] == original.replace("\r", "\n")
         assert fila[2] == datetime(2026, 11, 23, 9, 0)
         assert fila[3] == -7.25
-    # No cell of the workbook became a formula.
-    for celdas in hoja.iter_rows():
+    # No cell of the workbook became a formula; the formula-looking ones stay text even when edited.
+    for celdas in hoja.iter_rows(min_row=2):
         for celda in celdas:
             assert celda.data_type != "f"
+        assert celdas[1].data_type == "s" and celdas[1].quotePrefix
 
 
 def test_xlsx_acepta_iterable_asincrono_grande() -> None:
@@ -117,4 +128,4 @@ def test_xlsx_acepta_iterable_asincrono_grande() -> None:
     hoja = load_workbook(io.BytesIO(datos), read_only=True).active
     filas_leidas = list(hoja.iter_rows(values_only=True))
     assert len(filas_leidas) == 5_001
-    assert filas_leidas[-1] == (4999, None, "'+5215512345678")
+    assert filas_leidas[-1] == (4999, None, "+5215512345678")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.agentes.models import Agente
@@ -23,7 +23,7 @@ from enlace.campanas.schemas import (
     ErrorContacto,
     InicioSalida,
 )
-from enlace.carteras.models import Cartera
+from enlace.carteras.models import Cartera, Contacto
 from enlace.envios import repository as repo_envios
 from enlace.envios.ritmo import ErrorPerfil
 from enlace.errores import Conflicto, EntradaInvalida, NoEncontrado, Prohibido
@@ -47,6 +47,29 @@ async def _campana(session: AsyncSession, actor: Actor, campana_id: int, *, bloq
     return campana
 
 
+async def _exigir_cartera_del_agente(session: AsyncSession, cartera: Cartera, agente_id: int) -> None:
+    """Refuse at creation a campaign whose agent owns nothing in the cartera (it could never send)."""
+    if cartera.agente_id == agente_id:
+        return
+    propios = await session.scalar(
+        select(func.count())
+        .select_from(Contacto)
+        .where(Contacto.cartera_id == cartera.id, Contacto.agente_id == agente_id)
+    )
+    if propios:
+        return  # contacts of this cartera were reassigned to the agent: they are theirs to contact
+    if cartera.agente_id is None:
+        duenio = "es de la bolsa común"
+    else:
+        nombre = await session.scalar(select(Agente.nombre).where(Agente.id == cartera.agente_id))
+        duenio = f"es del agente «{nombre or cartera.agente_id}»"
+    raise EntradaInvalida(
+        f"carteraId: la cartera «{cartera.nombre}» (id {cartera.id}) {duenio} y el agente de la campaña no tiene "
+        "contactos en ella. Elige una cartera del agente que enviará la campaña.",
+        campos=["carteraId"],
+    )
+
+
 async def crear(session: AsyncSession, actor: Actor, datos: CampanaCrear) -> Campana:
     if actor.es_agente and datos.agente_id not in (None, actor.agente_id):
         raise Prohibido("Solo puedes crear campañas para tu propio número.")
@@ -59,6 +82,7 @@ async def crear(session: AsyncSession, actor: Actor, datos: CampanaCrear) -> Cam
         cartera.agente_id is not None and not await puede_ver_agente(session, actor, cartera.agente_id)
     ):
         raise NoEncontrado(f"carteraId: la cartera {datos.cartera_id} no existe o no tienes acceso a ella.")
+    await _exigir_cartera_del_agente(session, cartera, agente_id)
     if datos.plantilla_id is not None:
         await plantillas.obtener(session, actor, datos.plantilla_id)
     if datos.perfil_id is not None and await session.get(PerfilEnvio, datos.perfil_id) is None:

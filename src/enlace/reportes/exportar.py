@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 import tempfile
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from datetime import date, datetime
@@ -16,6 +17,10 @@ from zoneinfo import ZoneInfo
 # next character start one). A leading apostrophe makes Excel, LibreOffice and Sheets show text.
 CARACTERES_PELIGROSOS = ("=", "+", "-", "@", "\t", "\r")
 _PELIGROSOS = frozenset(CARACTERES_PELIGROSOS)
+
+# A phone number (+52…, digits and spaces only) cannot run anything: it is written as is, so a CRM
+# import gets "+5255…" and not "'+5255…". Excel may show it as a number; the XLSX export keeps it text.
+_TELEFONO = re.compile(r"\+[0-9][0-9 ]{5,19}")
 
 # Excel reads a CSV as UTF-8 only when it starts with a BOM; without it accents turn to mojibake.
 BOM = "\ufeff"
@@ -42,7 +47,9 @@ def celda_csv(valor: Any, zona: ZoneInfo) -> str:
     """One value as CSV text: times in the report's zone with offset, text neutralized."""
     tipo = type(valor)
     if tipo is str:  # most cells: checked first, exports run this millions of times
-        return "'" + valor if valor and valor[0] in _PELIGROSOS else valor
+        if valor and valor[0] in _PELIGROSOS and not _TELEFONO.fullmatch(valor):
+            return "'" + valor
+        return valor
     if valor is None:
         return ""
     if tipo is datetime:
@@ -59,14 +66,28 @@ def celda_csv(valor: Any, zona: ZoneInfo) -> str:
     return neutralizar(str(valor))
 
 
-def celda_xlsx(valor: Any, zona: ZoneInfo) -> Any:
-    """One value as an XLSX cell value: Excel has no time zones, so times become naive local times."""
+def celda_xlsx(valor: Any, zona: ZoneInfo, hoja: Any = None) -> Any:
+    """One value as an XLSX cell value: Excel has no time zones, so times become naive local times.
+
+    Text is a text cell, never a formula, and shows exactly what was stored: a formula-looking start
+    ("=", "+", "@"…, phones included) gets a text cell with Excel's invisible quote prefix instead of
+    a visible apostrophe, so it stays text even when someone edits the cell.
+    """
     if isinstance(valor, datetime):
         return _a_zona(valor, zona).replace(tzinfo=None)
     if valor is None or isinstance(valor, (bool, int, float, Decimal, date)):
         return valor
-    # openpyxl itself turns a string starting with "=" into a formula cell; neutralizing prevents that too.
-    return neutralizar(str(valor))
+    texto = str(valor)
+    if texto and texto[0] in _PELIGROSOS:
+        if hoja is None:
+            return neutralizar(texto)
+        from openpyxl.cell import WriteOnlyCell
+
+        celda = WriteOnlyCell(hoja, value=texto)
+        celda.data_type = "s"  # openpyxl would make "=…" a formula
+        celda.quotePrefix = True
+        return celda
+    return texto
 
 
 Filas = AsyncIterable[Sequence[Any]] | Iterable[Sequence[Any]]
@@ -141,10 +162,10 @@ async def xlsx_en_flujo(
     tz = zona if isinstance(zona, ZoneInfo) else ZoneInfo(zona)
     libro = Workbook(write_only=True)
     hoja_ws = libro.create_sheet(title=hoja)
-    hoja_ws.append([neutralizar(e) for e in encabezados])
+    hoja_ws.append([celda_xlsx(e, tz, hoja_ws) for e in encabezados])
     async for lote in _lotes(filas, por_lotes):
         for fila in lote:
-            hoja_ws.append([celda_xlsx(v, tz) for v in fila])
+            hoja_ws.append([celda_xlsx(v, tz, hoja_ws) for v in fila])
         # Appending is CPU work on the event loop; let other requests breathe between batches.
         await asyncio.sleep(0)
     with tempfile.TemporaryFile() as destino:

@@ -42,25 +42,26 @@ MAX_DIAS_TABLERO = 400
 # XLSX sheets stop at 1,048,576 rows; CSV exports share the cap so both formats agree.
 MAX_FILAS_EXPORTACION = 1_000_000
 
+# Column titles a supervisor reads; the JSON API keeps its field names (id, agente_id, …) in the same order.
 ENCABEZADOS_EXPORTACION = (
-    "id",
-    "agente_id",
-    "agente",
-    "campana_id",
-    "contacto_id",
-    "origen",
-    "numero_origen",
-    "numero_destino",
-    "mensaje",
-    "tipo",
-    "estado",
-    "wa_message_id",
-    "creado",
-    "enviado",
-    "entregado",
-    "leido",
-    "fallido",
-    "codigo_error",
+    "Folio",
+    "ID de agente",
+    "Agente",
+    "ID de campaña",
+    "ID de contacto",
+    "Origen",
+    "Número que envió",
+    "Número destino",
+    "Mensaje",
+    "Tipo",
+    "Estado",
+    "ID de WhatsApp",
+    "Creado",
+    "Enviado",
+    "Entregado",
+    "Leído",
+    "Falló",
+    "Código de error",
 )
 
 
