@@ -57,7 +57,7 @@ class Nucleo:
         self.reloj_seguridad: Reloj = RelojReal() if isinstance(self.reloj, RelojAcelerado) else self.reloj
         self.nodo_id = settings.nodo_id or f"{socket.gethostname()}-{os.getpid()}"
         self.motor_bd: AsyncEngine = crear_motor_bd(database_url)
-        self.fabrica: async_sessionmaker[AsyncSession] = crear_fabrica(self.motor_bd)
+        self.fabrica: async_sessionmaker[AsyncSession] = crear_fabrica(self.motor_bd, self.reloj)
         self._motor = motor
         self.con_componentes = con_componentes
         self._suscriptores: dict[type, list[Manejador]] = defaultdict(list)

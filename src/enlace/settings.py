@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     confirmar_baja: bool = False
     requerir_consentimiento: bool = False
     retencion_dias: int = 365
+    # Days a contact who answered «no me interesa» is left out of new campaigns (any agent).
+    dias_no_interesado: int = 90
     hora_min_contacto: int = 7
     hora_max_contacto: int = 22
 

@@ -250,3 +250,58 @@ async def test_crear_campana_sobre_cartera_ajena_se_rechaza_al_crear(nucleo: Any
         "/api/campana", json={"nombre": "Reasignada", "carteraId": cartera_id, "agenteId": dos.usuario["agente_id"]}
     )
     assert r.status_code in (200, 201), r.text
+
+
+async def test_no_interesado_fuera_de_campanas_nuevas_por_90_dias(nucleo: Any, cliente_como: Any) -> None:
+    """«No me interesa» said to agent 1 keeps the person out of a new campaign for 90 days, even after
+    the contact was reassigned to agent 2 (the hold follows the phone, not the agent)."""
+    from datetime import timedelta
+
+    from enlace.captura.models import MensajeRecibido
+
+    uno = await cliente_como("agente")
+    dos = await cliente_como("agente")
+    cartera_id, telefonos = await crear_cartera(nucleo, dos.usuario["agente_id"], 3)
+    ahora = nucleo.reloj.ahora()
+    async with nucleo.fabrica() as s:
+        for telefono, hace, clase in [
+            (telefonos[0], timedelta(days=10), "no_interesado"),  # held until day 80 from now
+            (telefonos[1], timedelta(days=95), "no_interesado"),  # the hold is over
+            (telefonos[2], timedelta(days=1), "otro"),
+        ]:
+            s.add(
+                MensajeRecibido(
+                    agente_id=uno.usuario["agente_id"],
+                    numero_origen=telefono,
+                    mensaje="No me interesa, gracias" if clase == "no_interesado" else "¿Quién habla?",
+                    wa_message_id=f"in-{telefono}",
+                    recibido_at=ahora - hace,
+                    clasificacion=clase,
+                )
+            )
+        await s.commit()
+    plantilla = (await dos.post("/api/plantillas", json={"nombre": "P", "variantes": VARIANTES})).json()
+
+    previa = await dos.post("/api/plantillas/previa", json={"plantilla_id": plantilla["id"], "cartera_id": cartera_id})
+    assert previa.status_code == 200, previa.text
+    cuerpo = previa.json()
+    assert (cuerpo["total"], cuerpo["correctos"], cuerpo["no_interesados"]) == (3, 2, 1)
+    retenido = cuerpo["retenidos"][0]
+    assert retenido["no_interesado_hasta"].startswith((ahora + timedelta(days=80)).date().isoformat())
+
+    campana = (await dos.post("/api/campana", json={"nombre": "C", "carteraId": cartera_id})).json()
+    r = await dos.post("/api/campana/iniciar", json={"campanaId": campana["id"], "plantillaId": plantilla["id"]})
+    assert r.status_code == 200, r.text
+    assert r.json()["mensajes"] == 2 and r.json()["total_no_interesados"] == 1
+    async with nucleo.fabrica() as s:
+        destinos = set((await s.scalars(select(MensajeEnviado.numero_destino))).all())
+    assert destinos == {telefonos[1], telefonos[2]}
+
+    # The hold length is a compliance setting that can only grow (default 90 days).
+    admin = await cliente_como("admin")
+    corto = await admin.put("/api/cumplimiento/ajustes", json={"dias_no_interesado": 30})
+    assert corto.status_code == 422 and "dias_no_interesado" in corto.json()["error"]["mensaje"]
+    largo = await admin.put("/api/cumplimiento/ajustes", json={"dias_no_interesado": 120})
+    assert largo.status_code == 200, largo.text
+    previa = await dos.post("/api/plantillas/previa", json={"plantilla_id": plantilla["id"], "cartera_id": cartera_id})
+    assert previa.json()["no_interesados"] == 2

@@ -121,7 +121,7 @@ async def test_reporte_filtra_pagina_y_respeta_el_alcance(escenario: dict[str, A
 
     todos = (await admin.get("/api/reportes/mensajes")).json()
     assert len(todos["items"]) == 8 and todos["siguiente"] is None
-    creados = [(i["created_at"], i["id"]) for i in todos["items"]]
+    creados = [(i["fecha_reporte"], i["id"]) for i in todos["items"]]
     assert creados == sorted(creados, reverse=True)
 
     # Keyset pages of 3 walk the same order with no gap or repeat.
@@ -232,6 +232,71 @@ async def test_tableros_desde_el_resumen(escenario: dict[str, Any], nucleo: Any)
         await session.commit()
     hoy = (await c["ana"].get("/api/reportes/tablero/hoy")).json()
     assert hoy["totales"]["leidos"] == 2 and hoy["totales"]["entregados"] == 2
+
+
+async def test_fechas_por_cuando_se_envio_como_los_tableros(nucleo: Any, cliente_como: Any) -> None:
+    """A campaign queued Monday evening and sent over Tuesday and Wednesday is filed by send day."""
+    admin = await cliente_como("admin")
+    agente = await cliente_como("agente")
+    aid = agente.usuario["agente_id"]
+    lunes_noche = LUNES + timedelta(hours=10)  # Monday 19:00 in Mexico City
+    martes, miercoles = LUNES + timedelta(days=1), LUNES + timedelta(days=2)
+    async with nucleo.fabrica() as session:
+        filas = []
+        for i, enviado in enumerate([martes, martes + timedelta(minutes=1), miercoles]):
+            fila = _mensaje(aid, lunes_noche, estado="pendiente", numero=f"+52551000000{i}")
+            fila.estado, fila.enviado_at = "enviado", enviado
+            filas.append(fila)
+        # Never sent: filed by when it failed; still queued: by when it was created.
+        filas.append(_mensaje(aid, lunes_noche, estado="pendiente", numero="+525510000009"))
+        fallido = _mensaje(aid, lunes_noche, estado="pendiente", numero="+525510000008")
+        fallido.estado, fallido.fallido_at = "fallido", miercoles
+        filas.append(fallido)
+        session.add_all(filas)
+        await session.commit()
+
+    async def reporte(fecha: str) -> list[dict[str, Any]]:
+        r = await admin.get("/api/reportes/mensajes", params={"fecha": fecha, "agenteId": aid})
+        assert r.status_code == 200, r.text
+        return r.json()["items"]
+
+    async def tablero(fecha: str) -> dict[str, Any]:
+        r = await admin.get("/api/reportes/tablero/agentes", params={"fecha": fecha, "agenteId": aid})
+        assert r.status_code == 200, r.text
+        filas = r.json()
+        return filas[0] if filas else {"enviados": 0, "fallidos": 0}
+
+    assert [i["numero_destino"] for i in await reporte("2026-11-23")] == ["+525510000009"]
+    assert len(await reporte("2026-11-24")) == 2
+    miercoles_items = await reporte("2026-11-25")
+    assert {i["numero_destino"] for i in miercoles_items} == {"+525510000002", "+525510000008"}
+    assert all(i["fecha_reporte"].startswith("2026-11-25") for i in miercoles_items)
+    rango = await admin.get("/api/reportes/mensajes", params={"desde": "2026-11-24", "hasta": "2026-11-25"})
+    assert len(rango.json()["items"]) == 4
+    # The dashboards count the same days as the report.
+    assert (await tablero("2026-11-23"))["enviados"] == 0
+    assert (await tablero("2026-11-24"))["enviados"] == 2
+    assert ((await tablero("2026-11-25"))["enviados"], (await tablero("2026-11-25"))["fallidos"]) == (1, 1)
+    exportado = await admin.get(
+        "/api/reportes/mensajes/exportar", params={"formato": "csv", "fecha": "2026-11-24", "agenteId": aid}
+    )
+    assert len(list(csv.reader(io.StringIO(exportado.content.decode("utf-8-sig"))))) == 3  # header + 2
+
+
+async def test_created_at_sale_del_reloj_inyectado(nucleo: Any, cliente_como: Any) -> None:
+    """Rows stamped by the database's now() would sit days away from the simulated time line."""
+    agente = await cliente_como("agente")
+    async with nucleo.fabrica() as session:
+        fila = MensajeEnviado(
+            agente_id=agente.usuario["agente_id"],
+            numero_destino="+525512340000",
+            mensaje="Hola",
+            wa_message_id="3EB0" + secrets.token_hex(9).upper(),
+            estado="pendiente",
+        )
+        session.add(fila)
+        await session.commit()
+        assert fila.created_at == nucleo.reloj.ahora()
 
 
 async def test_exportaciones_en_flujo_auditadas_y_neutralizadas(escenario: dict[str, Any], nucleo: Any) -> None:

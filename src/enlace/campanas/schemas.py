@@ -80,7 +80,17 @@ class ErrorContacto(BaseModel):
     campos: list[dict[str, str]]
 
 
+class NoInteresadoRetenido(BaseModel):
+    """A contact left out because they answered «no me interesa» recently (any agent)."""
+
+    contacto_id: int
+    hasta: datetime
+
+
 class InicioSalida(BaseModel):
     campana: CampanaSalida
     mensajes: int
     omitidos: list[ErrorContacto] = []
+    # Left out of this campaign: said «no me interesa» within the configured days (first 200).
+    no_interesados: list[NoInteresadoRetenido] = []
+    total_no_interesados: int = 0

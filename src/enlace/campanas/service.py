@@ -22,8 +22,11 @@ from enlace.campanas.schemas import (
     CampanaSalida,
     ErrorContacto,
     InicioSalida,
+    NoInteresadoRetenido,
 )
 from enlace.carteras.models import Cartera, Contacto
+from enlace.cumplimiento.ajustes import ajustes_cumplimiento
+from enlace.cumplimiento.service import no_interesados_vigentes
 from enlace.envios import repository as repo_envios
 from enlace.envios.ritmo import ErrorPerfil
 from enlace.errores import Conflicto, EntradaInvalida, NoEncontrado, Prohibido
@@ -131,6 +134,22 @@ async def iniciar(
             "campanaId: la cartera no tiene contactos asignados a este agente que se puedan contactar.",
             campos=["campanaId"],
         )
+    dias = (await ajustes_cumplimiento(session)).dias_no_interesado
+    retenidos = await no_interesados_vigentes(session, (c.telefono for c in contactos), ahora=ahora, dias=dias)
+    no_interesados = [
+        NoInteresadoRetenido(contacto_id=c.id, hasta=retenidos[c.telefono])
+        for c in contactos
+        if c.telefono in retenidos
+    ]
+    if no_interesados:
+        contactos = [c for c in contactos if c.telefono not in retenidos]
+        if not contactos:
+            raise EntradaInvalida(
+                f"campanaId: los {len(no_interesados)} contactos de la cartera dijeron «no me interesa» en los "
+                f"últimos {dias} días; no se les envían campañas nuevas hasta entonces.",
+                codigo="no_interesados",
+                campos=["campanaId"],
+            )
     oficial = _plantilla_oficial(plantilla.plantilla_oficial) if campana.canal == "oficial" else None
     inicio = max(ahora, campana.inicio_programado or ahora)
     origen = await session.scalar(select(Agente.numero_wa).where(Agente.id == campana.agente_id))
@@ -170,6 +189,7 @@ async def iniciar(
                 "wa_message_id": nuevo_id(campana.agente_id),
                 "estado": "pendiente",
                 "programado_para": inicio,
+                "created_at": ahora,
                 **extra,
             }
         )
@@ -194,7 +214,13 @@ async def iniciar(
     campana.enviados = campana.fallidos = 0
     await session.flush()
     await _emitir_progreso(session, campana, ahora)
-    return InicioSalida(campana=CampanaSalida.model_validate(campana), mensajes=len(filas), omitidos=omitidos[:200])
+    return InicioSalida(
+        campana=CampanaSalida.model_validate(campana),
+        mensajes=len(filas),
+        omitidos=omitidos[:200],
+        no_interesados=no_interesados[:200],
+        total_no_interesados=len(no_interesados),
+    )
 
 
 def _plantilla_oficial(config: dict[str, Any] | None) -> dict[str, Any]:

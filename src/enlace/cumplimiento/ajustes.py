@@ -30,6 +30,7 @@ class AjustesCumplimiento:
     retencion_dias: int = 365
     hora_min_contacto: int = 7
     hora_max_contacto: int = 22
+    dias_no_interesado: int = 90
 
 
 # (type, minimum, maximum) per key: the absolute range. On top of it, `validar_ajuste` applies the
@@ -44,6 +45,7 @@ _LIMITES: dict[str, tuple[type, int | None, int | None]] = {
     "retencion_dias": (int, 30, 3650),
     "hora_min_contacto": (int, 7, 21),
     "hora_max_contacto": (int, 8, 22),
+    "dias_no_interesado": (int, 1, 3650),
 }
 CLAVES = tuple(f.name for f in fields(AjustesCumplimiento))
 
@@ -58,6 +60,7 @@ def desde_settings(settings: Settings | None = None) -> AjustesCumplimiento:
         retencion_dias=max(30, s.retencion_dias),
         hora_min_contacto=max(7, s.hora_min_contacto),
         hora_max_contacto=min(22, s.hora_max_contacto),
+        dias_no_interesado=max(1, s.dias_no_interesado),
     )
 
 
@@ -69,6 +72,7 @@ def limites(pisos: AjustesCumplimiento | None = None) -> dict[str, dict[str, int
     rangos["frecuencia_dias"]["minimo"] = p.frecuencia_dias
     rangos["hora_min_contacto"]["minimo"] = p.hora_min_contacto
     rangos["hora_max_contacto"]["maximo"] = p.hora_max_contacto
+    rangos["dias_no_interesado"]["minimo"] = p.dias_no_interesado
     return rangos  # type: ignore[return-value]
 
 
@@ -106,6 +110,11 @@ def validar_ajuste(clave: str, valor: Any, pisos: AjustesCumplimiento | None = N
             raise EntradaInvalida(
                 f"{clave}: debe estar entre {minimo} y {maximo}; el horario de contacto solo puede acortarse "
                 f"dentro de {p.hora_min_contacto}:00–{p.hora_max_contacto}:00."
+            )
+        if clave == "dias_no_interesado" and valor < minimo:
+            raise EntradaInvalida(
+                f"dias_no_interesado: quien dijo «no me interesa» queda fuera de campañas al menos {minimo} días; "
+                f"solo puede alargarse (entre {minimo} y {maximo})."
             )
         if clave == "retencion_dias" and valor < minimo:
             raise EntradaInvalida(

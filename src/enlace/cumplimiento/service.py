@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.auth.actor import Actor
@@ -521,3 +523,27 @@ async def aplicar_retencion(
     if total_enviados or total_recibidos:
         await registrar_auditoria(session, actor, "retencion.aplicar", ("retencion", antes_de.date()), resultado)
     return resultado
+
+
+async def no_interesados_vigentes(
+    session: AsyncSession, telefonos: Iterable[str], *, ahora: datetime, dias: int
+) -> dict[str, datetime]:
+    """Phones that answered «no me interesa» in the last `dias` days → until when they are held.
+
+    By phone, not by contact: the hold follows the person across carteras and agents. Only new
+    campaigns are held back; an agent can still answer when the person writes.
+    """
+    lista = sorted({t for t in telefonos if t})
+    if not lista:
+        return {}
+    desde = ahora - timedelta(days=dias)
+    filas = await session.execute(
+        select(MensajeRecibido.numero_origen, func.max(MensajeRecibido.recibido_at))
+        .where(
+            MensajeRecibido.numero_origen.in_(lista),
+            MensajeRecibido.clasificacion == "no_interesado",
+            MensajeRecibido.recibido_at >= desde,
+        )
+        .group_by(MensajeRecibido.numero_origen)
+    )
+    return {telefono: ultimo + timedelta(days=dias) for telefono, ultimo in filas.all()}

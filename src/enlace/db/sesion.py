@@ -37,8 +37,31 @@ def crear_motor_bd(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url_async(url), **opciones)
 
 
-def crear_fabrica(motor: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(motor, expire_on_commit=False)
+def crear_fabrica(motor: AsyncEngine, reloj: Any = None) -> async_sessionmaker[AsyncSession]:
+    """Sessions bound to `motor`; with `reloj`, new rows get `created_at` from that clock (see below)."""
+    info = {CLAVE_RELOJ: reloj} if reloj is not None else {}
+    return async_sessionmaker(motor, expire_on_commit=False, info=info)
+
+
+CLAVE_RELOJ = "enlace_reloj"
+
+
+@event.listens_for(Session, "before_flush")
+def _sellar_creacion(session: Session, _contexto: Any, _instancias: Any) -> None:
+    """Stamp `created_at` of new ORM rows with the core's injected clock instead of the database's now().
+
+    With the accelerated simulator the database clock and the domain clock differ by hours; every
+    domain time (sent, received, created) must be on one time line for reports and dashboards.
+    Rows inserted in bulk with Core set `created_at` themselves.
+    """
+    reloj = session.info.get(CLAVE_RELOJ)
+    if reloj is None:
+        return
+    ahora = None
+    for objeto in session.new:
+        if "created_at" in type(objeto).__mapper__.columns and objeto.created_at is None:
+            ahora = ahora or reloj.ahora()
+            objeto.created_at = ahora
 
 
 def al_confirmar(session: AsyncSession, accion: AccionPostCommit) -> None:

@@ -55,6 +55,8 @@ class PreviaContacto(BaseModel):
     texto: str | None
     variante: int | None
     errores: list[ErrorCampoSalida] = []
+    # Set when the person said «no me interesa» recently: a campaign started now leaves them out.
+    no_interesado_hasta: datetime | None = None
 
 
 class PreviaSalida(BaseModel):
@@ -63,3 +65,5 @@ class PreviaSalida(BaseModel):
     con_errores: int
     muestras: list[PreviaContacto]
     errores: list[PreviaContacto]  # every failing contact (first 200), each with its fields
+    no_interesados: int = 0  # left out of a campaign started now («no me interesa» within the hold)
+    retenidos: list[PreviaContacto] = []  # those contacts (first 200), with `no_interesado_hasta`

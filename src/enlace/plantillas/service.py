@@ -11,6 +11,8 @@ from enlace.auth.actor import Actor
 from enlace.auth.alcance import exigir_agente
 from enlace.carteras.models import Contacto
 from enlace.comun.horario import zona_del_contacto
+from enlace.cumplimiento.ajustes import ajustes_cumplimiento
+from enlace.cumplimiento.service import no_interesados_vigentes
 from enlace.errores import EntradaInvalida, NoEncontrado, Prohibido
 from enlace.plantillas import repository as repo
 from enlace.plantillas.models import Plantilla
@@ -134,8 +136,23 @@ async def previa(session: AsyncSession, actor: Actor, datos: PreviaPeticion, aho
     nombres = {c.id: c.nombre for c in contactos}
     muestras: list[PreviaContacto] = []
     errores: list[PreviaContacto] = []
+    retenidos: list[PreviaContacto] = []
+    dias = (await ajustes_cumplimiento(session)).dias_no_interesado
+    hasta = await no_interesados_vigentes(session, (c.telefono for c in contactos), ahora=ahora, dias=dias)
     correctos = 0
     for c in contactos:
+        if c.telefono in hasta:
+            if len(retenidos) < 200:
+                retenidos.append(
+                    PreviaContacto(
+                        contacto_id=c.id,
+                        nombre=c.nombre,
+                        texto=None,
+                        variante=None,
+                        no_interesado_hasta=hasta[c.telefono],
+                    )
+                )
+            continue
         (r,) = previsualizar(
             variantes,
             [(c.id, datos_contacto(c))],
@@ -160,7 +177,9 @@ async def previa(session: AsyncSession, actor: Actor, datos: PreviaPeticion, aho
     return PreviaSalida(
         total=len(contactos),
         correctos=correctos,
-        con_errores=len(contactos) - correctos,
+        con_errores=len(contactos) - correctos - sum(1 for c in contactos if c.telefono in hasta),
         muestras=muestras,
         errores=errores,
+        no_interesados=sum(1 for c in contactos if c.telefono in hasta),
+        retenidos=retenidos,
     )

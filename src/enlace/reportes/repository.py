@@ -40,6 +40,10 @@ class FiltroTablero:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# The time a message row is filed under, the same one the dashboards use (`reportes_dia` in 0007):
+# when it was sent; if it never was, when it failed; if neither, when it was queued (created).
+MOMENTO_REPORTE = func.coalesce(MensajeEnviado.enviado_at, MensajeEnviado.fallido_at, MensajeEnviado.created_at)
+
 COLUMNAS_MENSAJE = (
     MensajeEnviado.id,
     MensajeEnviado.agente_id,
@@ -59,11 +63,16 @@ COLUMNAS_MENSAJE = (
     MensajeEnviado.leido_at,
     MensajeEnviado.fallido_at,
     MensajeEnviado.codigo_error,
+    MOMENTO_REPORTE.label("fecha_reporte"),
 )
 
 
 def consulta_mensajes(actor: Actor, filtro: FiltroMensajes) -> Select[Any]:
-    """Messages the actor may see matching `filtro`, newest first (created_at, id) — a stable total order."""
+    """Messages the actor may see matching `filtro`, newest first by report time, then id (a total order).
+
+    `desde`/`hasta` apply to the report time (`MOMENTO_REPORTE`), so a campaign sent over several days
+    is filed under the days it was sent, exactly as the dashboards count it.
+    """
     m = MensajeEnviado
     stmt: Any = select(*COLUMNAS_MENSAJE).join(Agente, Agente.id == m.agente_id)
     stmt = stmt.where(condicion_agente(actor, m.agente_id))
@@ -78,10 +87,12 @@ def consulta_mensajes(actor: Actor, filtro: FiltroMensajes) -> Select[Any]:
     if filtro.estados:
         stmt = stmt.where(m.estado.in_(filtro.estados))
     if filtro.desde is not None:
-        stmt = stmt.where(m.created_at >= filtro.desde)
+        stmt = stmt.where(MOMENTO_REPORTE >= filtro.desde)
     if filtro.hasta is not None:
+        stmt = stmt.where(MOMENTO_REPORTE < filtro.hasta)
+        # Index help: a row is never sent before it is created, so its creation is before `hasta` too.
         stmt = stmt.where(m.created_at < filtro.hasta)
-    ordenada: Select[Any] = stmt.order_by(m.created_at.desc(), m.id.desc())
+    ordenada: Select[Any] = stmt.order_by(MOMENTO_REPORTE.desc(), m.id.desc())
     return ordenada
 
 
@@ -92,7 +103,7 @@ async def pagina_mensajes(
     stmt = consulta_mensajes(actor, filtro)
     if despues_de is not None:
         m = MensajeEnviado
-        stmt = stmt.where(tuple_(m.created_at, m.id) < tuple_(literal(despues_de[0]), literal(despues_de[1])))
+        stmt = stmt.where(tuple_(MOMENTO_REPORTE, m.id) < tuple_(literal(despues_de[0]), literal(despues_de[1])))
     return (await session.execute(stmt.limit(limite + 1))).all()
 
 

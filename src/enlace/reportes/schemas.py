@@ -28,6 +28,9 @@ class MensajeReporte(BaseModel):
     leido_at: datetime | None
     fallido_at: datetime | None
     codigo_error: int | None
+    # The time the fecha/desde/hasta filters and the order use: enviado_at, else fallido_at (never
+    # sent), else created_at (still queued) — the same day the dashboards count the message under.
+    fecha_reporte: datetime
 
 
 class PaginaMensajes(BaseModel):

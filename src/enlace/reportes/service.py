@@ -62,6 +62,7 @@ ENCABEZADOS_EXPORTACION = (
     "Leído",
     "Falló",
     "Código de error",
+    "Fecha del reporte",
 )
 
 
@@ -177,7 +178,7 @@ async def pagina_mensajes(
     despues = decodificar_cursor(cursor) if cursor else None
     filas = await repo.pagina_mensajes(session, actor, filtro, limite, despues)
     items = [MensajeReporte.model_validate(dict(f._mapping)) for f in filas[:limite]]
-    siguiente = codificar_cursor(items[-1].created_at, items[-1].id) if len(filas) > limite and items else None
+    siguiente = codificar_cursor(items[-1].fecha_reporte, items[-1].id) if len(filas) > limite and items else None
     return PaginaMensajes(items=items, siguiente=siguiente)
 
 
