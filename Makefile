@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .stamps
 
-.PHONY: install run test test-py test-gateway demo lint bench clean
+.PHONY: install run test test-py test-gateway demo lint bench clean esquema
 
 install: $(STAMPS)/python $(STAMPS)/gateway $(STAMPS)/web
 
@@ -39,6 +39,11 @@ test: install
 	@bash scripts/preparar-pruebas.sh
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 	@if [ -f gateway/package.json ]; then cd gateway && npm test; fi
+
+# Regenerate the panel's types from the server: web/src/api/esquema.ts (OpenAPI) and eventos.ts (events).
+# tests/unit/test_contrato_panel.py fails when they are stale.
+esquema: install
+	cd web && npm run esquema
 
 demo: install
 	$(VENV)/bin/enlace demo

@@ -186,7 +186,7 @@ async def correr(url: str, redis_url: str, clientes: int, eventos_s: int, segund
             agente, equipo = rng.choice(agentes)
             await emisor.emit(
                 EVENTO,
-                {"t": time.time(), "agenteId": agente, "estado": "entregado"},
+                {"t": time.time(), "agente_id": agente, "estado": "entregado"},
                 room=[f"agente:{agente}", f"equipo:{equipo}", "supervision"],
                 namespace="/",
             )

@@ -726,5 +726,5 @@ async def test_baja_avisa_en_tiempo_real_despues_del_commit(db: AsyncSession, cr
     bajas = [r for r in recibidos if r[0] == "contacto.baja"]
     assert len(bajas) == 1
     _, datos, salas = bajas[0]
-    assert datos["contactoId"] == contacto_id and datos["telefono"] == tel[:3] + "******" + tel[-4:]
+    assert datos["contacto_id"] == contacto_id and datos["telefono"] == tel[:3] + "******" + tel[-4:]
     assert f"agente:{a1}" in salas and "supervision" in salas

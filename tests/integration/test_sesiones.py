@@ -257,7 +257,11 @@ async def test_api_qr_codigo_y_desconexion(nucleo: Any, reloj: RelojManual, nodo
         r = await agente.get(f"/api/sesion/{yo}")
         qr = r.json()["qr"]
         assert qr and len(qr.split(",")) == 4 and r.json()["qr_expira_at"]
-        assert ("sesion.qr", {"agente_id": yo, "qr": qr, "expira_en_s": 60}, [f"agente:{yo}"]) in recibidos
+        assert (
+            "sesion.qr",
+            {"agente_id": yo, "qr": qr, "codigo": None, "expira_en_s": 60},
+            [f"agente:{yo}"],
+        ) in recibidos
         # Connecting again while the QR is up does not restart the linking.
         assert (await agente.post(f"/api/sesion/conectar/{yo}")).json()["qr"] == qr
         r = await agente.post(f"/api/simulador/{yo}/escanear", json={"qr": "2@viejo,a,b,c"})

@@ -17,7 +17,20 @@ from enlace.tiempo_real import bus
 from enlace.tiempo_real.bus import emitir, salas_de_agente
 from enlace.tiempo_real.servidor import montar
 
-FIN = "prueba.fin"
+FIN = "supervision.aviso"  # the end marker is a real event of the contract (only the marker sends it here)
+FIN_DATOS = {"texto": "fin", "de": "prueba", "de_usuario_id": 0, "at": "2026-11-23T15:00:00+00:00"}
+
+
+def _datos(evento: str, agente_id: int) -> dict[str, Any]:
+    """A minimal payload that satisfies the contract (enlace.comun.eventos) for `evento`."""
+    momento = "2026-11-23T15:00:00+00:00"
+    mensaje = {"id": 1, "agente_id": agente_id, "wa_message_id": "3EB0PRUEBA"}
+    return {
+        "mensaje.enviado": {**mensaje, "origen": "campana", "estado": "enviado", "tipo": "texto", "momento": momento},
+        "mensaje.recibido": {**mensaje, "tipo": "texto", "momento": momento},
+        "mensaje.estado": {**mensaje, "estado": "entregado"},
+        "sesion.estado": {"agente_id": agente_id, "estado": "conectada"},
+    }[evento]
 
 
 @pytest.fixture
@@ -61,7 +74,7 @@ class Oyente:
         )
 
     def nombres(self) -> list[tuple[str, Any]]:
-        return [(e, d.get("agenteId")) for e, d in self.eventos]
+        return [(e, d.get("agente_id")) for e, d in self.eventos]
 
 
 async def _cookie(cliente: Any) -> str:
@@ -72,7 +85,7 @@ async def _cookie(cliente: Any) -> str:
 
 async def _emitir(nucleo: Any, agente_id: int, evento: str, *, confirmar: bool = True) -> None:
     async with nucleo.fabrica() as session:
-        emitir(session, evento, {"agenteId": agente_id}, await salas_de_agente(session, agente_id))
+        emitir(session, evento, _datos(evento, agente_id), await salas_de_agente(session, agente_id))
         if confirmar:
             await session.commit()
         else:
@@ -85,7 +98,7 @@ async def _cerrar(oyentes: list[Oyente], nucleo: Any, agentes: list[int]) -> Non
         salas = ["supervision"]
         for a in agentes:
             salas += await salas_de_agente(session, a)
-        emitir(session, FIN, {}, salas)
+        emitir(session, FIN, FIN_DATOS, salas)
         await session.commit()
     await asyncio.wait_for(asyncio.gather(*(o.fin.wait() for o in oyentes)), 10)
 
@@ -162,11 +175,11 @@ async def test_unirse_a_salas_esta_autorizado(nucleo: Any, url_rt: str, cliente_
         # The supervisor now sits in equipo:norte and agente:a_norte: one event, one copy.
         async with nucleo.fabrica() as session:
             salas = [f"campana:{propia.id}", *await salas_de_agente(session, a_norte)]
-            emitir(session, "mensaje.estado", {"agenteId": a_norte}, salas)
+            emitir(session, "mensaje.estado", _datos("mensaje.estado", a_norte), salas)
             emitir(
                 session,
                 "mensaje.estado",
-                {"agenteId": a_sur},
+                _datos("mensaje.estado", a_sur),
                 [f"campana:{ajena.id}", *await salas_de_agente(session, a_sur)],
             )
             await session.commit()
@@ -227,9 +240,31 @@ async def test_progreso_de_campana_se_coalesce(nucleo: Any) -> None:
     bus.observadores.append(observar)
     try:
         for enviados in range(1, 101):
-            await bus.publicar("campana.progreso", {"campanaId": 7, "enviados": enviados}, ["campana:7"])
-        await bus.publicar("campana.progreso", {"campanaId": 8, "enviados": 1}, ["campana:8"])
+            await bus.publicar("campana.progreso", _progreso(7, enviados), ["campana:7"])
+        await bus.publicar("campana.progreso", _progreso(8, 1), ["campana:8"])
         await bus.vaciar()
     finally:
         bus.observadores.remove(observar)
-    assert [(d["campanaId"], d["enviados"]) for _, d, _ in recibidos] == [(7, 100), (8, 1)]
+    assert [(d["campana_id"], d["cuentas"]["enviado"]) for _, d, _ in recibidos] == [(7, 100), (8, 1)]
+
+
+def _progreso(campana_id: int, enviados: int) -> dict[str, Any]:
+    return {
+        "campana_id": campana_id,
+        "agente_id": 1,
+        "cuentas": {"enviado": enviados},
+        "momento": "2026-11-23T15:00:00Z",
+    }
+
+
+async def test_un_evento_fuera_del_contrato_se_rechaza(nucleo: Any) -> None:
+    """camelCase keys, unknown events and missing fields are refused before anything is emitted."""
+    from enlace.comun.eventos import EventoInvalido
+
+    with pytest.raises(EventoInvalido, match="campanaId"):
+        await bus.publicar("campana.progreso", {"campanaId": 7, "agente_id": 1, "cuentas": {}, "momento": "x"}, [])
+    with pytest.raises(EventoInvalido, match="evento desconocido"):
+        await bus.publicar("campana.avance", {}, [])
+    async with nucleo.fabrica() as session:
+        with pytest.raises(EventoInvalido, match="agente_id"):
+            emitir(session, "sesion.estado", {"estado": "conectada"}, ["supervision"])

@@ -87,6 +87,30 @@ async def _evento(nucleo: Any, evento: str, datos: dict[str, Any]) -> None:
         await session.commit()
 
 
+def _enviado(mensaje_id: int, numero: str | None = None) -> dict[str, Any]:
+    return {
+        "id": mensaje_id,
+        "agente_id": 3,
+        "wa_message_id": f"3EB0{mensaje_id}",
+        "origen": "respuesta",
+        "estado": "enviando",
+        "numero_destino": numero,
+        "tipo": "texto",
+        "momento": "2026-11-23T15:00:00+00:00",
+    }
+
+
+def _recibido(mensaje_id: int) -> dict[str, Any]:
+    return {
+        "id": mensaje_id,
+        "agente_id": 3,
+        "wa_message_id": f"3EB0{mensaje_id}",
+        "tipo": "texto",
+        "texto": "¡Hola, señor!",
+        "momento": "2026-11-23T15:00:00+00:00",
+    }
+
+
 async def _entregas(nucleo: Any) -> list[EntregaWebhook]:
     async with nucleo.fabrica() as session:
         return list((await session.scalars(select(EntregaWebhook).order_by(EntregaWebhook.id))).all())
@@ -99,10 +123,10 @@ async def test_entrega_firmada_una_sola_vez(
     sus = await _suscribir(admin, receptor.url, ["mensaje.enviado"])
     otra = await _suscribir(admin, receptor.url, ["contacto.baja"])
 
-    await _evento(nucleo, "mensaje.enviado", {"mensajeId": 41, "agenteId": 3, "texto": "¡Hola, señor!"})
+    await _evento(nucleo, "mensaje.enviado", _enviado(41, "+525512345678"))
     async with nucleo.fabrica() as session:  # a rolled-back event leaves no delivery
         await session.execute(select(1))
-        emitir(session, "mensaje.enviado", {"mensajeId": 42}, ["supervision"])
+        emitir(session, "mensaje.enviado", _enviado(42), ["supervision"])
         await session.rollback()
 
     entregas = await _entregas(nucleo)
@@ -124,7 +148,7 @@ async def test_entrega_firmada_una_sola_vez(
     with pytest.raises(FirmaInvalida):
         verificar(sus["secreto"], cuerpo.replace(b"41", b"99"), cabeceras, reloj.ahora())
     datos = json.loads(cuerpo)
-    assert datos["evento"] == "mensaje.enviado" and datos["datos"]["texto"] == "¡Hola, señor!"
+    assert datos["evento"] == "mensaje.enviado" and datos["datos"]["numero_destino"] == "+525512345678"
     assert cabeceras["X-Enlace-Evento-Id"] == datos["id"]
     assert cabeceras["X-Enlace-Entrega"] == str(entrega_id)
 
@@ -135,7 +159,7 @@ async def test_receptor_que_falla_recibe_reintentos_con_espera_creciente(
     admin = await cliente_como("admin")
     await _suscribir(admin, receptor.url, ["*"])
     receptor.respuestas = [500, 503, 200]
-    await _evento(nucleo, "contacto.baja", {"telefono": "+525512345678"})
+    await _evento(nucleo, "contacto.baja", {"contacto_id": 1, "telefono": "+525512345678"})
     (entrega,) = await _entregas(nucleo)
 
     r1 = await intentar_entrega(nucleo.fabrica, entrega.id, reloj, http)
@@ -172,7 +196,7 @@ async def test_receptor_caido_agota_los_intentos(
 ) -> None:
     admin = await cliente_como("admin")
     await _suscribir(admin, "http://127.0.0.1:9/nadie", ["contacto.baja"])  # port 9: nobody listens
-    await _evento(nucleo, "contacto.baja", {"telefono": "+525512345678"})
+    await _evento(nucleo, "contacto.baja", {"contacto_id": 1, "telefono": "+525512345678"})
     (entrega,) = await _entregas(nucleo)
     estados = []
     for _ in range(20):
@@ -195,7 +219,7 @@ async def test_reenvio_y_trabajos_procrastinate(
     async with app.open_async():
         admin = await cliente_como("admin")
         sus = await _suscribir(admin, receptor.url, ["mensaje.recibido"])
-        await _evento(nucleo, "mensaje.recibido", {"mensajeId": 7})
+        await _evento(nucleo, "mensaje.recibido", _recibido(7))
         from enlace.db.sesion import esperar_post_commit
 
         await esperar_post_commit()
@@ -246,9 +270,9 @@ async def test_varios_eventos_en_una_transaccion_y_barrido(nucleo: Any, reloj: A
     async with nucleo.fabrica() as session:
         await session.execute(select(1))
         for i in range(50):
-            emitir(session, "mensaje.recibido", {"n": i}, ["supervision"])
-        emitir(session, "contacto.baja", {"telefono": "+525512345678"}, ["supervision"])
-        emitir(session, "sesion.qr", {"qr": "secreto"}, ["supervision"])  # never leaves the panel
+            emitir(session, "mensaje.recibido", _recibido(i), ["supervision"])
+        emitir(session, "contacto.baja", {"contacto_id": 1, "telefono": "+525512345678"}, ["supervision"])
+        emitir(session, "sesion.qr", {"agente_id": 1, "qr": "secreto"}, ["supervision"])  # never leaves the panel
         await session.commit()
     entregas = await _entregas(nucleo)
     assert sum(e.suscripcion_id == todo["id"] for e in entregas) == 51

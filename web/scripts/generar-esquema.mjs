@@ -1,17 +1,30 @@
-// Regenerates src/api/esquema.ts from the backend's OpenAPI schema.
+// Regenerates src/api/esquema.ts (the API, from OpenAPI) and src/api/eventos.ts (realtime/CRM events, from
+// enlace.comun.eventos) from the backend.
 //   npm run esquema                       -> builds the FastAPI app in-process (../.venv) and reads app.openapi()
 //   npm run esquema -- http://127.0.0.1:8000/openapi.json   -> reads a running server instead
 //   npm run esquema -- openapi.json       -> reads a saved schema file
+//   npm run esquema:comprobar             -> regenerates both into a temporary folder and fails (exit 1) when
+//                                            the committed files differ: the panel's types no longer match
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const raiz = resolve(web, "..");
-const salida = join(web, "src", "api", "esquema.ts");
-const origen = process.argv[2];
+const comprobar = process.argv.includes("--comprobar");
+const origen = process.argv.slice(2).find((a) => !a.startsWith("--"));
+const dir = mkdtempSync(join(tmpdir(), "enlace-esquema-"));
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+const destino = comprobar ? dir : join(web, "src", "api");
+const python = process.env.PYTHON ?? join(raiz, ".venv", "bin", "python");
+const entornoPython = { ...process.env, ENLACE_ENTORNO: process.env.ENLACE_ENTORNO ?? "desarrollo", ENLACE_MOTOR: "simulador" };
+
+function pythonJson(codigo) {
+  if (!existsSync(python)) throw new Error(`No encuentro Python en ${python}; define PYTHON o pasa la URL de /openapi.json`);
+  return execFileSync(python, ["-c", codigo], { cwd: raiz, env: entornoPython, maxBuffer: 64 * 1024 * 1024 }).toString("utf8");
+}
 
 let json;
 if (origen && /^https?:\/\//.test(origen)) {
@@ -21,8 +34,6 @@ if (origen && /^https?:\/\//.test(origen)) {
 } else if (origen) {
   json = readFileSync(origen, "utf8");
 } else {
-  const python = process.env.PYTHON ?? join(raiz, ".venv", "bin", "python");
-  if (!existsSync(python)) throw new Error(`No encuentro Python en ${python}; define PYTHON o pasa la URL de /openapi.json`);
   const codigo = [
     "import json, sys",
     "from enlace.api import create_app",
@@ -33,11 +44,7 @@ if (origen && /^https?:\/\//.test(origen)) {
     "app = create_app(nucleo, iniciar_nucleo=False)",
     "sys.stdout.write(json.dumps(app.openapi(), ensure_ascii=False))",
   ].join("\n");
-  json = execFileSync(python, ["-c", codigo], {
-    cwd: raiz,
-    env: { ...process.env, ENLACE_ENTORNO: process.env.ENLACE_ENTORNO ?? "desarrollo", ENLACE_MOTOR: "simulador" },
-    maxBuffer: 64 * 1024 * 1024,
-  }).toString("utf8");
+  json = pythonJson(codigo);
 }
 
 // FastAPI always serializes fields that have defaults, but the schema lists them as optional. For
@@ -81,11 +88,35 @@ function marcarSalidas(esquema) {
 }
 json = JSON.stringify(marcarSalidas(JSON.parse(json)));
 
-const dir = mkdtempSync(join(tmpdir(), "enlace-esquema-"));
-const archivo = join(dir, "openapi.json");
-writeFileSync(archivo, json);
-process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-execFileSync(join(web, "node_modules", ".bin", "openapi-typescript"), [archivo, "-o", salida, "--root-types", "--root-types-no-schema-prefix", "--default-non-nullable", "false"], {
-  stdio: "inherit",
-});
-console.log(`Esquema actualizado: ${salida}`);
+const eventos = pythonJson(
+  "import json, sys\nfrom enlace.comun.eventos import esquema_openapi\nsys.stdout.write(json.dumps(esquema_openapi(), ensure_ascii=False))",
+);
+
+function generar(nombre, contenido) {
+  const archivo = join(dir, `${nombre}.json`);
+  const salida = join(destino, `${nombre}.ts`);
+  writeFileSync(archivo, contenido);
+  execFileSync(
+    join(web, "node_modules", ".bin", "openapi-typescript"),
+    [archivo, "-o", salida, "--root-types", "--root-types-no-schema-prefix", "--default-non-nullable", "false"],
+    { stdio: comprobar ? "ignore" : "inherit" },
+  );
+  return salida;
+}
+
+const generados = [generar("esquema", json), generar("eventos", eventos)];
+if (comprobar) {
+  const distintos = generados
+    .map((g) => join("src", "api", basename(g)))
+    .filter((rel) => !existsSync(join(web, rel)) || readFileSync(join(web, rel), "utf8") !== readFileSync(join(dir, basename(rel)), "utf8"));
+  if (distintos.length) {
+    console.error(
+      `web/${distintos.join(" y web/")} no coincide con lo que produce el servidor. ` +
+        "Regenera con `make esquema` (o `cd web && npm run esquema`) y súbelo junto con el cambio de la API o de los eventos.",
+    );
+    process.exit(1);
+  }
+  console.log("Los tipos del panel coinciden con la API y los eventos del servidor.");
+} else {
+  for (const g of generados) console.log(`Actualizado: ${g}`);
+}

@@ -25,6 +25,7 @@ from enlace.campanas.schemas import (
     NoInteresadoRetenido,
 )
 from enlace.carteras.models import Cartera, Contacto
+from enlace.comun.eventos import CampanaProgreso
 from enlace.cumplimiento.ajustes import ajustes_cumplimiento
 from enlace.cumplimiento.service import no_interesados_vigentes
 from enlace.envios import repository as repo_envios
@@ -308,13 +309,9 @@ async def _emitir_progreso(session: AsyncSession, campana: Campana, ahora: datet
     equipo = await session.scalar(select(Agente.equipo_id).where(Agente.id == campana.agente_id))
     emitir(
         session,
-        "campana.progreso",
-        {
-            "campanaId": campana.id,
-            "agenteId": campana.agente_id,
-            "estado": campana.estado,
-            "cuentas": cuentas,
-            "momento": ahora.isoformat(),
-        },
+        CampanaProgreso(
+            campana_id=campana.id, agente_id=campana.agente_id, estado=campana.estado, cuentas=cuentas, momento=ahora
+        ),
+        None,
         [f"campana:{campana.id}", *salas_agente(campana.agente_id, equipo)],
     )

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from enlace.auth.actor import Actor
 from enlace.captura.models import MensajeRecibido
 from enlace.carteras.models import Contacto
+from enlace.comun.eventos import ContactoBaja
 from enlace.comun.telefonos import Rechazo, normalizar
 from enlace.cumplimiento import repository as repo
 from enlace.cumplimiento.ajustes import ajustes_cumplimiento
@@ -70,8 +71,8 @@ async def _avisar_baja(session: AsyncSession, telefono: str, contactos: list[tup
         salas = await salas_de_agente(session, agente_id) if agente_id is not None else ["supervision"]
         emitir(
             session,
-            "contacto.baja",
-            {"contactoId": contacto_id, "agenteId": agente_id, "telefono": enmascarar_telefono(telefono)},
+            ContactoBaja(contacto_id=contacto_id, agente_id=agente_id, telefono=enmascarar_telefono(telefono)),
+            None,
             salas,
         )
 

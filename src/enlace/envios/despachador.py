@@ -21,6 +21,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from enlace.campanas.models import Campana, ParadaSeguridad
+from enlace.comun.eventos import CampanaProgreso, EnvioParada
 from enlace.comun.horario import Ventana, zona_del_contacto
 from enlace.comun.telefonos import jid_para_enviar
 from enlace.db.sesion import transaccion
@@ -403,8 +404,8 @@ class Despachador:
         equipo = await repo.equipo_de_agente(s, agente_id)
         emitir(
             s,
-            "campana.progreso",
-            {"campanaId": campana_id, "agenteId": agente_id, "cuentas": cuentas, "momento": ahora.isoformat()},
+            CampanaProgreso(campana_id=campana_id, agente_id=agente_id, cuentas=cuentas, momento=ahora),
+            None,
             [f"campana:{campana_id}", *salas_agente(agente_id, equipo)],
         )
 
@@ -494,15 +495,15 @@ class Despachador:
         equipo = await repo.equipo_de_agente(s, agente_id)
         emitir(
             s,
-            "envio.parada",
-            {
-                "paradaId": parada.id,
-                "agenteId": agente_id,
-                "motivo": motivo,
-                "detalle": parada.detalle,
-                "mensaje": MOTIVOS_PARADA.get(motivo, motivo),
-                "activa": True,
-            },
+            EnvioParada(
+                parada_id=parada.id,
+                agente_id=agente_id,
+                motivo=motivo,
+                detalle=parada.detalle,
+                mensaje=MOTIVOS_PARADA.get(motivo, motivo),
+                activa=True,
+            ),
+            None,
             salas_agente(agente_id, equipo),
         )
         log.warning("envio_parada", agente_id=agente_id, motivo=motivo)
@@ -517,8 +518,8 @@ class Despachador:
             for parada_id in resueltas:
                 emitir(
                     s,
-                    "envio.parada",
-                    {"paradaId": parada_id, "agenteId": agente_id, "activa": False},
+                    EnvioParada(parada_id=parada_id, agente_id=agente_id, activa=False),
+                    None,
                     salas_agente(agente_id, equipo),
                 )
         return resueltas

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from enlace.auth.actor import Actor
 from enlace.auth.alcance import exigir_agente, exigir_rol
+from enlace.comun.eventos import SupervisionAviso
 from enlace.comun.telefonos import Rechazo, normalizar
 from enlace.errores import EntradaInvalida, NoEncontrado
 from enlace.mensajes.models import ESTADOS_MENSAJE
@@ -370,15 +371,15 @@ async def enviar_aviso(session: AsyncSession, actor: Actor, datos: AvisoCrear, a
     salas.append("supervision")
     emitir(
         session,
-        "supervision.aviso",
-        {
-            "texto": datos.texto,
-            "de": actor.nombre,
-            "deUsuarioId": actor.usuario_id,
-            "at": ahora.isoformat(),
-            "agenteId": datos.agente_id,
-            "equipoId": datos.equipo_id,
-        },
+        SupervisionAviso(
+            texto=datos.texto,
+            de=actor.nombre,
+            de_usuario_id=actor.usuario_id,
+            at=ahora,
+            agente_id=datos.agente_id,
+            equipo_id=datos.equipo_id,
+        ),
+        None,
         salas,
     )
     return salas

@@ -11,6 +11,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from enlace.comun.eventos import MODELOS, Evento, validar
 from enlace.db.sesion import al_confirmar
 
 log = structlog.get_logger(__name__)
@@ -19,16 +20,8 @@ log = structlog.get_logger(__name__)
 Emisor = Callable[[str, dict[str, Any], Any], Awaitable[None]]
 Observador = Callable[[str, dict[str, Any], list[str]], Awaitable[None]]
 
-EVENTOS = (
-    "sesion.estado",
-    "sesion.qr",
-    "mensaje.enviado",
-    "mensaje.estado",
-    "mensaje.recibido",
-    "campana.progreso",
-    "envio.parada",
-    "contacto.baja",
-)
+# The contract (enlace.comun.eventos): one model per event, snake_case keys; webhook.prueba is CRM-only.
+EVENTOS = tuple(nombre for nombre in MODELOS if nombre != "webhook.prueba")
 
 # Campaign progress is coalesced: at most one emission per campaign per window, carrying the latest
 # figures (a 500-message burst would otherwise push 500 near-identical events to every panel).
@@ -63,8 +56,9 @@ async def _entregar(evento: str, datos: dict[str, Any], salas: list[str]) -> Non
             log.exception("observador_tiempo_real_fallo", evento=evento)
 
 
-async def publicar(evento: str, datos: dict[str, Any], salas: list[str]) -> None:
-    """Emit now (callers outside a transaction); prefer `emitir` inside one."""
+async def publicar(evento: str | Evento, datos: dict[str, Any] | None, salas: list[str]) -> None:
+    """Emit now (callers outside a transaction); prefer `emitir` inside one. Validated against the contract."""
+    evento, datos = validar(evento, datos)
     if evento in EVENTOS_COALESCIDOS:
         _coalescer(evento, datos, salas)
         return
@@ -73,7 +67,7 @@ async def publicar(evento: str, datos: dict[str, Any], salas: list[str]) -> None
 
 def _coalescer(evento: str, datos: dict[str, Any], salas: list[str]) -> None:
     global _vaciado
-    clave = (evento, str(datos.get("campanaId", datos.get("campana_id", ""))))
+    clave = (evento, str(datos["campana_id"]))
     _coalescidos[clave] = (datos, salas)
     if _vaciado is None or _vaciado.done():
         _vaciado = asyncio.get_running_loop().create_task(_vaciar_coalescidos())
@@ -96,13 +90,18 @@ async def vaciar() -> None:
         await _entregar(evento, datos, salas)
 
 
-def emitir(session: AsyncSession, evento: str, datos: dict[str, Any], salas: list[str]) -> None:
-    """Buffer `evento` for `salas`; it is emitted after `session` commits, dropped on rollback."""
+def emitir(session: AsyncSession, evento: str | Evento, datos: dict[str, Any] | None, salas: list[str]) -> None:
+    """Buffer `evento` for `salas`; it is emitted after `session` commits, dropped on rollback.
+
+    `evento` is a model of `enlace.comun.eventos` (then `datos` is None) or an event name with its
+    payload, validated here: a payload that breaks the contract raises at once, inside the transaction.
+    """
     from enlace.webhooks.outbox import registrar
 
+    nombre, carga = validar(evento, datos)
     # The CRM outbox rows are written in this same transaction (see enlace.webhooks.outbox).
-    registrar(session, evento, datos, str(uuid.uuid4()))
-    al_confirmar(session, lambda: publicar(evento, datos, salas))
+    registrar(session, nombre, carga, str(uuid.uuid4()))
+    al_confirmar(session, lambda: publicar(nombre, carga, salas))
 
 
 def salas_agente(agente_id: int, equipo_id: int | None) -> list[str]:

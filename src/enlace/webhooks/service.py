@@ -11,6 +11,7 @@ import httpx
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from enlace.comun.eventos import WebhookPrueba
 from enlace.db.sesion import al_confirmar
 from enlace.errores import Conflicto, NoEncontrado
 from enlace.reloj import Reloj
@@ -85,7 +86,7 @@ async def probar(session: AsyncSession, suscripcion_id: int, ahora: datetime) ->
         suscripcion_id=fila.id,
         evento="webhook.prueba",
         evento_id=evento_id,
-        cuerpo=outbox.cuerpo_evento("webhook.prueba", {"suscripcionId": fila.id}, evento_id, ahora),
+        cuerpo=outbox.cuerpo_evento("webhook.prueba", WebhookPrueba(suscripcion_id=fila.id).datos(), evento_id, ahora),
         estado="pendiente",
         intentos=0,
         proximo_intento_at=ahora,

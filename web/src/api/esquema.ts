@@ -525,6 +525,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cumplimiento/horario": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ver Horario
+         * @description Contact hours and whose time zone counts; company rules every signed-in user may read.
+         */
+        get: operations["ver_horario_api_cumplimiento_horario_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cumplimiento/ajustes": {
         parameters: {
             query?: never;
@@ -534,7 +554,13 @@ export interface paths {
         };
         /** Ver Ajustes */
         get: operations["ver_ajustes_api_cumplimiento_ajustes_get"];
-        /** Cambiar Ajustes */
+        /**
+         * Cambiar Ajustes
+         * @description Save several settings at once: all accepted or none (422 naming the field).
+         *
+         *     The answer is the settings now in force plus `normalizados` (values stored differently from how
+         *     they were sent) and `limites` (the range allowed for each number, floors included).
+         */
         put: operations["cambiar_ajustes_api_cumplimiento_ajustes_put"];
         post?: never;
         delete?: never;
@@ -1641,6 +1667,12 @@ export interface components {
              * @default America/Mexico_City
              */
             zonaHoraria?: string;
+            /**
+             * Canal
+             * @default agente
+             * @enum {string}
+             */
+            canal?: "agente" | "oficial";
         };
         /** CampanaEstado */
         CampanaEstado: {
@@ -2202,6 +2234,20 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail: components["schemas"]["ValidationError"][];
+        };
+        /**
+         * HorarioSalida
+         * @description Contact hours as the gate applies them (enlace.comun.horario), for the panel to show, never to decide.
+         */
+        HorarioSalida: {
+            limite: components["schemas"]["VentanaSalida"];
+            ventana: components["schemas"]["VentanaSalida"];
+            /** Precedencia Zona */
+            precedencia_zona: ("contacto" | "estado" | "campana")[];
+            /** Zona Predeterminada */
+            zona_predeterminada: string;
+            /** Zonas Por Estado */
+            zonas_por_estado: components["schemas"]["ZonaEstado"][];
         };
         /** InicioSalida */
         InicioSalida: {
@@ -2972,6 +3018,13 @@ export interface components {
             /** Context */
             ctx: Record<string, never>;
         };
+        /** VentanaSalida */
+        VentanaSalida: {
+            /** Inicio */
+            inicio: string;
+            /** Fin */
+            fin: string;
+        };
         /** WebhookSalida */
         WebhookSalida: {
             /** Recibidos */
@@ -2981,6 +3034,13 @@ export interface components {
              * @default 0
              */
             ignorados: number;
+        };
+        /** ZonaEstado */
+        ZonaEstado: {
+            /** Estado */
+            estado: string;
+            /** Zona */
+            zona: string;
         };
         /** ImportacionSalida */
         enlace__carteras__schemas__ImportacionSalida: {
@@ -3104,6 +3164,7 @@ export type FalloEntrada = components['schemas']['FalloEntrada'];
 export type FilaAgenteDia = components['schemas']['FilaAgenteDia'];
 export type FilaEquipo = components['schemas']['FilaEquipo'];
 export type HttpValidationError = components['schemas']['HTTPValidationError'];
+export type HorarioSalida = components['schemas']['HorarioSalida'];
 export type InicioSalida = components['schemas']['InicioSalida'];
 export type IntentoSalida = components['schemas']['IntentoSalida'];
 export type LeidaSalida = components['schemas']['LeidaSalida'];
@@ -3157,7 +3218,9 @@ export type UsuarioActualizar = components['schemas']['UsuarioActualizar'];
 export type UsuarioCrear = components['schemas']['UsuarioCrear'];
 export type UsuarioSalida = components['schemas']['UsuarioSalida'];
 export type ValidationError = components['schemas']['ValidationError'];
+export type VentanaSalida = components['schemas']['VentanaSalida'];
 export type WebhookSalida = components['schemas']['WebhookSalida'];
+export type ZonaEstado = components['schemas']['ZonaEstado'];
 export type EnlaceCarterasSchemasImportacionSalida = components['schemas']['enlace__carteras__schemas__ImportacionSalida'];
 export type EnlaceCumplimientoSchemasImportacionSalida = components['schemas']['enlace__cumplimiento__schemas__ImportacionSalida'];
 export type $defs = Record<string, never>;
@@ -4218,6 +4281,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    ver_horario_api_cumplimiento_horario_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HorarioSalida"];
                 };
             };
         };

@@ -1,6 +1,7 @@
 // One socket.io connection per logged-in user (cookie auth; the server puts it in its role's rooms) and a hook to listen.
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from "react";
 import { io, type Socket } from "socket.io-client";
+import type { Eventos } from "../api/eventos";
 
 export type EstadoConexion = "conectando" | "conectado" | "desconectado";
 
@@ -54,17 +55,21 @@ export function useTiempoReal(): Contexto {
   return useContext(Ctx);
 }
 
+/** The realtime events and their payloads (generated from enlace.comun.eventos by `make esquema`). */
+export type NombreEvento = keyof Eventos;
+
 /** Calls `manejador` for every `evento`; the latest handler is used without re-subscribing. */
-export function useEvento<T = Record<string, unknown>>(evento: string, manejador: (datos: T) => void) {
+export function useEvento<K extends NombreEvento>(evento: K, manejador: (datos: Eventos[K]) => void) {
   const { socket } = useTiempoReal();
   const ref = useRef(manejador);
   ref.current = manejador;
   useEffect(() => {
     if (!socket) return;
-    const f = (datos: T) => ref.current(datos);
-    socket.on(evento, f);
+    const f = (datos: Eventos[K]) => ref.current(datos);
+    const nombre: string = evento; // socket.io's own typing only knows its reserved events
+    socket.on(nombre, f);
     return () => {
-      socket.off(evento, f);
+      socket.off(nombre, f);
     };
   }, [socket, evento]);
 }

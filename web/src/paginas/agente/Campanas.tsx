@@ -7,6 +7,7 @@ import { notifications } from "@mantine/notifications";
 import { IconPlus } from "@tabler/icons-react";
 import { api, datos, mensajeDeError } from "../../api/cliente";
 import type { CampanaSalida } from "../../api/esquema";
+import type { CampanaProgreso } from "../../api/eventos";
 import { useUsuario } from "../../auth/sesion";
 import { useEvento } from "../../tiempo_real/socket";
 import { Cargando, Encabezado, ErrorCarga, ESTADOS_CAMPANA, Insignia, Vacio } from "../../componentes/comunes";
@@ -14,27 +15,21 @@ import { fmtFechaHora, fmtNumero, fmtPorcentaje } from "../../formato";
 import Plantillas, { VistaPrevia } from "./Plantillas";
 import { useAgentes, useCarteras, usePerfiles, usePlantillas } from "./datos";
 
-export interface ProgresoCampana {
-  campanaId: number;
-  agenteId: number;
-  estado?: string;
-  cuentas: Record<string, number>;
-  momento: string;
-}
+export type ProgresoCampana = CampanaProgreso;
 
 /** Applies `campana.progreso` pushes to the cached campaign list so every screen moves live. */
 export function useProgresoCampanas() {
   const cliente = useQueryClient();
-  useEvento<ProgresoCampana>("campana.progreso", (d) => {
+  useEvento("campana.progreso", (d) => {
     cliente.setQueryData<CampanaSalida[]>(["campanas"], (lista) =>
       lista?.map((c) => {
-        if (c.id !== d.campanaId) return c;
+        if (c.id !== d.campana_id) return c;
         const k = d.cuentas ?? {};
         const enviados = (k.enviado ?? 0) + (k.entregado ?? 0) + (k.leido ?? 0);
         return { ...c, estado: d.estado ?? c.estado, enviados, fallidos: k.fallido ?? c.fallidos };
       }),
     );
-    cliente.invalidateQueries({ queryKey: ["campana-estado", d.campanaId] });
+    cliente.invalidateQueries({ queryKey: ["campana-estado", d.campana_id] });
     const k = d.cuentas ?? {};
     // Nothing left to send: the server has just marked it completed; read the new state.
     if (!(k.pendiente ?? 0) && !(k.enviando ?? 0)) cliente.invalidateQueries({ queryKey: ["campanas"] });

@@ -104,13 +104,13 @@ export default function ConectarWhatsApp() {
   }, [estado]);
 
   // The same event carries a new QR or, when linking by phone number, the pairing code.
-  useEvento<{ agente_id: number; qr?: string; codigo?: string; expira_en_s?: number }>("sesion.qr", (d) => {
+  useEvento("sesion.qr", (d) => {
     if (d.agente_id !== agenteId) return;
     if (d.qr) setQr({ valor: d.qr, hasta: d.expira_en_s ? Date.now() + d.expira_en_s * 1000 : null });
     if (d.codigo) setCodigo(d.codigo);
     cliente.setQueryData<SesionSalida>(["sesion", agenteId], (s) => (s ? { ...s, estado: "esperando_qr" } : s));
   });
-  useEvento<{ agente_id: number; estado: string; motivo?: string | null }>("sesion.estado", (d) => {
+  useEvento("sesion.estado", (d) => {
     if (d.agente_id !== agenteId) return;
     cliente.setQueryData<SesionSalida>(["sesion", agenteId], (s) => (s ? { ...s, estado: d.estado, motivo: d.motivo ?? null } : s));
     // The number and times come with the full state: read it again.

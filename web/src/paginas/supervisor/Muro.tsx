@@ -257,13 +257,9 @@ export default function Muro() {
     if (programado.current !== null) window.clearTimeout(programado.current);
   }, []);
 
-  useEvento<{ agente_id?: number; agenteId?: number; estado?: string; numero_wa?: string | null }>("sesion.estado", (d) => {
-    const id = d.agente_id ?? d.agenteId;
-    if (id === undefined || !d.estado) return;
-    encolar({
-      agente_id: id,
-      sesion: { estado: d.estado, ...(d.numero_wa !== undefined ? { numero_wa: d.numero_wa } : {}), ultima_actividad_at: new Date().toISOString() },
-    });
+  // One key casing on the wire (enlace.comun.eventos): the payload type is generated, nothing to guess.
+  useEvento("sesion.estado", (d) => {
+    encolar({ agente_id: d.agente_id, sesion: { estado: d.estado, ultima_actividad_at: new Date().toISOString() } });
   });
   useEvento("mensaje.enviado", refrescarPronto);
   useEvento("mensaje.estado", refrescarPronto);

@@ -72,10 +72,16 @@ def upgrade() -> None:
             ["agente_id"], ["agentes.id"], name=op.f("fk_importaciones_cartera_agente_id_agentes"), ondelete="SET NULL"
         ),
         sa.ForeignKeyConstraint(
-            ["cartera_id"], ["carteras.id"], name=op.f("fk_importaciones_cartera_cartera_id_carteras"), ondelete="SET NULL"
+            ["cartera_id"],
+            ["carteras.id"],
+            name=op.f("fk_importaciones_cartera_cartera_id_carteras"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["usuario_id"], ["usuarios.id"], name=op.f("fk_importaciones_cartera_usuario_id_usuarios"), ondelete="SET NULL"
+            ["usuario_id"],
+            ["usuarios.id"],
+            name=op.f("fk_importaciones_cartera_usuario_id_usuarios"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_importaciones_cartera")),
     )
@@ -93,8 +99,10 @@ def upgrade() -> None:
             name=op.f("ck_importacion_filas_resultado"),
         ),
         sa.ForeignKeyConstraint(
-            ["importacion_id"], ["importaciones_cartera.id"],
-            name=op.f("fk_importacion_filas_importacion_id_importaciones_cartera"), ondelete="CASCADE",
+            ["importacion_id"],
+            ["importaciones_cartera.id"],
+            name=op.f("fk_importacion_filas_importacion_id_importaciones_cartera"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("importacion_id", "fila", name=op.f("pk_importacion_filas")),
     )
@@ -104,8 +112,10 @@ def upgrade() -> None:
         sa.Column("parte", sa.Integer(), nullable=False),
         sa.Column("datos", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["importacion_id"], ["importaciones_cartera.id"],
-            name=op.f("fk_importacion_partes_importacion_id_importaciones_cartera"), ondelete="CASCADE",
+            ["importacion_id"],
+            ["importaciones_cartera.id"],
+            name=op.f("fk_importacion_partes_importacion_id_importaciones_cartera"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("importacion_id", "parte", name=op.f("pk_importacion_partes")),
     )
