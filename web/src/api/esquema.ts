@@ -2259,6 +2259,16 @@ export interface components {
              * @default []
              */
             omitidos: components["schemas"]["ErrorContacto"][];
+            /**
+             * No Interesados
+             * @default []
+             */
+            no_interesados: components["schemas"]["NoInteresadoRetenido"][];
+            /**
+             * Total No Interesados
+             * @default 0
+             */
+            total_no_interesados: number;
         };
         /** IntentoSalida */
         IntentoSalida: {
@@ -2372,6 +2382,11 @@ export interface components {
             fallido_at: string | null;
             /** Codigo Error */
             codigo_error: number | null;
+            /**
+             * Fecha Reporte
+             * Format: date-time
+             */
+            fecha_reporte: string;
         };
         /** MensajeSimuladoEntrada */
         MensajeSimuladoEntrada: {
@@ -2384,6 +2399,19 @@ export interface components {
         MensajeSimuladoSalida: {
             /** Wa Message Id */
             wa_message_id: string;
+        };
+        /**
+         * NoInteresadoRetenido
+         * @description A contact left out because they answered «no me interesa» recently (any agent).
+         */
+        NoInteresadoRetenido: {
+            /** Contacto Id */
+            contacto_id: number;
+            /**
+             * Hasta
+             * Format: date-time
+             */
+            hasta: string;
         };
         /** NumeroOficialSalida */
         NumeroOficialSalida: {
@@ -2583,6 +2611,8 @@ export interface components {
              * @default []
              */
             errores: components["schemas"]["ErrorCampoSalida"][];
+            /** No Interesado Hasta */
+            no_interesado_hasta: string | null;
         };
         /** PreviaPeticion */
         PreviaPeticion: {
@@ -2617,6 +2647,16 @@ export interface components {
             muestras: components["schemas"]["PreviaContacto"][];
             /** Errores */
             errores: components["schemas"]["PreviaContacto"][];
+            /**
+             * No Interesados
+             * @default 0
+             */
+            no_interesados: number;
+            /**
+             * Retenidos
+             * @default []
+             */
+            retenidos: components["schemas"]["PreviaContacto"][];
         };
         /** ReasignacionSalida */
         ReasignacionSalida: {
@@ -3174,6 +3214,7 @@ export type MensajeConversacion = components['schemas']['MensajeConversacion'];
 export type MensajeReporte = components['schemas']['MensajeReporte'];
 export type MensajeSimuladoEntrada = components['schemas']['MensajeSimuladoEntrada'];
 export type MensajeSimuladoSalida = components['schemas']['MensajeSimuladoSalida'];
+export type NoInteresadoRetenido = components['schemas']['NoInteresadoRetenido'];
 export type NumeroOficialSalida = components['schemas']['NumeroOficialSalida'];
 export type PaginaMensajes = components['schemas']['PaginaMensajes'];
 export type PaginaSupresiones = components['schemas']['PaginaSupresiones'];
