@@ -39,6 +39,14 @@ def configurar(ajustes: Settings) -> None:
     configurar_logs(ajustes.usar_log_json)
 
 
+@app.command("ajustes")
+def ajustes_tabla() -> None:
+    """Imprime la tabla de todas las variables ENLACE_* (generada de settings.py)."""
+    from enlace.ajustes_tabla import tabla_ajustes
+
+    typer.echo(tabla_ajustes(), nl=False)
+
+
 @app.command()
 def version() -> None:
     """Muestra la versión de Enlace."""

@@ -29,8 +29,9 @@ from enlace.motores.simulador.perfiles import APELLIDOS, NOMBRES
 log = structlog.get_logger(__name__)
 
 ZONA = ZoneInfo("America/Mexico_City")
-# A link attempt shows QRs for 160 simulated seconds (60 + 5 × 20) before it times out, as WhatsApp Web does;
-# the demo's virtual phone scans after 40% of that, in real seconds, so the QR is seen before it is "scanned".
+# A link attempt shows QRs for 160 seconds of real time (60 + 5 × 20) before it times out, as WhatsApp Web
+# does (the simulator scales the QR's virtual life by the speed); the demo's virtual phone scans after a
+# few real seconds, so the QR is seen before it is "scanned".
 VENTANA_QR_SIMULADA_S = 160.0
 
 ESTADOS = ("CDMX", "Jalisco", "Nuevo León", "Puebla", "Estado de México", "Veracruz", "Sonora", "Yucatán")
@@ -133,7 +134,9 @@ class Guion:
     """Drives the running server through its public API, like the people in the demo would."""
 
     def __init__(self, url: str, cuentas: dict[str, CuentaDemo], semilla: int, velocidad: float) -> None:
-        self.espera_escaneo_s = min(8.0, 0.4 * VENTANA_QR_SIMULADA_S / velocidad)
+        # QR lifetimes are real time at any speed: two real seconds leave the QR on screen long enough.
+        self.espera_escaneo_s = min(2.0, 0.4 * VENTANA_QR_SIMULADA_S)
+        del velocidad
         self.url = url
         self.cuentas = cuentas
         self.semilla = semilla
@@ -311,7 +314,7 @@ def demo(
     os.environ["ENLACE_SIM_INICIO"] = inicio.isoformat()
     # The simulated clock also ages login sessions: make them outlast the demo.
     os.environ.setdefault("ENLACE_SESION_HORAS", str(int(24 * velocidad)))
-    os.environ.setdefault("ENLACE_SESION_INACTIVA_MINUTOS", str(int(60 * velocidad)))
+    # ENLACE_SESION_INACTIVA_MINUTOS needs no scaling: the core measures it in real minutes at any speed.
     if not os.environ.get("ENLACE_DATABASE_URL"):
         os.environ.setdefault("ENLACE_DIRECTORIO_DATOS", str(Path("data") / "demo"))
     get_settings.cache_clear()

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # WhatsApp sessions
     max_sesiones_nodo: int = 300
     sesion_inactiva_minutos: int = 30
+    # Sessions keep listening during the contact-hours window (07:00–22:00 or the admins' narrower one, in
+    # ENLACE_ZONA_HORARIA): the idle stop applies only outside it. docs/sesiones.md has the trade-off.
+    sesion_escucha_en_horario: bool = True
 
     # Simulator
     sim_velocidad: float = 1.0

@@ -10,7 +10,9 @@ import os
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import structlog
@@ -466,7 +468,9 @@ async def test_backoff_capacidad_e_inactividad(nucleo: Any, reloj: RelojManual) 
         intentos = [e for e in a.de(modulo_manager.EventoDesconectado, ids[0]) if e.codigo == 408]
         assert 5 <= len(intentos) <= 10
 
-        # Idle for longer than ENLACE_SESION_INACTIVA_MINUTOS: stopped, resumed lazily without a QR.
+        # Idle for longer than ENLACE_SESION_INACTIVA_MINUTOS with listening in business hours switched
+        # off (ENLACE_SESION_ESCUCHA_EN_HORARIO=false): stopped, resumed lazily without a QR.
+        a.gestor.settings = nucleo.settings.model_copy(update={"sesion_escucha_en_horario": False})
         a.gestor.tocar(ids[1])
         await reloj.avanzar(a.gestor.inactiva.total_seconds() + 1)
         a.gestor.tocar(ids[0])
@@ -481,6 +485,68 @@ async def test_backoff_capacidad_e_inactividad(nucleo: Any, reloj: RelojManual) 
             assert await s.scalar(select(func.count()).select_from(SesionWA).where(SesionWA.reanudar)) == 2
     finally:
         await a.detener()
+
+
+async def test_sesion_escucha_en_horario_y_vuelve_por_mensajes_en_espera(nucleo: Any, reloj: RelojManual) -> None:
+    """Idle sessions keep listening in business hours; at night a waiting reply brings them back."""
+    from enlace.motores.base import EventoMensaje
+
+    (agente,) = await crear_agentes(nucleo, 1)
+    a = await Nodo(nucleo, reloj, nombre="nodo-a").iniciar()
+    try:
+        await vincular(a, reloj, nucleo, [agente])
+        # Monday 09:00 in Mexico City, nobody touches the panel for two hours: still connected.
+        a.gestor.tocar(agente)
+        await reloj.avanzar(2 * 3600)
+        await a.gestor.revisar()
+        assert (await estados(nucleo))[agente] == "conectada"
+
+        # 22:30, idle: outside the contact-hours window the idle stop applies.
+        await reloj.avanzar(11.5 * 3600)
+        await a.gestor.revisar()
+        assert (await estados(nucleo))[agente] == "desconectada"
+        assert a.motor.estado_socket(agente) == "inactivo"
+
+        # A customer writes while the session is stopped: the network holds it and the core reconnects.
+        red = a.motor.red
+        cuenta = red.cuenta_de_agente(agente)
+        assert cuenta is not None
+        await red.recibir(cuenta, red.perfil("+525511112222"), "¿Sigue en pie lo del crédito?")
+        assert a.motor.entrantes_en_espera(agente) >= 1  # the message (and its LID mapping)
+        await a.gestor.revisar()
+        await esperar(reloj, lambda: _estado_es(nucleo, agente, "conectada"), paso=0.5)
+        recibidos = [e for e in a.de(EventoMensaje, agente) if not e.de_mi]
+        assert [e.texto for e in recibidos] == ["¿Sigue en pie lo del crédito?"]
+        assert a.motor.entrantes_en_espera(agente) == 0
+        qrs = len(a.de(EventoQR))
+
+        # Idle again at night: stopped; when the window opens at 07:00 it listens again, without a QR.
+        await reloj.avanzar(a.gestor.inactiva.total_seconds() + 1)
+        await a.gestor.revisar()
+        assert (await estados(nucleo))[agente] == "desconectada"
+        await a.gestor.revisar()
+        assert (await estados(nucleo))[agente] == "desconectada"  # nothing waiting: stays stopped
+        local = reloj.ahora().astimezone(ZoneInfo("America/Mexico_City"))
+        siete = (local + timedelta(days=1)).replace(hour=7, minute=1, second=0, microsecond=0)
+        await reloj.avanzar((siete - local).total_seconds())
+        await a.gestor.revisar()
+        await esperar(reloj, lambda: _estado_es(nucleo, agente, "conectada"), paso=0.5)
+        assert len(a.de(EventoQR)) == qrs
+    finally:
+        await a.detener()
+
+
+def test_inactividad_y_qr_escalan_con_la_velocidad_del_simulador(nucleo: Any) -> None:
+    """At ENLACE_SIM_VELOCIDAD=600 the idle stop is still 30 minutes of a person's time, not 3 s."""
+    from datetime import UTC, datetime
+
+    from enlace.reloj import RelojAcelerado
+
+    acelerado = RelojAcelerado(600, datetime(2026, 11, 23, 15, tzinfo=UTC), time.time())
+    gestor = SessionManager(
+        settings=nucleo.settings, reloj=acelerado, fabrica=nucleo.fabrica, motor=MotorSimulador(acelerado), nodo_id="x"
+    )
+    assert gestor.inactiva == timedelta(minutes=nucleo.settings.sesion_inactiva_minutos) * 600
 
 
 def test_telefono_para_emparejar() -> None:

@@ -47,3 +47,26 @@ def test_serve_se_niega_a_arrancar_con_secreto_de_ejemplo(tmp_path: object) -> N
     assert r.returncode == 2
     assert "ENLACE_SECRET_KEY" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_readme_documenta_cada_variable_enlace() -> None:
+    """Every ENLACE_* setting is in the README table and in `enlace ajustes` (generated from Settings)."""
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from enlace.ajustes_tabla import DESCRIPCIONES
+    from enlace.cli import app
+    from enlace.settings import Settings
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for nombre in DESCRIPCIONES:
+        assert f"`ENLACE_{nombre.upper()}`" in readme, nombre
+    for nombre in ("sim_inicio", "sim_auto_escanear", "sim_semilla", "sim_ledger"):
+        assert nombre in DESCRIPCIONES and nombre in Settings.model_fields
+    salida = CliRunner().invoke(app, ["ajustes"]).output
+    for nombre in Settings.model_fields:
+        assert f"`ENLACE_{nombre.upper()}`" in salida
+    # What a newcomer stumbled on: pool uploads, the admin password file, simulator speed.
+    assert "admin-password-inicial.txt" in readme and "0600" in readme
+    assert "bolsa común" in readme and "ENLACE_SIM_VELOCIDAD" in readme

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import Counter
 
@@ -518,3 +519,29 @@ def test_ids_de_whatsapp_vuelven_al_mismo_telefono(nacional, usa_521, semilla):
     assert perfil == perfil_para(semilla, telefono)  # deterministic per (seed, phone)
     assert telefono_canonico(perfil.jid) == telefono
     assert perfil.lid is None or re.fullmatch(r"\d{14,15}@lid", perfil.lid)
+
+
+async def test_qr_vive_lo_mismo_en_tiempo_real_con_el_reloj_acelerado():
+    """At 600x a 60-second QR must not vanish in 0.1 real seconds: its virtual life is scaled."""
+    from datetime import UTC, datetime, timedelta
+
+    from enlace.reloj import RelojAcelerado
+
+    reloj = RelojAcelerado(600, datetime(2026, 11, 23, 15, tzinfo=UTC))
+    receptor = Receptor()
+    motor = MotorSimulador(reloj, semilla=7, auto_escanear=False)
+    await motor.iniciar(receptor)
+    try:
+        await motor.iniciar_sesion(1, OpcionesInicio())
+        for _ in range(100):
+            if receptor.de(EventoQR):
+                break
+            await asyncio.sleep(0.01)
+        (qr,) = receptor.de(EventoQR)
+        # WhatsApp's 60 real seconds, which on this clock are 600 times as many virtual ones.
+        assert qr.expira_en_s == 60
+        vida = motor._sesiones[1].qr_expira - reloj.ahora()
+        assert timedelta(seconds=60 * 600 - 60) < vida <= timedelta(seconds=60 * 600)
+        assert motor.qr_actual(1) == qr.qr
+    finally:
+        await motor.detener()

@@ -22,6 +22,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import psutil
 import structlog
@@ -43,7 +44,7 @@ from enlace.motores.base import (
     Motor,
     OpcionesInicio,
 )
-from enlace.reloj import Reloj
+from enlace.reloj import Reloj, RelojAcelerado
 from enlace.sesiones import credenciales as almacen
 from enlace.sesiones import repository as repo
 from enlace.sesiones.cifrado import CredencialesIlegibles, Llavero, aplicar_delta
@@ -134,7 +135,10 @@ class SessionManager:
         self.nodo_id = nodo_id
         self.llavero = llavero or Llavero.desde_settings(settings)
         self.max_sesiones = settings.max_sesiones_nodo
-        self.inactiva = timedelta(minutes=settings.sesion_inactiva_minutos)
+        # The idle stop is meant in a person's minutes: on the accelerated simulator 30 minutes would be
+        # 3 real seconds at 600x, so the virtual timeout is scaled by the speed.
+        self._escala = reloj.velocidad if isinstance(reloj, RelojAcelerado) else 1.0
+        self.inactiva = timedelta(minutes=settings.sesion_inactiva_minutos) * self._escala
         self.lease_s = LEASE_S
         self._rng = rng or random.Random()
         self._controles: dict[int, _Control] = {}
@@ -230,10 +234,16 @@ class SessionManager:
             if c is None or agente_id in con_campana:
                 continue
             if c.actividad is not None and ahora - c.actividad >= self.inactiva:
+                if await self._en_horario(ahora):
+                    continue  # business hours: keep listening for replies and opt-outs
                 log.info("sesion_inactiva_detenida", agente_id=agente_id)
-                await self.desconectar(agente_id, motivo="Detenida por inactividad; se reanuda al volver a trabajar")
+                await self.desconectar(agente_id, motivo=repo.MOTIVO_INACTIVIDAD)
         libres = self.max_sesiones - len(self._controles)
         if libres <= 0 or self._deteniendo:
+            return
+        await self._reanudar_para_escuchar(ahora, libres)
+        libres = self.max_sesiones - len(self._controles)
+        if libres <= 0:
             return
         async with transaccion(self.fabrica) as s:
             pendientes = await repo.por_reanudar(s, self.nodo_id, libres)
@@ -242,6 +252,41 @@ class SessionManager:
                 continue
             try:
                 await self.conectar(agente_id)
+            except (Conflicto, ServicioNoDisponible) as exc:
+                log.info("sesion_no_reanudada", agente_id=agente_id, motivo=str(exc))
+
+    async def _en_horario(self, ahora: datetime) -> bool:
+        """Whether sessions should listen now: the contact-hours window is open (and the setting is on)."""
+        if not self.settings.sesion_escucha_en_horario:
+            return False
+        from enlace.cumplimiento.ajustes import ajustes_cumplimiento
+
+        async with self.fabrica() as s:
+            ajustes = await ajustes_cumplimiento(s)
+        local = ahora.astimezone(ZoneInfo(self.settings.zona_horaria))
+        return ajustes.hora_min_contacto <= local.hour < ajustes.hora_max_contacto
+
+    async def _reanudar_para_escuchar(self, ahora: datetime, libres: int) -> None:
+        """Bring idle-stopped sessions back: all of them when the window opens; outside it, the ones
+        the engine says have messages waiting (only engines that can know offer `entrantes_en_espera`)."""
+        async with transaccion(self.fabrica) as s:
+            detenidas = await repo.detenidas_por_inactividad(s, libres)
+        if not detenidas:
+            return
+        en_horario = await self._en_horario(ahora)
+        en_espera = getattr(self.motor, "entrantes_en_espera", None)
+        for agente_id in detenidas:
+            if agente_id in self._controles:
+                continue
+            if en_horario:
+                motivo = "horario"
+            elif en_espera is not None and en_espera(agente_id) > 0:
+                motivo = "mensajes_en_espera"
+            else:
+                continue
+            try:
+                await self.conectar(agente_id)
+                log.info("sesion_reanudada_para_escuchar", agente_id=agente_id, motivo=motivo)
             except (Conflicto, ServicioNoDisponible) as exc:
                 log.info("sesion_no_reanudada", agente_id=agente_id, motivo=str(exc))
 
@@ -387,7 +432,8 @@ class SessionManager:
         if c is None:
             return
         c.qr = e.qr
-        c.qr_expira = self.reloj.ahora() + timedelta(seconds=e.expira_en_s)
+        # `expira_en_s` is real seconds (what WhatsApp gives); on the accelerated clock that is more virtual time.
+        c.qr_expira = self.reloj.ahora() + timedelta(seconds=e.expira_en_s) * self._escala
         if c.estado != "esperando_qr":
             await self._guardar(c, "esperando_qr", None)
         c.hay_qr.set()

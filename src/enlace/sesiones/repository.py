@@ -18,6 +18,8 @@ from enlace.sesiones.models import CredencialWA, SesionWA
 ESTADOS_FINALES = ("sesion_cerrada", "reemplazada")
 # The motivo a person's "Desconectar" leaves: not even an active campaign starts the session again.
 MOTIVO_DESCONEXION_USUARIO = "Desconectada por el usuario"
+# The motivo of an idle stop: such a session comes back by itself when it should listen again.
+MOTIVO_INACTIVIDAD = "Detenida por inactividad; se reanuda al volver a trabajar"
 
 
 async def obtener(session: AsyncSession, agente_id: int) -> SesionWA | None:
@@ -132,6 +134,26 @@ async def por_reanudar(session: AsyncSession, nodo_id: str, limite: int) -> list
             ),
         )
         .order_by(SesionWA.lease_expira_at.asc().nulls_first(), SesionWA.agente_id)
+        .limit(limite)
+    )
+    return list(filas)
+
+
+async def detenidas_por_inactividad(session: AsyncSession, limite: int) -> list[int]:
+    """Linked sessions stopped by the idle rule that no live node holds (candidates to listen again)."""
+    if limite <= 0:
+        return []
+    filas = await session.scalars(
+        select(SesionWA.agente_id)
+        .join(Agente, Agente.id == SesionWA.agente_id)
+        .where(
+            Agente.activo.is_(True),
+            con_credenciales(),
+            SesionWA.estado == "desconectada",
+            SesionWA.motivo == MOTIVO_INACTIVIDAD,
+            _sin_dueno(),
+        )
+        .order_by(SesionWA.agente_id)
         .limit(limite)
     )
     return list(filas)

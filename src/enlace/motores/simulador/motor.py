@@ -182,6 +182,17 @@ class MotorSimulador:
         self._cerrar_socket(s)
         s.generacion += 1
 
+    def entrantes_en_espera(self, agente_id: int) -> int:
+        """Messages the network holds for this agent's linked number while its session is stopped.
+
+        A real phone learns about them from a push notification; WhatsApp gives a linked device no
+        such signal, so only engines that can know offer this (the core reconnects to receive them).
+        """
+        s = self._sesiones.get(agente_id)
+        me = ((s.creds or {}).get("me") or {}) if s is not None else {}
+        numero = telefono_canonico(str(me.get("id", ""))) if me else None
+        return self.red.en_espera(numero) if numero else 0
+
     async def cerrar_sesion(self, agente_id: int) -> None:
         s = self._sesiones.get(agente_id)
         cuenta = s.cuenta if s else None
@@ -436,11 +447,15 @@ class MotorSimulador:
             if s.generacion != gen or s.estado != EstadoSocket.esperando_qr:
                 return
             vida = VIDA_PRIMER_QR_S if i == 0 else VIDA_QR_S
+            # A person scans in real seconds: on the accelerated clock the QR lives speed × longer in
+            # virtual time (60 s / 20 s of real time, as on WhatsApp), not 0.1 s at 600x. The event
+            # keeps WhatsApp's figure in real seconds, like the Baileys engine.
+            virtual = vida * getattr(self.reloj, "velocidad", 1.0)
             if s.codigo is None:
                 s.qr = qr_para(s.creds)
-                s.qr_expira = self.reloj.ahora() + timedelta(seconds=vida)
+                s.qr_expira = self.reloj.ahora() + timedelta(seconds=virtual)
                 await self._emitir(EventoQR(s.agente_id, s.qr, vida))
-            await self.reloj.dormir(vida)
+            await self.reloj.dormir(virtual)
         if s.generacion == gen and s.estado == EstadoSocket.esperando_qr:
             self._cerrar_socket(s)
             await self._emitir(

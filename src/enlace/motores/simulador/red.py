@@ -216,6 +216,10 @@ class RedVirtual:
             anterior = None
         return anterior, self._en_espera.pop(cuenta.numero, [])
 
+    def en_espera(self, numero: str) -> int:
+        """Events held for `numero` until its socket opens (offline messages)."""
+        return len(self._en_espera.get(numero, ()))
+
     def desenlazar(self, cuenta: Cuenta, socket: Socket) -> None:
         if self._sockets.get(cuenta.numero) == socket:
             del self._sockets[cuenta.numero]
