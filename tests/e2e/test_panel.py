@@ -293,6 +293,12 @@ def test_administracion_y_auditoria_de_la_exportacion(abrir_panel, servidor: Ser
         pagina.wait_for_load_state("networkidle")
         panel.capturar(captura)
 
+    # The contact hours come from the server (enlace.comun.horario), not from text written into the panel.
+    panel.ir("/admin/configuracion")
+    horario = pagina.get_by_test_id("horario-contacto")
+    horario.wait_for()
+    assert "07:00 a 22:00" in horario.inner_text() and "estado" in horario.inner_text()
+
     # Suppress a number by hand: it shows in the list.
     panel.ir("/admin/supresiones")
     pagina.get_by_role("textbox", name="Teléfono", exact=True).fill("55 9876 5432")

@@ -6,6 +6,7 @@ import { notifications } from "@mantine/notifications";
 import { IconDeviceFloppy, IconEye } from "@tabler/icons-react";
 import { api, datos, mensajeDeError } from "../../api/cliente";
 import { Cargando, Encabezado, ErrorCarga } from "../../componentes/comunes";
+import { HorarioContacto } from "../../componentes/HorarioContacto";
 
 interface Ajustes {
   frecuencia_max_mensajes: number;
@@ -113,9 +114,12 @@ function AjustesCumplimiento() {
       <Title order={3} size="h5" mb={4}>
         Reglas de contacto
       </Title>
-      <Text size="sm" c="dimmed" mb="md">
-        Se aplican a todos los agentes y campañas. Los límites legales (07:00 a 22:00 hora local del destinatario) no se pueden ampliar.
+      <Text size="sm" c="dimmed">
+        Se aplican a todos los agentes y campañas.
       </Text>
+      <Stack mb="md" mt={4}>
+        <HorarioContacto />
+      </Stack>
       <Grid gap="md">
         <Grid.Col span={{ base: 12, sm: 6 }}>
           <NumberInput label="Mensajes de campaña por número" description="Máximo por persona en el periodo" min={0} max={50} value={f.frecuencia_max_mensajes} onChange={num("frecuencia_max_mensajes")} />
