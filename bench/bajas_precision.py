@@ -8,7 +8,8 @@ from pathlib import Path
 from enlace.cumplimiento.bajas import ClaseRespuesta, clasificar
 
 RAIZ = Path(__file__).resolve().parent.parent
-VALIDACION = RAIZ / "tests" / "unit" / "datos" / "bajas_validacion.tsv"
+DATOS = RAIZ / "tests" / "unit" / "datos"
+VALIDACION = (DATOS / "bajas_validacion.tsv", DATOS / "bajas_validacion_2.tsv")
 
 
 def leer(ruta: Path) -> list[tuple[ClaseRespuesta, str]]:
@@ -42,8 +43,8 @@ def medir(filas: list[tuple[ClaseRespuesta, str]]) -> tuple[dict[str, dict[str, 
 
 
 def main() -> None:
-    ruta = Path(sys.argv[1]) if len(sys.argv) > 1 else VALIDACION
-    metricas, errores = medir(leer(ruta))
+    rutas = [Path(a) for a in sys.argv[1:]] or list(VALIDACION)
+    metricas, errores = medir([fila for ruta in rutas for fila in leer(ruta)])
     for error in errores:
         print(error)
     partes = [

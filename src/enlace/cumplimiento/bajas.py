@@ -53,21 +53,32 @@ _NO_ALFANUMERICO = re.compile(r"[^a-z0-9ñ. ]+")
 _ESPACIOS = re.compile(r"\s+")
 
 
+_COMBINANTES = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def _quitar_acentos(texto: str) -> str:
-    descompuesto = unicodedata.normalize("NFKD", texto)
-    return "".join(c for c in descompuesto if not unicodedata.combining(c))
+    if texto.isascii():
+        return texto
+    return _COMBINANTES.sub("", unicodedata.normalize("NFKD", texto))
 
 
 # Cyrillic and Greek letters that look Latin: "ВАЈА" typed from a copied text or on purpose.
 _PARECIDAS = str.maketrans("аеорсухіјвкмнтԁѕαεορτυνκ", "aeopcyxijbkmhtdsaeoptybk")
-_SEPARADORES_VISIBLES = frozenset("\n\r\t")
+
+
+# Format (Cf) and control (Cc) characters: zero-width spaces and joiners, bidi marks, soft hyphen, BOM,
+# word joiner, tag characters. Tab and line breaks stay: they separate words.
+_INVISIBLES = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
+    "\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f\ue000-\uf8ff]"
+)
 
 
 def _quitar_invisibles(texto: str) -> str:
     """Drop zero-width and control characters, which would otherwise split a word ("BA\u200bJA")."""
-    return "".join(
-        c for c in texto if c in _SEPARADORES_VISIBLES or unicodedata.category(c) not in ("Cf", "Cc", "Co", "Cn")
-    )
+    return _INVISIBLES.sub("", texto)
 
 
 _C_SUAVE = re.compile(r"c(?=[ei])")
@@ -193,9 +204,12 @@ def _unir_deletreadas(tokens: list[str]) -> list[str]:
 def plegar(texto: str) -> str:
     """Fold a reply to ' tok tok . tok ' form: one space between tokens, '.' where punctuation was."""
     # NFKC first: full-width and "bold" letters (ＢＡＪＡ, 𝐁𝐀𝐉𝐀) become plain ones before lowercasing.
-    t = unicodedata.normalize("NFKC", _quitar_invisibles(texto))
-    for emoji, palabra in _EMOJI.items():
-        t = t.replace(emoji, palabra)
+    t = _quitar_invisibles(texto)
+    if not t.isascii():
+        t = unicodedata.normalize("NFKC", t)
+        for emoji, palabra in _EMOJI.items():
+            if emoji in t:
+                t = t.replace(emoji, palabra)
     t = _quitar_acentos(t.lower().translate(_PARECIDAS))
     # "b.a.j.a" → "b a j a" before the dots become pauses.
     t = re.sub(r"(?<=\b[a-z])[.\-_*](?=[a-z]\b)", " ", t)
@@ -400,6 +414,7 @@ REGLAS: tuple[Regla, ...] = (
             r"no (?:me |nos )?(?:molesten|moleste|molestes|molestar)"
             r"|no (?:me |nos )?(?:sigan|siga|sigas|estén|esten|estés) (?:molestando|fastidiando)"
             r"|(?:déjenme|déjeme|déjame|dejenme|dejeme|dejame|déjennos) (?:en paz|tranquilo|tranquila|tranquilos)"
+            r"|(?:dejen|deje|deja) en paz"
             r"|no (?:insistan|insista|insistas)|ya basta|basta de (?:mensajes|molestar)"
             r"|(?:no|ya no) (?:me |nos )?(?:chinguen|chingues|jodan|jodas|frieguen|friegues|fastidien|fastidies"
             r"|spameen|den lata)"
@@ -423,7 +438,9 @@ REGLAS: tuple[Regla, ...] = (
             rf"(?:{_VERBOS_CONTACTO_SUBJ}"
             rf"|llamen|{_VERBOS_CONTACTO_GER}|{_VERBOS_CONTACTO_INF})"
             r"|recibir|más mensajes|mas mensajes|mensajes|publicidad|promociones|saber nada"
-            r"|seguir recibiendo|ser (?:contactado|contactada|contactados|molestado|molestada|llamado|llamada))"
+            r"|seguir recibiendo|ser (?:contactado|contactada|contactados|molestado|molestada|llamado|llamada)"
+            r"|que me (?:sigan )?(?:lleguen|llegue|llegando) (?:más |mas )?(?:mensajes|sus mensajes|promociones"
+            r"|publicidad|whatsapps|notificaciones))"
             r"|favor de no (?:" + _VERBOS_CONTACTO_INF + ")"
             rf"|nunca (?:más |mas )?(?:me |nos )?(?:vuelvan a )?(?:{_VERBOS_CONTACTO_SUBJ})"
             r"|no (?:autorizo|autorizamos|doy (?:mi )?(?:permiso|autorización|consentimiento)|di (?:mi )?permiso)"
@@ -477,10 +494,11 @@ REGLAS: tuple[Regla, ...] = (
         patron=_patron(
             r"(?:sacar|saquen|saque|sácame|sacame|sáqueme|sáquenme|saquenme|quitar|quiten|quite|quítame|quitame"
             r"|quíteme|quítenme|quitenme|borrar|borren|borre|bórrame|borrame|bórreme|bórrenme|borrenme|eliminar"
-            r"|eliminen|elimine|elimíname|elimíneme|elimínenme|eliminenme|remover|remuevan)"
+            r"|eliminen|elimine|elimíname|elimíneme|elimínenme|eliminenme|remover|remuevan|retiren|retire|retirar"
+            r"|excluyan|excluir|bajen)"
             r"(?: me)? (?:de )?(?:su |la |esta |sus |las |mi |mis |este |tu )?"
             r"(?:lista|listas|base|base de datos|registro|registros|contactos|número|numero|teléfono|telefono"
-            r"|celular|datos)"
+            r"|celular|datos|información|informacion|info)"
         ),
         excepciones=(_EXC_NEGADA,),
     ),
@@ -572,6 +590,7 @@ REGLAS: tuple[Regla, ...] = (
         patron=_patron(
             r"no (?:me |nos )?(?:interesa|interesan|intereza|interesó)|no (?:estoy|estamos) interesad[oa]s?"
             r"|sin interés|no me llama la atención|ya no me interesa"
+            r"|no (?:tengo|tenemos) (?:ningún |ningun )?(?:interés|interes)"
         ),
     ),
     Regla(
@@ -629,7 +648,7 @@ REGLAS: tuple[Regla, ...] = (
             r"|(?:estoy|estamos|así estoy|asi estoy|por ahora estoy|de momento estoy|por el momento estoy) bien"
             r"(?: así| asi)?(?= \.| $| gracias| por)"
             r"|no me (?:late|laten|convence|convencen|llama|llaman)(?= \.| $| gracias| la)"
-            r"|paso (?:\. )?gracias|no (?:\. )?(?:ya )?no(?= \.| $| gracias)"
+            r"|paso (?:\. )?gracias|no (?:\. )?(?:ya )?no(?= \.| $| gracias)|mejor no(?= \.| $| gracias)"
         ),
         excepciones=(
             Excepcion(
@@ -647,6 +666,7 @@ REGLAS: tuple[Regla, ...] = (
             r"número equivocado|numero equivocado|se equivocaron|se equivocó|está equivocado|esta equivocado"
             r"|no soy (?:yo|esa persona|él|ella|el|la persona)|no conozco a|aquí no vive|no vive aquí"
             r"|no es (?:mi|este|su) (?:nombre|número|numero)|no es aquí|ya no es (?:su|de)"
+            r"|ya no (?:usa|ocupa|tiene) (?:este|ese|el) (?:número|numero|celular|teléfono|telefono)"
         ),
     ),
     Regla(
