@@ -296,6 +296,8 @@ async def test_no_interesado_fuera_de_campanas_nuevas_por_90_dias(nucleo: Any, c
     async with nucleo.fabrica() as s:
         destinos = set((await s.scalars(select(MensajeEnviado.numero_destino))).all())
     assert destinos == {telefonos[1], telefonos[2]}
+    estado = (await dos.get(f"/api/campana/{campana['id']}/estado")).json()
+    assert estado["no_interesados"] == 1 and estado["total"] == 2
 
     # The hold length is a compliance setting that can only grow (default 90 days).
     admin = await cliente_como("admin")

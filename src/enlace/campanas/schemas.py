@@ -73,6 +73,8 @@ class CampanaEstado(BaseModel):
     inciertos: int
     por_hora: float  # messages sent in the last hour
     eta: datetime | None
+    # Contacts of the campaign's cartera held back now because they said «no me interesa» recently.
+    no_interesados: int = 0
 
 
 class ErrorContacto(BaseModel):

@@ -301,6 +301,14 @@ async def estado(session: AsyncSession, actor: Actor, campana_id: int, ahora: da
         inciertos=cuentas.get("incierto", 0),
         por_hora=float(ultima_hora),
         eta=eta,
+        no_interesados=len(
+            await no_interesados_vigentes(
+                session,
+                (c.telefono for c in await repo.contactos_de_campana(session, campana)),
+                ahora=ahora,
+                dias=(await ajustes_cumplimiento(session)).dias_no_interesado,
+            )
+        ),
     )
 
 

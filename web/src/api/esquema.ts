@@ -1706,6 +1706,11 @@ export interface components {
             por_hora: number;
             /** Eta */
             eta: string | null;
+            /**
+             * No Interesados
+             * @default 0
+             */
+            no_interesados: number;
         };
         /** CampanaIniciar */
         CampanaIniciar: {
