@@ -19,6 +19,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from enlace import __version__
+from enlace.entrada import RechazarNulos
 from enlace.errores import ErrorEnlace, cuerpo_error
 from enlace.nucleo import Nucleo
 
@@ -149,6 +150,7 @@ def create_app(nucleo: Nucleo, *, iniciar_nucleo: bool = True) -> FastAPI:
     )
     app.state.nucleo = nucleo
     app.add_middleware(IdPeticion)
+    app.add_middleware(RechazarNulos)
 
     @app.exception_handler(ErrorEnlace)
     async def _error_enlace(_request: Request, exc: ErrorEnlace) -> JSONResponse:

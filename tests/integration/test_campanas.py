@@ -14,6 +14,7 @@ from enlace.envios.despachador import Despachador
 from enlace.mensajes.models import MensajeEnviado
 from enlace.motores.base import OpcionesInicio
 from enlace.motores.simulador.motor import EstadoSocket
+from tests.soporte.arriendo import arrendar
 
 VARIANTES = [
     "Hola {nombre}, le contactamos respecto a su crédito IMSS por ${monto}. ¿Le interesa?",
@@ -136,6 +137,7 @@ async def conectar_simulador(nucleo: Any, agente_id: int) -> Any:
             break
         await nucleo.reloj.avanzar(1)
     assert motor.estado_socket(agente_id) == EstadoSocket.conectado
+    await arrendar(nucleo.fabrica, agente_id)
     return motor
 
 

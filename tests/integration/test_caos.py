@@ -13,6 +13,7 @@ whenever the test runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
@@ -20,6 +21,7 @@ import socket
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -98,13 +100,75 @@ def _salidos(cuentas: dict[str, int]) -> int:
     return sum(v for k, v in cuentas.items() if k != "pendiente")
 
 
-async def _contar(nucleo: Any, campana_id: int) -> dict[str, int]:
+async def _contar(nucleo: Any, campana_id: int | None) -> dict[str, int]:
+    """Rows per status of the campaign (None: every outgoing row, replies and confirmations included)."""
     async with nucleo.fabrica() as s:
         filas = await s.execute(
-            text("SELECT estado, count(*) FROM mensajes_enviados WHERE campana_id = :c GROUP BY estado"),
+            text(
+                "SELECT estado, count(*) FROM mensajes_enviados WHERE campana_id = :c OR CAST(:c AS int) IS NULL"
+                " GROUP BY estado"
+            ),
             {"c": campana_id},
         )
         return dict(filas.all())
+
+
+@contextlib.asynccontextmanager
+async def _sesion_http(servidor: Servidor, agente: dict[str, Any]) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=servidor.url, timeout=30) as c:
+        r = await c.post("/api/auth/login", json={"usuario": agente["usuario"], "password": agente["password"]})
+        assert r.status_code == 200, r.text
+        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+        yield c
+
+
+async def _con_reintentos(c: httpx.AsyncClient, url: str, cuerpo: dict[str, Any], **kw: Any) -> httpx.Response:
+    """Right after a restart the session is still resuming (409): retry like a client would."""
+    for _ in range(100):
+        r = await c.post(url, json=cuerpo, **kw)
+        if r.status_code != 409:
+            return r
+        await asyncio.sleep(0.1)
+    return r
+
+
+async def _responder(
+    servidor: Servidor,
+    agente: dict[str, Any],
+    agente_id: int,
+    respuestas: list[tuple[str, int, str]],
+    ronda: int,
+    telefonos: list[str],
+    ids_contacto: dict[str, int],
+) -> None:
+    async with _sesion_http(servidor, agente) as c:
+        if respuestas:  # the previous reply again, same key: must not send twice
+            clave, contacto, texto = respuestas[-1]
+            r = await _con_reintentos(
+                c, f"/api/conversaciones/{contacto}/responder", {"texto": texto}, headers={"Idempotency-Key": clave}
+            )
+            assert r.status_code == 202, r.text
+        if ronda % 2:
+            telefono = telefonos[ronda]
+            clave, texto = f"caos-respuesta-{ronda}", f"Respuesta de la agente {ronda}"
+            contacto = ids_contacto[telefono]
+            r = await _con_reintentos(
+                c, f"/api/conversaciones/{contacto}/responder", {"texto": texto}, headers={"Idempotency-Key": clave}
+            )
+            assert r.status_code == 202, r.text
+            respuestas.append((clave, contacto, texto))
+
+
+async def _darse_de_baja(
+    servidor: Servidor, agente: dict[str, Any], agente_id: int, bajas: list[str], ronda: int, telefonos: list[str]
+) -> None:
+    if ronda % 3:
+        return
+    telefono = telefonos[-ronda]
+    async with _sesion_http(servidor, agente) as c:
+        r = await _con_reintentos(c, f"/api/simulador/{agente_id}/recibir", {"telefono": telefono, "texto": "BAJA"})
+        assert r.status_code == 200, r.text
+    bajas.append(telefono)
 
 
 async def test_matar_el_servidor_20_veces_no_duplica_ni_pierde(
@@ -139,12 +203,17 @@ async def test_matar_el_servidor_20_veces_no_duplica_ni_pierde(
         )
         await s.commit()
         cartera_id = cartera.id
+        ids_contacto = dict(
+            (await s.execute(select(Contacto.telefono, Contacto.id).where(Contacto.cartera_id == cartera_id))).all()
+        )
 
     # The test kills the application, never PostgreSQL: a commit acknowledged to the server survives the
     # kill either way, so skip the per-commit disk flush to keep 20 restarts within a few minutes.
     async with nucleo.fabrica() as s:
         nombre_bd = await s.scalar(text("SELECT current_database()"))
         await s.execute(text(f'ALTER DATABASE "{nombre_bd}" SET synchronous_commit = off'))
+        # Opt-outs are answered with a confirmation: a system row through the same dispatcher.
+        await s.execute(text("INSERT INTO ajustes (clave, valor) VALUES ('confirmar_baja', 'true')"))
         await s.commit()
     ledger_ruta = tmp_path / "ledger.jsonl"
     entorno = {
@@ -214,8 +283,14 @@ async def test_matar_el_servidor_20_veces_no_duplica_ni_pierde(
             campana_id = campana["id"]
 
         muertes_con_envios = intentos = 0
+        respuestas: list[tuple[str, int, str]] = []  # (Idempotency-Key, contacto, texto)
+        bajas: list[str] = []
         while muertes_con_envios < MUERTES and intentos < MUERTES + 10:
             intentos += 1
+            # An agent replies from the inbox, and retries the previous reply (its client never saw the answer
+            # because the server died); a person opts out, which queues a confirmation.
+            await _responder(servidor, agente, agente_id, respuestas, intentos, telefonos, ids_contacto)
+            await _darse_de_baja(servidor, agente, agente_id, bajas, intentos, telefonos)
             # Kill only once this process is sending (the session resumed), at a random moment after that.
             antes = _salidos(await _contar(nucleo, campana_id))
             for _ in range(600):
@@ -226,9 +301,11 @@ async def test_matar_el_servidor_20_veces_no_duplica_ni_pierde(
             servidor.matar()
             muertes_con_envios += _salidos(await _contar(nucleo, campana_id)) > antes
             await servidor.arrancar()
-        # Let the campaign finish after the last restart.
+        # The last replies are retried once more against the final process.
+        await _responder(servidor, agente, agente_id, respuestas, intentos + 1, telefonos, ids_contacto)
+        # Let the campaign, the replies and the confirmations finish after the last restart.
         for _ in range(1200):
-            cuentas = await _contar(nucleo, campana_id)
+            cuentas = await _contar(nucleo, None)
             if not cuentas.get("pendiente") and not cuentas.get("enviando"):
                 break
             await asyncio.sleep(0.25)
@@ -242,14 +319,19 @@ async def test_matar_el_servidor_20_veces_no_duplica_ni_pierde(
     if momentos:
         print(f"caos: {len(momentos)} en el ledger entre {momentos[0]:%H:%M:%S} y {momentos[-1]:%H:%M:%S}")
     async with nucleo.fabrica() as s:
-        filas = (await s.scalars(select(MensajeEnviado).where(MensajeEnviado.campana_id == campana_id))).all()
-    assert len(filas) == MENSAJES
+        todas = (await s.scalars(select(MensajeEnviado))).all()
+        bajas_guardadas = set(
+            (await s.scalars(text("SELECT numero_origen FROM mensajes_recibidos WHERE clasificacion = 'baja'"))).all()
+        )
+    filas = [f for f in todas if f.campana_id == campana_id]
+    directas = [f for f in todas if f.campana_id is None]
     recibidos = Counter(e.wa_message_id for e in ledger.todas())
-    por_telefono = Counter(e.telefono for e in ledger.todas())
     texto_por_id = {e.wa_message_id: e.texto for e in ledger.todas()}
+    ids_campana = {f.wa_message_id for f in filas}
+    por_telefono = Counter(e.telefono for e in ledger.todas() if e.wa_message_id in ids_campana)
     duplicados = [t for t, k in por_telefono.items() if k > 1] + [w for w, k in recibidos.items() if k > 1]
     perdidos = []
-    for f in filas:
+    for f in [*filas, *directas]:
         llegados = recibidos.get(f.wa_message_id, 0)
         if f.estado in ("enviado", "entregado", "leido"):
             if llegados != 1:
@@ -259,10 +341,25 @@ async def test_matar_el_servidor_20_veces_no_duplica_ni_pierde(
         elif f.estado == "incierto":
             if llegados != 1:
                 perdidos.append((f.id, f.estado, llegados))
+        elif f.estado in ("cancelado", "suprimido") and f.numero_destino in bajas_guardadas:
+            if llegados != 0:  # cancelled by the person's opt-out: must never have left
+                perdidos.append((f.id, f.estado, llegados))
         else:
             perdidos.append((f.id, f.estado, llegados))
     assert not duplicados, f"mensajes duplicados: {duplicados[:10]}"
     assert not perdidos, f"mensajes perdidos o en desacuerdo: {perdidos[:10]} (de {len(perdidos)})"
-    assert len(ledger) == MENSAJES
+    assert len(filas) == MENSAJES
+    # Every reply: one row per Idempotency-Key however often it was retried, delivered once.
+    claves = Counter(f.clave_idempotencia for f in directas if f.origen == "respuesta")
+    assert set(claves) == {clave for clave, _, _ in respuestas} and set(claves.values()) == {1}
+    # Every stored opt-out got exactly one confirmation, and it left once.
+    confirmaciones = Counter(f.numero_destino for f in directas if f.origen == "sistema")
+    assert set(confirmaciones) == bajas_guardadas and set(confirmaciones.values()) <= {1}
+    assert (
+        len(ledger)
+        == sum(recibidos.values())
+        == len([f for f in [*filas, *directas] if f.estado in ("enviado", "entregado", "leido", "incierto")])
+    )
+    print(f"caos: respuestas={len(claves)} confirmaciones={len(confirmaciones)} bajas_enviadas={len(bajas)}")
     # The kills did land mid-campaign (not all before the first send or after the last).
     assert muertes_con_envios == MUERTES

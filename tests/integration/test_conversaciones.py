@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -9,8 +10,11 @@ from sqlalchemy import text
 
 from enlace.captura.service import Captura
 from enlace.db.sesion import esperar_post_commit
+from enlace.envios.despachador import Despachador
 from enlace.motores.base import OpcionesInicio
+from enlace.motores.simulador.motor import EstadoSocket
 from enlace.motores.simulador.perfiles import Disposicion
+from tests.soporte.arriendo import arrendar
 
 pytestmark = pytest.mark.asyncio
 
@@ -25,9 +29,19 @@ async def sql(nucleo: Any, consulta: str, **params: Any) -> list[Any]:
         return filas
 
 
+async def _reposo(nucleo: Any) -> None:
+    """Let the dispatcher's loops finish their database work before the virtual clock moves on."""
+    despachador = nucleo.despachador
+    for _ in range(3000):
+        if despachador is None or despachador.en_reposo:
+            return
+        await asyncio.sleep(0.002)
+
+
 async def _avanzar(nucleo: Any, captura: Captura, segundos: float, paso: float = 30.0) -> None:
     hecho = 0.0
     while hecho < segundos:
+        await _reposo(nucleo)
         await nucleo.reloj.avanzar(paso)
         hecho += paso
         await captura.vaciar()
@@ -82,6 +96,22 @@ async def entorno(nucleo: Any, cliente_como: Any) -> Any:
             disposicion=Disposicion.interesado,
             lid=f"9876543210{i:03d}@lid" if i == 0 else None,
         )
+    # Replies and opt-out confirmations leave through the dispatcher, as in production.
+    await arrendar(nucleo.fabrica, agente_id)
+
+    async def conectado(aid: int) -> bool:
+        return motor.estado_socket(aid) == EstadoSocket.conectado
+
+    despachador = Despachador(
+        reloj=nucleo.reloj,
+        fabrica=nucleo.fabrica,
+        motor=motor,
+        nodo_id="prueba",
+        esta_conectado=conectado,
+        url_bd=nucleo.database_url,
+    )
+    nucleo.despachador = despachador
+    await despachador.iniciar()
     yield {
         "motor": motor,
         "captura": captura,
@@ -89,7 +119,10 @@ async def entorno(nucleo: Any, cliente_como: Any) -> Any:
         "agente_id": agente_id,
         "campana": campana,
         "contactos": contactos,
+        "despachador": despachador,
     }
+    await despachador.detener()
+    nucleo.despachador = None
     await captura.detener()
     await motor.detener()
 
@@ -179,7 +212,7 @@ async def test_responder_desde_la_bandeja_y_mensaje_tecleado(nucleo: Any, entorn
     r = await agente.post(f"/api/conversaciones/{contacto}/responder", json={"texto": "Con gusto le explico"})
     assert r.status_code == 202, r.text
     respuesta = r.json()
-    assert respuesta["estado"] == "enviando" and respuesta["origen"] == "respuesta"
+    assert respuesta["estado"] == "pendiente" and respuesta["origen"] == "respuesta"
     await esperar_post_commit()
     await _avanzar(nucleo, e["captura"], 300)
     fila = (
@@ -283,6 +316,7 @@ async def test_campana_real_con_despachador_captura_y_bandeja(nucleo: Any, clien
     async def conectado(aid: int) -> bool:
         return motor.estado_socket(aid) == EstadoSocket.conectado
 
+    await arrendar(nucleo.fabrica, agente_id)
     despachador = Despachador(
         reloj=reloj, fabrica=nucleo.fabrica, motor=motor, nodo_id="prueba", esta_conectado=conectado
     )
@@ -378,28 +412,69 @@ async def test_admin_cambia_el_alcance_en_caliente(nucleo: Any, cliente_como: An
         nucleo.captura = None
 
 
-async def test_respuesta_no_sale_si_la_baja_se_confirmo_despues_de_aceptarla(
-    nucleo: Any, crear_usuario: Any, db: Any
-) -> None:
-    """The inbox reply re-checks suppression under the phone lock right before the engine call."""
-    from sqlalchemy import text as sql
+async def test_respuesta_no_sale_si_la_baja_se_confirmo_despues_de_aceptarla(nucleo: Any, entorno: Any) -> None:
+    """Accepted, then the person opted out before the dispatcher got to it: the gate stops it, nothing leaves."""
+    e = entorno
+    await _despachar(nucleo, e)
+    await _avanzar(nucleo, e["captura"], 900)
+    tel = TELEFONOS[4]
+    # Hold the dispatcher's loop back so the opt-out lands between acceptance and send.
+    await e["despachador"].detener()
+    r = await e["agente"].post(f"/api/conversaciones/{e['contactos'][tel]}/responder", json={"texto": "Con gusto"})
+    assert r.status_code == 202, r.text
+    # Written straight to the list (as a bulk REPEP load would), so only the dispatcher's gate can stop it.
+    await sql(nucleo, "INSERT INTO supresiones (telefono, motivo, fuente) VALUES (:t, 'BAJA', 'baja')", t=tel)
+    await e["despachador"].iniciar()
+    e["despachador"].asegurar(e["agente_id"])
+    await _avanzar(nucleo, e["captura"], 120)
+    fila = (await sql(nucleo, "SELECT estado FROM mensajes_enviados WHERE id = :i", i=r.json()["id"]))[0]
+    assert fila.estado == "suprimido"
+    assert not [x for x in e["motor"].ledger.de(tel) if x.wa_message_id == r.json()["wa_message_id"]]
 
-    from enlace.conversaciones.service import _enviar_respuesta
 
-    agente = await crear_usuario("agente")
-    filas = {}
-    for telefono in ("+525511110001", "+525511110002"):
-        filas[telefono] = await db.scalar(
-            sql("""INSERT INTO mensajes_enviados (agente_id, origen, numero_destino, mensaje, wa_message_id, estado)
-                   VALUES (:a, 'respuesta', :t, 'Con gusto', :w, 'enviando') RETURNING id"""),
-            {"a": agente["agente_id"], "t": telefono, "w": "3EB0" + telefono[-6:] + "A" * 12},
-        )
-    await db.execute(sql("INSERT INTO supresiones (telefono, motivo, fuente) VALUES ('+525511110001', 'BAJA', 'baja')"))
-    await db.commit()
-    for telefono, fila_id in filas.items():
-        await _enviar_respuesta(
-            nucleo, fila_id, agente["agente_id"], telefono[1:] + "@s.whatsapp.net", "Con gusto", "x", [], telefono
-        )
-    estados = dict((await db.execute(sql("SELECT numero_destino, estado FROM mensajes_enviados"))).all())
-    # Suppressed: never handed to the engine. Not suppressed: reached the engine (not linked here → fallido).
-    assert estados == {"+525511110001": "suprimido", "+525511110002": "fallido"}
+async def test_reintento_con_la_misma_clave_no_envia_dos_veces(nucleo: Any, entorno: Any) -> None:
+    e = entorno
+    await _despachar(nucleo, e)
+    await _avanzar(nucleo, e["captura"], 900)
+    tel = TELEFONOS[5]
+    url = f"/api/conversaciones/{e['contactos'][tel]}/responder"
+    cabecera = {"Idempotency-Key": "c0ffee00-1234-4abc-9def-000000000001"}
+    primera = await e["agente"].post(url, json={"texto": "Le llamo a las 5"}, headers=cabecera)
+    assert primera.status_code == 202, primera.text
+    await _avanzar(nucleo, e["captura"], 60)
+    # The client did not see the answer (timeout) and retries, before and after the send.
+    for _ in range(2):
+        otra = await e["agente"].post(url, json={"texto": "Le llamo a las 5"}, headers=cabecera)
+        assert otra.status_code == 202 and otra.json()["id"] == primera.json()["id"]
+        assert otra.json()["wa_message_id"] == primera.json()["wa_message_id"]
+    await _avanzar(nucleo, e["captura"], 120)
+    recibidos = [x for x in e["motor"].ledger.de(tel) if x.texto == "Le llamo a las 5"]
+    assert len(recibidos) == 1
+    filas = await sql(nucleo, "SELECT estado FROM mensajes_enviados WHERE origen = 'respuesta'")
+    assert len(filas) == 1 and filas[0].estado in ("enviado", "entregado", "leido")
+    # The same key for another text is a client bug: refused, nothing queued.
+    r = await e["agente"].post(url, json={"texto": "Otra cosa"}, headers=cabecera)
+    assert r.status_code == 422 and r.json()["error"]["codigo"] == "clave_idempotencia_reutilizada"
+    r = await e["agente"].post(url, json={"texto": "Hola"}, headers={"Idempotency-Key": "con espacio"})
+    assert r.status_code == 422 and "Idempotency-Key" in r.json()["error"]["mensaje"]
+    assert (await sql(nucleo, "SELECT count(*) FROM mensajes_enviados WHERE origen = 'respuesta'"))[0][0] == 1
+
+
+async def test_confirmacion_de_baja_sale_una_vez(nucleo: Any, entorno: Any) -> None:
+    """The person writes BAJA: suppressed, and the confirmation really reaches their phone, exactly once."""
+    e = entorno
+    await _despachar(nucleo, e)
+    await _avanzar(nucleo, e["captura"], 900)
+    await sql(nucleo, "INSERT INTO ajustes (clave, valor) VALUES ('confirmar_baja', 'true')")
+    tel = TELEFONOS[2]
+    antes = len(e["motor"].ledger.de(tel))
+    await e["motor"].recibir_de(e["agente_id"], tel, "BAJA")
+    await _avanzar(nucleo, e["captura"], 300)
+    fila = await sql(nucleo, "SELECT estado, wa_message_id FROM mensajes_enviados WHERE origen = 'sistema'")
+    assert len(fila) == 1 and fila[0].estado in ("enviado", "entregado", "leido"), fila
+    nuevos = e["motor"].ledger.de(tel)[antes:]
+    assert [x.wa_message_id for x in nuevos] == [fila[0].wa_message_id]
+    # A repeated BAJA does not send a second confirmation.
+    await e["motor"].recibir_de(e["agente_id"], tel, "BAJA")
+    await _avanzar(nucleo, e["captura"], 300)
+    assert len(e["motor"].ledger.de(tel)) == antes + 1

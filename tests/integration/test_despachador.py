@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 
 from enlace.campanas.models import Campana, ParadaSeguridad
 from enlace.comun.telefonos import jid_para_enviar
+from enlace.envios import repository as repo_envios
 from enlace.envios.despachador import Despachador
 from enlace.mensajes.models import MensajeEnviado
 from enlace.motores.base import (
@@ -20,6 +21,7 @@ from enlace.motores.base import (
 from enlace.motores.simulador.motor import EstadoSocket
 from enlace.tiempo_real import bus
 from tests.integration.test_campanas import RAPIDO, VARIANTES, conectar_simulador, correr_hasta, crear_cartera
+from tests.soporte.arriendo import arrendar
 
 
 async def preparar(nucleo: Any, cliente_como: Any, reloj: Any, n: int, **opciones: Any) -> dict[str, Any]:
@@ -255,3 +257,80 @@ async def test_reconciliacion_sin_prueba_queda_incierto_y_no_se_reenvia(
     assert len(ctx["motor"].ledger) == 4
     estado = (await ctx["agente"].get(f"/api/campana/{ctx['campana_id']}/estado")).json()
     assert estado["inciertos"] == 3 and estado["enviados"] == 3
+
+
+class Contador:
+    """The same simulated network, seen through one node: records what this node handed to the engine."""
+
+    def __init__(self, motor: Any) -> None:
+        self._motor = motor
+        self.enviados: list[str] = []
+
+    async def enviar_texto(self, agente_id: int, jid: str, texto: str, wa_message_id: str) -> Any:
+        self.enviados.append(wa_message_id)
+        return await self._motor.enviar_texto(agente_id, jid, texto, wa_message_id)
+
+    def __getattr__(self, nombre: str) -> Any:
+        return getattr(self._motor, nombre)
+
+
+class Ambos:
+    """Both nodes' dispatchers idle on the clock (what `correr_hasta` waits for)."""
+
+    def __init__(self, *despachadores: Despachador) -> None:
+        self.despachadores = despachadores
+
+    @property
+    def en_reposo(self) -> bool:
+        return all(d.en_reposo for d in self.despachadores)
+
+
+async def test_nodo_que_perdio_el_arriendo_no_envia(nucleo: Any, cliente_como: Any, reloj: Any) -> None:
+    """Node A sends under its lease; node B takes the session over (new fencing token): A claims nothing more."""
+    ctx = await preparar(nucleo, cliente_como, reloj, 12)
+    agente_id = ctx["agente_id"]
+    motor_a, motor_b = Contador(ctx["motor"]), Contador(ctx["motor"])
+
+    async def conectado(_aid: int) -> bool:
+        return True  # both nodes believe they are connected: only the lease may decide
+
+    a = Despachador(reloj=reloj, fabrica=nucleo.fabrica, motor=motor_a, nodo_id="prueba", esta_conectado=conectado)
+    b = Despachador(reloj=reloj, fabrica=nucleo.fabrica, motor=motor_b, nodo_id="otro", esta_conectado=conectado)
+    await a.iniciar()
+    await b.iniciar()
+    try:
+        await iniciar(ctx)
+        a.asegurar(agente_id)
+
+        async def cuatro_enviados() -> bool:
+            return len(motor_a.enviados) >= 4
+
+        await correr_hasta(reloj, a, cuatro_enviados)
+        # B's session manager took the lease (A's expired while it was stalled): token + 1, owner "otro".
+        await arrendar(nucleo.fabrica, agente_id, "otro")
+        de_a = len(motor_a.enviados)
+        b.asegurar(agente_id)
+        a.despertar(agente_id)  # A's loop keeps trying: its claim must fail against the new token
+        await correr_hasta(reloj, Ambos(a, b), terminada(nucleo, ctx["campana_id"]))  # type: ignore[arg-type]
+    finally:
+        await a.detener()
+        await b.detener()
+    assert len(motor_a.enviados) == de_a  # nothing left node A after it lost the lease
+    assert len(motor_b.enviados) == 12 - de_a
+    assert not ctx["motor"].ledger.ids_duplicados()
+    assert sorted(t for t in ctx["telefonos"] for _ in ctx["motor"].ledger.de(t)) == sorted(ctx["telefonos"])
+    assert not a.activo(agente_id)  # A's loop ended when it found the lease gone
+    # The claim statement itself: A's old token claims nothing; B's current one does (positive control).
+    async with nucleo.fabrica() as s:
+        fila = await s.scalar(
+            text(
+                "INSERT INTO mensajes_enviados (agente_id, origen, numero_destino, mensaje, wa_message_id, estado)"
+                " VALUES (:a, 'respuesta', :t, 'x', '3EB0FENCING', 'pendiente') RETURNING id"
+            ),
+            {"a": agente_id, "t": ctx["telefonos"][0]},
+        )
+        momento = reloj.ahora()
+        assert not await repo_envios.marcar_enviando(s, fila, "prueba", 1, intentado_at=momento, mensaje="x")
+        assert not await repo_envios.marcar_enviando(s, fila, "otro", 1, intentado_at=momento, mensaje="x")
+        assert await repo_envios.marcar_enviando(s, fila, "otro", 2, intentado_at=momento, mensaje="x")
+        await s.rollback()

@@ -28,6 +28,7 @@ from enlace.motores.cloud_api.motor import (
     crear_ultimo_entrante,
 )
 from tests.conftest import ajustes_prueba
+from tests.soporte.arriendo import arrendar
 from tests.soporte.graph_api_falso import GraphFalso
 
 
@@ -399,6 +400,7 @@ async def test_flujo_hibrido_campana_oficial_respuesta_traspaso_y_respuesta_del_
     async def conectado(aid: int) -> bool:
         return aid == linea
 
+    await arrendar(oficial.fabrica, linea, motor="cloud_api")
     despachador = Despachador(
         reloj=reloj, fabrica=oficial.fabrica, motor=motor, nodo_id="prueba", esta_conectado=conectado
     )
@@ -453,15 +455,29 @@ async def test_flujo_hibrido_campana_oficial_respuesta_traspaso_y_respuesta_del_
 
     # 4) The agent answers from its own number (the simulator), inside the compliance rules.
     await reloj.avanzar(120)
-    r = await agente.post(
-        f"/api/conversaciones/{contacto_id}/responder",
-        json={"texto": "Con gusto, le marco en 10 minutos. Soy Laura de Créditos Enlace."},
+
+    async def agente_conectado(aid: int) -> bool:
+        return aid == agente_id
+
+    await arrendar(oficial.fabrica, agente_id)
+    despachador = Despachador(
+        reloj=reloj, fabrica=oficial.fabrica, motor=motor, nodo_id="prueba", esta_conectado=agente_conectado
     )
-    assert r.status_code == 202, r.text
-    for _ in range(100):
-        if simulador.ledger.por_telefono().get(telefonos[0]):
-            break
-        await asyncio.sleep(0.02)
+    oficial.despachador = despachador
+    await despachador.iniciar()
+    try:
+        r = await agente.post(
+            f"/api/conversaciones/{contacto_id}/responder",
+            json={"texto": "Con gusto, le marco en 10 minutos. Soy Laura de Créditos Enlace."},
+        )
+        assert r.status_code == 202, r.text
+        for _ in range(500):
+            if simulador.ledger.por_telefono().get(telefonos[0]):
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await despachador.detener()
+        oficial.despachador = None
     recibidos = simulador.ledger.por_telefono()[telefonos[0]]
     assert [t for _, t, *_ in recibidos] == ["Con gusto, le marco en 10 minutos. Soy Laura de Créditos Enlace."]
 

@@ -3,6 +3,11 @@
 Capture uses it so a burst (history sync brings thousands of messages at once) becomes a few multi-row
 statements and commits instead of one per event. Items sharing a partition key go to the same worker
 and are processed strictly in arrival order, one batch at a time, which keeps per-message order.
+
+Nothing is dropped because the database is away: a batch that fails with a connection-level error
+(`es_transitorio`) is retried whole, with exponential backoff, until it commits. Meanwhile the bounded
+queue fills and `poner` waits, which pushes back on whoever feeds it (the engines) instead of dropping.
+Only an item that fails on its own with a non-transient error (a poison event) is logged and dropped.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import structlog
+from sqlalchemy import exc as sa_exc
 
 T = TypeVar("T")
 
@@ -33,6 +39,20 @@ class Estadisticas:
     fallos_lote: int = 0
     items_perdidos: int = 0
     mayor_lote: int = 0
+    reintentos: int = 0  # batches retried because the database was unreachable
+
+
+def es_transitorio(exc: BaseException) -> bool:
+    """A failure of the connection, not of the data: the same batch will work once the database is back.
+
+    Connection lost or refused, server shutting down or terminating backends, pool exhausted, deadlock or
+    serialization failure (all `OperationalError` in psycopg), network timeouts.
+    """
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(
+        exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, ConnectionError, TimeoutError)
+    )
 
 
 class ConsumidorPorLotes(Generic[T]):
@@ -46,6 +66,9 @@ class ConsumidorPorLotes(Generic[T]):
     - `al_fallar(item, exc)`: called for an item that failed even alone (logged and dropped after that:
       one poison event must not stop capture).
     - `al_confirmar(entradas_latencias)`: optional hook with the seconds each item waited until processed.
+    - `espera_inicial_s` / `espera_max_s`: backoff between retries of a batch the database could not take
+      (technical retry timing on the event loop, not a domain delay). Retries go on until it commits; only
+      once `detener` has been waiting `gracia_detener_s` does a shutdown give up (and count the loss).
     """
 
     def __init__(
@@ -60,6 +83,9 @@ class ConsumidorPorLotes(Generic[T]):
         al_fallar: Callable[[T, BaseException], Awaitable[None] | None] | None = None,
         al_procesar: Callable[[list[float]], None] | None = None,
         nombre: str = "lotes",
+        espera_inicial_s: float = 0.05,
+        espera_max_s: float = 5.0,
+        gracia_detener_s: float = 30.0,
     ) -> None:
         if max_lote < 1 or particiones < 1:
             raise ValueError("max_lote y particiones deben ser al menos 1")
@@ -71,6 +97,10 @@ class ConsumidorPorLotes(Generic[T]):
         self._al_fallar = al_fallar
         self._al_procesar = al_procesar
         self._nombre = nombre
+        self.espera_inicial_s = espera_inicial_s
+        self.espera_max_s = espera_max_s
+        self.gracia_detener_s = gracia_detener_s
+        self._detener_desde: float | None = None
         self._colas: list[asyncio.Queue[_Entrada[T] | None]] = [
             asyncio.Queue(maxsize=max_cola) for _ in range(particiones)
         ]
@@ -110,10 +140,12 @@ class ConsumidorPorLotes(Generic[T]):
         """Process what is queued, then stop the workers."""
         if not self._tareas:
             return
+        self._detener_desde = time.monotonic()
         for cola in self._colas:
             await cola.put(None)
         await asyncio.gather(*self._tareas, return_exceptions=True)
         self._tareas = []
+        self._detener_desde = None
 
     async def _trabajar(self, cola: asyncio.Queue[_Entrada[T] | None]) -> None:
         loop = asyncio.get_running_loop()
@@ -153,7 +185,7 @@ class ConsumidorPorLotes(Generic[T]):
         items = [e.item for e in lote]
         est = self.estadisticas
         try:
-            await self._procesar(items)
+            await self._con_reintentos(items)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -166,7 +198,7 @@ class ConsumidorPorLotes(Generic[T]):
                 )
                 for item in items:
                     try:
-                        await self._procesar([item])
+                        await self._con_reintentos([item])
                     except asyncio.CancelledError:
                         raise
                     except Exception as exc_item:
@@ -177,6 +209,29 @@ class ConsumidorPorLotes(Generic[T]):
         if self._al_procesar is not None:
             ahora = time.monotonic()
             self._al_procesar([ahora - e.encolado for e in lote])
+
+    async def _con_reintentos(self, items: list[T]) -> None:
+        """`procesar(items)`, retried with backoff while the failure is the database's, not the data's."""
+        espera = self.espera_inicial_s
+        while True:
+            try:
+                await self._procesar(items)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not es_transitorio(exc) or self._rendirse():
+                    raise
+                self.estadisticas.reintentos += 1
+                log.warning(
+                    "lote_reintento_bd", consumidor=self._nombre, items=len(items), espera_s=espera, error=str(exc)
+                )
+                await asyncio.sleep(espera)
+                espera = min(espera * 2, self.espera_max_s)
+
+    def _rendirse(self) -> bool:
+        """Only a shutdown that has waited long enough for the database stops retrying."""
+        return self._detener_desde is not None and time.monotonic() - self._detener_desde > self.gracia_detener_s
 
     async def _fallo(self, item: T, exc: BaseException) -> None:
         self.estadisticas.items_perdidos += 1

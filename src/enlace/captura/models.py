@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -36,6 +37,12 @@ class MensajeRecibido(ConCreado, Base):
         Index("ix_mensajes_recibidos_origen_recibido", "numero_origen", "recibido_at"),
         # Scope `todo` stores LID-only messages; their phone is filled in when the map arrives.
         Index("ix_mensajes_recibidos_sin_telefono", "chat_jid", postgresql_where=text("numero_origen IS NULL")),
+        # The compliance sweep: live replies with text and no opt-out decision stored yet.
+        Index(
+            "ix_mensajes_recibidos_sin_clasificar",
+            "id",
+            postgresql_where=text("clasificacion IS NULL AND mensaje IS NOT NULL AND NOT historial"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -61,6 +68,25 @@ class MensajeRecibido(ConCreado, Base):
     # Opt-out classifier decision and the rule that fired (explainable).
     clasificacion: Mapped[str | None] = mapped_column(String(20))
     regla: Mapped[str | None] = mapped_column(String(80))
+    # Came from history sync: stored, never evaluated for opt-outs (nor re-evaluated by the sweep).
+    historial: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+
+
+class BajaLidPendiente(ConCreado, Base):
+    """An opt-out written from a LID whose phone is unknown: applied by the sweep once the LID is mapped.
+
+    Only the LID and the rule that fired are kept (no text), so even out-of-scope chats can hold it.
+    """
+
+    __tablename__ = "bajas_lid_pendientes"
+    __table_args__ = (UniqueConstraint("agente_id", "lid", name="uq_bajas_lid_pendientes_agente_lid"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    agente_id: Mapped[int] = mapped_column(ForeignKey("agentes.id", ondelete="CASCADE"))
+    lid: Mapped[str] = mapped_column(String(120), index=True)
+    regla: Mapped[str] = mapped_column(String(80))
+    recibido_at: Mapped[datetime]
+    mensaje_recibido_id: Mapped[int | None] = mapped_column(ForeignKey("mensajes_recibidos.id", ondelete="SET NULL"))
 
 
 class EventoEntrega(Base):

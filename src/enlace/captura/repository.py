@@ -422,16 +422,17 @@ async def insertar_recibidos(session: AsyncSession, filas: list[dict[str, Any]])
                     CAST(:a AS int[]), CAST(:w AS text[]), CAST(:no AS text[]), CAST(:nd AS text[]),
                     CAST(:cj AS text[]), CAST(:m AS text[]), CAST(:ti AS text[]), CAST(:me AS jsonb[]),
                     CAST(:rf AS text[]), CAST(:ra AS timestamptz[]), CAST(:c AS int[]), CAST(:cl AS text[]),
-                    CAST(:rg AS text[])
+                    CAST(:rg AS text[]), CAST(:hi AS boolean[])
                 ) AS v(agente_id, wa, numero_origen, numero_destino, chat_jid, mensaje, tipo, medio, referencia_id,
-                       recibido_at, contacto_id, clasificacion, regla)
+                       recibido_at, contacto_id, clasificacion, regla, historial)
             )
             INSERT INTO mensajes_recibidos AS r
                 (agente_id, wa_message_id, numero_origen, numero_destino, chat_jid, mensaje, tipo, medio,
-                 referencia_id, recibido_at, contacto_id, mensaje_origen_id, campana_id, clasificacion, regla)
+                 referencia_id, recibido_at, contacto_id, mensaje_origen_id, campana_id, clasificacion, regla,
+                 historial)
             SELECT v.agente_id, v.wa, v.numero_origen, v.numero_destino, v.chat_jid, v.mensaje, v.tipo, v.medio,
                    v.referencia_id, v.recibido_at, COALESCE(v.contacto_id, o.contacto_id), o.id, o.campana_id,
-                   v.clasificacion, v.regla
+                   v.clasificacion, v.regla, v.historial
             FROM v
             LEFT JOIN LATERAL (
                 SELECT s.id, s.campana_id, s.contacto_id FROM mensajes_enviados s
@@ -460,6 +461,7 @@ async def insertar_recibidos(session: AsyncSession, filas: list[dict[str, Any]])
             "c": [f["contacto_id"] for f in filas],
             "cl": [f.get("clasificacion") for f in filas],
             "rg": [f.get("regla") for f in filas],
+            "hi": [bool(f.get("historial")) for f in filas],
         },
     )
     return [FilaRecibida(*f) for f in resultado]
@@ -622,3 +624,58 @@ async def guardar_alcance(session: AsyncSession, valor: str, usuario_id: int | N
         ),
         {"c": CLAVE_ALCANCE, "v": valor, "u": usuario_id or None},
     )
+
+
+# ---- compliance sweeps ---------------------------------------------------------------------------
+
+
+async def respuestas_sin_evaluar(session: AsyncSession, gracia_s: float, limite: int) -> list[Any]:
+    """Live replies with text that no opt-out decision was stored for (their evaluation failed or never ran)."""
+    filas = await session.execute(
+        text(
+            """SELECT id, agente_id, numero_origen, mensaje, contacto_id FROM mensajes_recibidos
+                WHERE clasificacion IS NULL AND mensaje IS NOT NULL AND NOT historial AND borrado_at IS NULL
+                  AND created_at < now() - make_interval(secs => :gracia)
+                ORDER BY id LIMIT :limite"""
+        ),
+        {"gracia": gracia_s, "limite": limite},
+    )
+    return list(filas.all())
+
+
+async def guardar_baja_de_lid(session: AsyncSession, filas: list[tuple[int, str, str, datetime, int | None]]) -> None:
+    """Opt-outs written from a LID whose phone is not known yet: (agente, lid, regla, momento, mensaje id)."""
+    if not filas:
+        return
+    await session.execute(
+        text(
+            """INSERT INTO bajas_lid_pendientes (agente_id, lid, regla, recibido_at, mensaje_recibido_id)
+               SELECT * FROM unnest(CAST(:a AS int[]), CAST(:l AS text[]), CAST(:r AS text[]),
+                                    CAST(:m AS timestamptz[]), CAST(:i AS bigint[]))
+               ON CONFLICT (agente_id, lid) DO NOTHING"""
+        ),
+        {
+            "a": [f[0] for f in filas],
+            "l": [f[1] for f in filas],
+            "r": [f[2] for f in filas],
+            "m": [f[3] for f in filas],
+            "i": [f[4] for f in filas],
+        },
+    )
+
+
+async def tomar_bajas_de_lid_mapeadas(session: AsyncSession, limite: int) -> list[Any]:
+    """Pending LID opt-outs whose phone is now known (locked and removed; applied in this transaction)."""
+    filas = await session.execute(
+        text(
+            """WITH listas AS (
+                   SELECT b.id, m.telefono FROM bajas_lid_pendientes b
+                     JOIN mapeos_identificador m ON m.valor = b.lid AND m.telefono IS NOT NULL
+                    ORDER BY b.id LIMIT :limite FOR UPDATE OF b SKIP LOCKED)
+               DELETE FROM bajas_lid_pendientes b USING listas
+                WHERE b.id = listas.id
+            RETURNING b.agente_id, listas.telefono, b.regla, b.recibido_at, b.mensaje_recibido_id"""
+        ),
+        {"limite": limite},
+    )
+    return list(filas.all())

@@ -8,7 +8,6 @@ stream ends in the same rows. Side effects (realtime events, media downloads) ru
 from __future__ import annotations
 
 import asyncio
-import importlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,9 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from enlace.captura import repository as repo
 from enlace.captura.alcance import Contexto, Decision, decidir
 from enlace.captura.estados import Resumen
+from enlace.captura.limpieza import limpiar_evento
 from enlace.captura.lotes import ConsumidorPorLotes
 from enlace.captura.medios import TIPOS_CON_MEDIO, DescargadorMedios, SolicitudMedio, metadatos
 from enlace.captura.plan import Clave, MensajePlan, PlanLote, Recibo, planificar
+from enlace.cumplimiento.bajas import ClaseRespuesta, clasificar
+from enlace.cumplimiento.puerta import bloquear_telefonos
+from enlace.cumplimiento.service import evaluar_respuesta, suprimir
 from enlace.db.sesion import al_confirmar, transaccion
 from enlace.mensajes.estados import RANGO
 from enlace.motores.base import (
@@ -47,10 +50,9 @@ TIPOS_EVENTO = (EventoMensaje, EventoEstado, EventoMapeoIdentificador, EventoPre
 DIAS_RECIBOS_HUERFANOS = 7
 TTL_ALCANCE_S = 10.0  # other nodes see an admin's change of scope within this many seconds
 TTL_AGENTES_S = 30.0
-
-
-class CumplimientoNoDisponible(RuntimeError):
-    """The compliance module does not offer the function capture needs (opt-outs would go undetected)."""
+# Events waiting for the database (per partition). When the database is away the queue fills up to this and
+# then `recibir` waits, holding the engines back (Baileys keeps unacknowledged messages on WhatsApp's side).
+MAX_COLA = 20_000
 
 
 @dataclass(slots=True)
@@ -65,27 +67,6 @@ class ResultadoLote:
     fuera_de_alcance: int = 0
     modificaciones: int = 0
     solicitudes_medio: list[SolicitudMedio] = field(default_factory=list)
-
-
-def _funcion_cumplimiento(nombre: str) -> Callable[..., Any]:
-    try:
-        modulo = importlib.import_module("enlace.cumplimiento.service")
-    except ModuleNotFoundError as exc:
-        raise CumplimientoNoDisponible("enlace.cumplimiento.service no existe todavía") from exc
-    funcion = getattr(modulo, nombre, None)
-    if funcion is None:
-        raise CumplimientoNoDisponible(f"enlace.cumplimiento.service.{nombre} no existe todavía")
-    return funcion  # type: ignore[no-any-return]
-
-
-_avisados: set[str] = set()
-
-
-def _avisar_sin_cumplimiento(detalle: str) -> None:
-    # Once per process and function: loud enough to notice, not one line per batch.
-    if detalle not in _avisados:
-        _avisados.add(detalle)
-        log.error("cumplimiento_no_disponible", detalle=detalle, efecto="las bajas en respuestas no se detectan")
 
 
 def _salas(agente: repo.InfoAgente | None, agente_id: int, campana_id: int | None) -> list[str]:
@@ -127,14 +108,21 @@ def _preclasificar(mp: MensajePlan) -> tuple[str | None, str | None]:
     """
     if mp.evento.historial or not mp.evento.texto:
         return None, None
-    try:
-        from enlace.cumplimiento.bajas import ClaseRespuesta, clasificar
-    except ImportError:
-        return None, None
     resultado = clasificar(mp.evento.texto)
     if resultado.clase != ClaseRespuesta.otro:
         return None, None
     return resultado.clase.value, resultado.regla[:80]
+
+
+def _baja_de_lid(mp: MensajePlan) -> tuple[int, str, str, datetime] | None:
+    """A live opt-out from a LID whose phone nobody knows yet: (agente, lid, regla, momento)."""
+    ev = mp.evento
+    if mp.telefono or not mp.lid or ev.historial or not ev.texto:
+        return None
+    resultado = clasificar(ev.texto)
+    if resultado.clase != ClaseRespuesta.baja:
+        return None
+    return ev.agente_id, mp.lid, resultado.regla[:80], ev.momento
 
 
 async def _bloquear_telefonos_de_bajas(session: AsyncSession, plan: PlanLote) -> None:
@@ -144,11 +132,6 @@ async def _bloquear_telefonos_de_bajas(session: AsyncSession, plan: PlanLote) ->
     must never wait for a row this batch already wrote (report counters, conversations), or the two
     would deadlock. Taking the phone locks first keeps one lock order for everyone.
     """
-    try:
-        from enlace.cumplimiento.bajas import ClaseRespuesta, clasificar
-        from enlace.cumplimiento.puerta import bloquear_telefonos
-    except ImportError:
-        return
     telefonos = [
         mp.telefono
         for mp in plan.entrantes.values()
@@ -317,10 +300,14 @@ async def aplicar_plan(
     filas_recibidas: list[dict[str, Any]] = []
     planes_recibidos: dict[Clave, MensajePlan] = {}
     preclasificados: set[Clave] = set()
+    bajas_lid: dict[Clave, tuple[int, str, str, datetime]] = {}
     for clave, mp in plan.entrantes.items():
         d = decision(mp, False)
         if d == Decision.contar:
             contar(mp, entrante=True)
+        baja_lid = _baja_de_lid(mp) if evaluar_respuestas and d != Decision.ignorar else None
+        if baja_lid is not None:
+            bajas_lid[clave] = baja_lid
         if d != Decision.guardar:
             continue
         ev = mp.evento
@@ -342,6 +329,7 @@ async def aplicar_plan(
                 "contacto_id": contacto.id if contacto else None,
                 "clasificacion": clase,
                 "regla": regla,
+                "historial": ev.historial,
             }
         )
         planes_recibidos[clave] = mp
@@ -349,6 +337,10 @@ async def aplicar_plan(
             preclasificados.add(clave)
     recibidas = await repo.insertar_recibidos(session, filas_recibidas)
     res.recibidos_nuevos = len(recibidas)
+    if bajas_lid:
+        # Kept (LID and rule only, no text) until the LID's phone is known; the sweep applies them then.
+        guardadas = {(f.agente_id, f.wa_message_id): f.id for f in recibidas}
+        await repo.guardar_baja_de_lid(session, [(*b, guardadas.get(c)) for c, b in bajas_lid.items()])
     respondieron: dict[int, datetime] = {}
     por_evaluar: list[tuple[repo.FilaRecibida, MensajePlan]] = []
     for recibida in recibidas:
@@ -427,15 +419,10 @@ async def _evaluar_respuestas(
     session: AsyncSession, por_evaluar: list[tuple[repo.FilaRecibida, MensajePlan]], ahora: datetime
 ) -> None:
     """Opt-out detection for each new reply, each in a savepoint: a failure there never loses the reply."""
-    try:
-        evaluar = _funcion_cumplimiento("evaluar_respuesta")
-    except CumplimientoNoDisponible as exc:
-        _avisar_sin_cumplimiento(str(exc))
-        return
     for fila, mp in por_evaluar:
         try:
             async with session.begin_nested():
-                await evaluar(
+                await evaluar_respuesta(
                     session,
                     mensaje_recibido_id=fila.id,
                     telefono=fila.numero_origen,
@@ -454,11 +441,6 @@ async def _aplicar_preferencias(session: AsyncSession, preferencias: list[Evento
 
     detener = [p for p in preferencias if p.detener_marketing]
     if not detener:
-        return
-    try:
-        suprimir = _funcion_cumplimiento("suprimir")
-    except CumplimientoNoDisponible as exc:
-        _avisar_sin_cumplimiento(str(exc))
         return
     por_bsuid = await repo.mapeos_conocidos(session, [p.bsuid for p in detener if p.bsuid])
     for p in detener:
@@ -549,6 +531,7 @@ class Captura:
         max_lote: int = 500,
         ventana_s: float = 0.005,
         particiones: int = 1,
+        max_cola: int = MAX_COLA,
         evaluar_respuestas: bool = True,
         al_procesar: Callable[[list[float]], None] | None = None,
     ) -> None:
@@ -562,6 +545,7 @@ class Captura:
             self.procesar,
             max_lote=max_lote,
             ventana_s=ventana_s,
+            max_cola=max_cola,
             nombre="captura",
             al_procesar=al_procesar,
             # Per agent: one agent's events stay in order; different agents' batches may commit in parallel.
@@ -627,7 +611,7 @@ class Captura:
 
     async def procesar(self, eventos: list[object]) -> None:
         """One batch, one transaction."""
-        plan = planificar(eventos)
+        plan = planificar([limpiar_evento(e) for e in eventos])
         async with transaccion(self._fabrica) as session:
             res = await aplicar_plan(
                 session,
@@ -661,10 +645,67 @@ class Captura:
         self._hay_pendientes = bool(quedan)
         return len(encontrados)
 
+    async def reevaluar_cumplimiento(self, *, gracia_s: float = 60.0, limite: int = 100) -> int:
+        """Compliance is never skipped silently: re-run what a failure or a missing phone left undone.
+
+        - replies with text and no stored decision (their `evaluar_respuesta` failed and its savepoint
+          rolled back, or the process died first) are evaluated again, each in its own transaction;
+        - opt-outs seen on a LID whose phone is now known (`mapeos_identificador`) are applied.
+        `gracia_s` leaves rows of batches still in flight alone. Returns how many were handled.
+        """
+        if not self._evaluar:
+            return 0
+        hechos = 0
+        async with self._fabrica() as session:
+            pendientes = await repo.respuestas_sin_evaluar(session, gracia_s, limite)
+        for r in pendientes:
+            try:
+                async with transaccion(self._fabrica) as session:
+                    if r.numero_origen:
+                        await bloquear_telefonos(session, [r.numero_origen])
+                    await evaluar_respuesta(
+                        session,
+                        mensaje_recibido_id=r.id,
+                        telefono=r.numero_origen,
+                        texto=r.mensaje,
+                        contacto_id=r.contacto_id,
+                        agente_id=r.agente_id,
+                        ahora=self._reloj.ahora(),
+                    )
+                hechos += 1
+                log.warning("respuesta_reevaluada", mensaje_recibido_id=r.id)
+            except Exception:
+                log.exception("reevaluar_respuesta_fallo", mensaje_recibido_id=r.id)
+        async with transaccion(self._fabrica) as session:
+            for agente_id, telefono, regla, momento, mensaje_id in await repo.tomar_bajas_de_lid_mapeadas(
+                session, limite
+            ):
+                await bloquear_telefonos(session, [telefono])
+                await suprimir(
+                    session,
+                    telefono=telefono,
+                    motivo=f"El contacto pidió la baja por WhatsApp desde un identificador LID (regla {regla}).",
+                    fuente="baja",
+                    actor=None,
+                    ahora=momento,
+                    regla=regla,
+                    mensaje_recibido_id=mensaje_id,
+                )
+                hechos += 1
+                log.warning("baja_de_lid_aplicada", agente_id=agente_id)
+        return hechos
+
     async def _barrer_periodicamente(self) -> None:
-        # Technical polling interval (event-loop time), not a domain delay.
+        # Technical polling intervals (event-loop time), not domain delays.
+        vueltas = 0
         while True:
             await asyncio.sleep(2.0)
+            vueltas += 1
+            if vueltas % 15 == 0:
+                try:
+                    await self.reevaluar_cumplimiento()
+                except Exception:
+                    log.exception("barrido_cumplimiento_fallo")
             if not self._hay_pendientes:
                 continue
             try:

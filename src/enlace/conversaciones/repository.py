@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.auth.actor import Actor
 from enlace.auth.alcance import condicion_agente, puede_ver_agente
+from enlace.campanas.models import ParadaSeguridad
 from enlace.captura.models import ConteoFueraAlcance, Conversacion, MensajeRecibido
 from enlace.carteras.models import Contacto, IdentificadorContacto
 from enlace.mensajes.estados import NO_SALIDOS
@@ -180,3 +181,19 @@ async def fuera_de_alcance(session: AsyncSession, actor: Actor, dia: date) -> in
         )
     )
     return int(total or 0)
+
+
+async def respuesta_por_clave(session: AsyncSession, agente_id: int, clave: str) -> MensajeEnviado | None:
+    """The reply an earlier request with this Idempotency-Key queued through this number."""
+    return await session.scalar(
+        select(MensajeEnviado).where(MensajeEnviado.agente_id == agente_id, MensajeEnviado.clave_idempotencia == clave)
+    )
+
+
+async def parada_activa(session: AsyncSession, agente_id: int) -> bool:
+    """A safety stop holds this number's sending (the dispatcher would not send the reply)."""
+    return bool(
+        await session.scalar(
+            select(exists().where(ParadaSeguridad.agente_id == agente_id, ParadaSeguridad.resuelta_at.is_(None)))
+        )
+    )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 
 from enlace.conversaciones import service
 from enlace.conversaciones.schemas import (
@@ -59,9 +60,15 @@ async def mensajes_conversacion(
 
 @router.post("/conversaciones/{contacto_id}/responder", response_model=MensajeConversacion, status_code=202)
 async def responder(
-    contacto_id: int, datos: ResponderEntrada, actor: ActorDep, session: SessionBD, nucleo: NucleoDep
+    contacto_id: int,
+    datos: ResponderEntrada,
+    actor: ActorDep,
+    session: SessionBD,
+    nucleo: NucleoDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> MensajeConversacion:
-    return await service.responder(session, actor, nucleo, contacto_id, datos)
+    """Queue a reply; repeat the request with the same `Idempotency-Key` and it is sent only once."""
+    return await service.responder(session, actor, nucleo, contacto_id, datos, idempotency_key)
 
 
 @router.post("/conversaciones/{contacto_id}/leida", response_model=LeidaSalida)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.auth.actor import Actor
@@ -25,13 +24,13 @@ from enlace.conversaciones.schemas import (
     ResponderEntrada,
 )
 from enlace.cumplimiento.auditoria import registrar_auditoria
-from enlace.db.sesion import al_confirmar, transaccion
-from enlace.errores import Conflicto, EntradaInvalida, NoEncontrado, ServicioNoDisponible
+from enlace.cumplimiento.puerta import revisar_envio
+from enlace.db.sesion import al_confirmar
+from enlace.errores import Conflicto, EntradaInvalida, NoEncontrado
 from enlace.mensajes.models import MensajeEnviado
-from enlace.mensajes.repository import transicionar_uno
-from enlace.motores.base import ErrorMotor
+from enlace.mensajes.repository import encolar_directo
 from enlace.settings import Settings
-from enlace.tiempo_real import emitir, publicar, salas_de_agente
+from enlace.tiempo_real import emitir, salas_de_agente
 
 if TYPE_CHECKING:
     from enlace.carteras.models import Contacto
@@ -122,16 +121,6 @@ async def fijar_alcance(
     return await alcance(session, actor, nucleo.settings, nucleo.reloj.ahora())
 
 
-def _puerta() -> Any:
-    try:
-        return importlib.import_module("enlace.cumplimiento.puerta").revisar_envio
-    except (ModuleNotFoundError, AttributeError) as exc:
-        # Never send without the compliance gate: refusing is the safe failure.
-        raise ServicioNoDisponible(
-            "El control de cumplimiento no está disponible; no se puede enviar la respuesta ahora."
-        ) from exc
-
-
 async def _agente_que_responde(session: AsyncSession, actor: Actor, contacto: Contacto, pedido: int | None) -> int:
     if actor.es_agente:
         if actor.agente_id is None:
@@ -162,17 +151,97 @@ async def _exigir_sesion(nucleo: Nucleo, agente_id: int) -> None:
 
 
 async def responder(
-    session: AsyncSession, actor: Actor, nucleo: Nucleo, contacto_id: int, datos: ResponderEntrada
+    session: AsyncSession,
+    actor: Actor,
+    nucleo: Nucleo,
+    contacto_id: int,
+    datos: ResponderEntrada,
+    clave: str | None = None,
 ) -> MensajeConversacion:
-    """Validate, write the row (`enviando`, pre-assigned id), and send through the session after commit.
+    """Validate, then queue the reply as an outgoing row due now; the dispatcher sends it after commit.
 
-    The row exists before the send, so a crash between commit and send leaves a row the dispatcher's
-    reconciliation turns `incierto` instead of a message nobody recorded.
+    It goes through the same path as every other message (claim fenced by the session's lease, the
+    compliance gate, suppression re-checked under the phone lock, send with the pre-assigned id), ahead
+    of campaign rows and without campaign pacing. With an `Idempotency-Key` (`clave`) a retried request
+    returns the row the first one queued and sends nothing more.
     """
     contacto = await _contacto(session, actor, contacto_id)
     agente_id = await _agente_que_responde(session, actor, contacto, datos.agente_id)
+    clave = validar_clave_idempotencia(clave)
+    if clave is not None:
+        previa = await repo.respuesta_por_clave(session, agente_id, clave)
+        if previa is not None:
+            return _repetida(previa, contacto.id, datos.texto)
     ahora = nucleo.reloj.ahora()
-    bloqueo = await _puerta()(
+    await _validar_respuesta(session, nucleo, agente_id, contacto, ahora)
+    agente = (await repo_captura.agentes(session, [agente_id])).get(agente_id)
+    fila_id = await encolar_directo(
+        session,
+        agente_id=agente_id,
+        contacto_id=contacto.id,
+        origen="respuesta",
+        numero_origen=agente.numero_wa if agente else None,
+        numero_destino=contacto.telefono,
+        destino_jid=jid_para_enviar(contacto.telefono, await repo.jid_conocido(session, contacto)),
+        mensaje=datos.texto,
+        tipo="texto",
+        wa_message_id=nucleo.motor.nuevo_id_mensaje(agente_id),
+        programado_para=ahora,
+        clave_idempotencia=clave,
+    )
+    if fila_id is None:  # the same key committed meanwhile (a concurrent retry): answer with that row
+        previa = await repo.respuesta_por_clave(session, agente_id, clave or "")
+        if previa is None:
+            raise Conflicto("La respuesta se está registrando; vuelve a intentarlo.")
+        return _repetida(previa, contacto.id, datos.texto)
+    fila = await session.get(MensajeEnviado, fila_id)
+    assert fila is not None
+    await _anotar_en_bandeja(session, fila, contacto, ahora)
+    despachador = nucleo.despachador
+    if despachador is not None:
+        # This node's loop wakes at once; other nodes get the NOTIFY sent by `encolar_directo`.
+        al_confirmar(session, _despertar(despachador, agente_id))
+    return _salida(fila, ahora)
+
+
+def validar_clave_idempotencia(clave: str | None) -> str | None:
+    if clave is None:
+        return None
+    if not 1 <= len(clave) <= 100 or not all(33 <= ord(c) <= 126 for c in clave):
+        raise EntradaInvalida(
+            "Idempotency-Key: usa de 1 a 100 caracteres visibles sin espacios (por ejemplo, un UUID)."
+        )
+    return clave
+
+
+def _repetida(previa: MensajeEnviado, contacto_id: int, texto: str) -> MensajeConversacion:
+    if previa.contacto_id != contacto_id or previa.mensaje != texto:
+        raise EntradaInvalida(
+            "Idempotency-Key: esa clave ya se usó para otra respuesta; genera una clave nueva para cada mensaje.",
+            codigo="clave_idempotencia_reutilizada",
+        )
+    return _salida(previa, previa.created_at)
+
+
+def _salida(fila: MensajeEnviado, momento: datetime) -> MensajeConversacion:
+    return MensajeConversacion(
+        id=fila.id,
+        direccion="saliente",
+        agente_id=fila.agente_id,
+        wa_message_id=fila.wa_message_id,
+        tipo="texto",
+        texto=fila.mensaje,
+        momento=momento,
+        estado=fila.estado,
+        origen="respuesta",
+    )
+
+
+async def _validar_respuesta(
+    session: AsyncSession, nucleo: Nucleo, agente_id: int, contacto: Contacto, ahora: datetime
+) -> None:
+    """Refuse at once what the dispatcher would refuse later, so the agent knows now (changes nothing)."""
+    bloqueo = await revisar_envio(
         session,
         agente_id=agente_id,
         contacto_id=contacto.id,
@@ -185,133 +254,46 @@ async def responder(
     )
     if bloqueo is not None:
         raise Conflicto(bloqueo.mensaje, codigo=bloqueo.codigo)
+    if await repo.parada_activa(session, agente_id):
+        raise Conflicto(
+            "Los envíos de este número están detenidos por seguridad; un supervisor debe reanudarlos.",
+            codigo="envio_detenido",
+        )
     await _exigir_sesion(nucleo, agente_id)
-    motor = nucleo.motor
-    wa_id = motor.nuevo_id_mensaje(agente_id)
-    destino = jid_para_enviar(contacto.telefono, await repo.jid_conocido(session, contacto))
-    agentes = await repo_captura.agentes(session, [agente_id])
-    agente = agentes.get(agente_id)
-    fila = MensajeEnviado(
-        agente_id=agente_id,
-        contacto_id=contacto.id,
-        origen="respuesta",
-        numero_origen=agente.numero_wa if agente else None,
-        numero_destino=contacto.telefono,
-        destino_jid=destino,
-        mensaje=datos.texto,
-        tipo="texto",
-        wa_message_id=wa_id,
-        estado="enviando",
-        intentado_at=ahora,
-    )
-    session.add(fila)
-    await session.flush()
+
+
+async def _anotar_en_bandeja(session: AsyncSession, fila: MensajeEnviado, contacto: Contacto, ahora: datetime) -> None:
     await repo_captura.actualizar_conversaciones(
         session,
         [
             {
-                "agente_id": agente_id,
+                "agente_id": fila.agente_id,
                 "telefono": contacto.telefono,
                 "contacto_id": contacto.id,
                 "momento": ahora,
-                "texto": datos.texto,
+                "texto": fila.mensaje,
                 "direccion": "saliente",
                 "no_leido": False,
             }
         ],
     )
-    salas = await salas_de_agente(session, agente_id)
     datos_evento = {
         "id": fila.id,
-        "agente_id": agente_id,
-        "wa_message_id": wa_id,
+        "agente_id": fila.agente_id,
+        "wa_message_id": fila.wa_message_id,
         "origen": "respuesta",
-        "estado": "enviando",
+        "estado": fila.estado,
         "contacto_id": contacto.id,
         "campana_id": None,
         "numero_destino": contacto.telefono,
         "tipo": "texto",
         "momento": ahora.isoformat(),
     }
-    emitir(session, "mensaje.enviado", datos_evento, salas)
-    fila_id, texto, telefono = fila.id, datos.texto, contacto.telefono
-
-    async def enviar() -> None:
-        await _enviar_respuesta(nucleo, fila_id, agente_id, destino, texto, wa_id, salas, telefono)
-
-    al_confirmar(session, enviar)
-    return MensajeConversacion(
-        id=fila.id,
-        direccion="saliente",
-        agente_id=agente_id,
-        wa_message_id=wa_id,
-        tipo="texto",
-        texto=datos.texto,
-        momento=ahora,
-        estado="enviando",
-        origen="respuesta",
-    )
+    emitir(session, "mensaje.enviado", datos_evento, await salas_de_agente(session, fila.agente_id))
 
 
-async def _enviar_respuesta(
-    nucleo: Nucleo,
-    fila_id: int,
-    agente_id: int,
-    destino: str,
-    texto_: str,
-    wa_id: str,
-    salas: list[str],
-    telefono: str,
-) -> None:
-    """After commit: send with the pre-assigned id, then record the outcome (only forward).
+def _despertar(despachador: Any, agente_id: int) -> Callable[[], Awaitable[None]]:
+    async def despertar() -> None:
+        despachador.despertar(agente_id)
 
-    Same protocol as the dispatcher (cumplimiento.puerta.revisar_suprimido): under the phone lock,
-    check suppression again, send, commit; an opt-out that committed since the request was accepted
-    is honoured, and one arriving now waits for the lock.
-    """
-    from enlace.cumplimiento.puerta import revisar_suprimido
-
-    try:
-        async with transaccion(nucleo.fabrica) as session:
-            bloqueo = await revisar_suprimido(session, telefono=telefono, mensaje_id=fila_id)
-            if bloqueo is None:
-                resultado = await nucleo.motor.enviar_texto(agente_id, destino, texto_, wa_id)
-        if bloqueo is not None:
-            async with transaccion(nucleo.fabrica) as session:
-                movido = await transicionar_uno(
-                    session, fila_id, "suprimido", desde=("enviando",), detalle_error=bloqueo.mensaje
-                )
-            estado = "suprimido" if movido else None
-            if estado:
-                await publicar(
-                    "mensaje.estado",
-                    {"id": fila_id, "agente_id": agente_id, "wa_message_id": wa_id, "estado": estado},
-                    salas,
-                )
-            return
-    except ErrorMotor as exc:
-        log.warning("respuesta_no_enviada", agente_id=agente_id, codigo=exc.codigo, error=str(exc))
-        async with transaccion(nucleo.fabrica) as session:
-            movido = await transicionar_uno(
-                session,
-                fila_id,
-                "fallido",
-                desde=("enviando",),
-                fallido_at=nucleo.reloj.ahora(),
-                codigo_error=exc.codigo,
-                detalle_error=str(exc)[:500],
-            )
-        estado = "fallido" if movido else None
-        if estado:
-            await publicar(
-                "mensaje.estado",
-                {"id": fila_id, "agente_id": agente_id, "wa_message_id": wa_id, "estado": estado},
-                salas,
-            )
-        return
-    async with transaccion(nucleo.fabrica) as session:
-        await transicionar_uno(session, fila_id, "enviado", enviado_at=resultado.momento)
-        estado = await session.scalar(select(MensajeEnviado.estado).where(MensajeEnviado.id == fila_id))
-    await publicar(
-        "mensaje.estado", {"id": fila_id, "agente_id": agente_id, "wa_message_id": wa_id, "estado": estado}, salas
-    )
+    return despertar

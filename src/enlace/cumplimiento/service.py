@@ -26,7 +26,7 @@ from enlace.cumplimiento.bajas import ClaseRespuesta, clasificar
 from enlace.cumplimiento.models import Supresion
 from enlace.cumplimiento.puerta import bloquear_telefono, bloquear_telefonos
 from enlace.errores import EntradaInvalida, NoEncontrado
-from enlace.mensajes.models import MensajeEnviado
+from enlace.mensajes.repository import encolar_directo
 from enlace.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -244,9 +244,10 @@ async def _encolar_confirmacion(
     texto: str,
     ahora: datetime,
 ) -> int:
-    """One 'sistema' row for the dispatcher; the gate lets exactly this row through the suppression."""
+    """One 'sistema' row, due now, for the dispatcher; the gate lets exactly this row through the suppression."""
     recibido = await session.get(MensajeRecibido, mensaje_recibido_id)
-    fila = MensajeEnviado(
+    fila_id = await encolar_directo(
+        session,
         agente_id=agente_id,
         contacto_id=contacto_id,
         origen="sistema",
@@ -256,14 +257,12 @@ async def _encolar_confirmacion(
         mensaje=texto,
         tipo="texto",
         wa_message_id="3EB0" + secrets.token_hex(9).upper(),
-        estado="pendiente",
         programado_para=ahora,
     )
-    session.add(fila)
+    assert fila_id is not None  # no idempotency key: the insert always writes
+    supresion.confirmacion_mensaje_id = fila_id
     await session.flush()
-    supresion.confirmacion_mensaje_id = fila.id
-    await session.flush()
-    return fila.id
+    return fila_id
 
 
 # ---- bulk lists --------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import asyncio
 import collections
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,12 +22,14 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from enlace.campanas.models import Campana, ParadaSeguridad
-from enlace.comun.eventos import CampanaProgreso, EnvioParada
+from enlace.comun.eventos import CampanaProgreso, EnvioParada, MensajeEstado
 from enlace.comun.horario import Ventana, zona_del_contacto
 from enlace.comun.telefonos import jid_para_enviar
+from enlace.cumplimiento.puerta import revisar_envio, revisar_suprimido
 from enlace.db.sesion import transaccion
 from enlace.envios import repository as repo
 from enlace.envios.ritmo import PerfilRitmo, Ritmo, SinMomentoPermitido
+from enlace.mensajes.repository import CANAL_DESPACHO
 from enlace.motores.base import (
     ClaseDesconexion,
     ErrorMotor,
@@ -55,16 +58,14 @@ MOTIVOS_PARADA = {
 AUTO_RESUELTAS_AL_CONECTAR = ("sesion_perdida",)
 
 
-async def _revisar_envio(session: AsyncSession, **kwargs: Any) -> Any:
-    from enlace.cumplimiento.puerta import revisar_envio
+@dataclass(slots=True)
+class _Reclamo:
+    """A row this loop claimed (`enviando`, committed) and the text that will leave."""
 
-    return await revisar_envio(session, **kwargs)
-
-
-async def _revisar_suprimido(session: AsyncSession, **kwargs: Any) -> Any:
-    from enlace.cumplimiento.puerta import revisar_suprimido
-
-    return await revisar_suprimido(session, **kwargs)
+    fila: repo.FilaDespacho
+    texto: str
+    jid: str
+    token: int
 
 
 class _Estado:
@@ -77,6 +78,7 @@ class _Estado:
         self.despertar = asyncio.Event()
         self.reconciliando = False
         self.tarea: asyncio.Task[None] | None = None
+        self.token: int | None = None  # fencing token of the session's lease this loop sends under
 
 
 class Despachador:
@@ -94,6 +96,8 @@ class Despachador:
         espera_sin_trabajo_s: float = 30.0,
         ventana_fallos: int = 20,
         umbral_fallos: float = 0.5,
+        zona_defecto: str = "America/Mexico_City",
+        url_bd: str | None = None,
     ) -> None:
         self.reloj = reloj
         self.fabrica = fabrica
@@ -106,6 +110,9 @@ class Despachador:
         self.espera_sin_trabajo_s = espera_sin_trabajo_s
         self.ventana_fallos = ventana_fallos
         self.umbral_fallos = umbral_fallos
+        self.zona_defecto = zona_defecto
+        self.url_bd = url_bd
+        self._escucha: asyncio.Task[None] | None = None
         self._estados: dict[int, _Estado] = {}
         self._tareas: set[asyncio.Task[None]] = set()
         self._vigilancia: asyncio.Task[None] | None = None
@@ -114,7 +121,14 @@ class Despachador:
 
     @classmethod
     def desde_nucleo(cls, nucleo: Any) -> Despachador:
-        return cls(reloj=nucleo.reloj, fabrica=nucleo.fabrica, motor=nucleo.motor, nodo_id=nucleo.nodo_id)
+        return cls(
+            reloj=nucleo.reloj,
+            fabrica=nucleo.fabrica,
+            motor=nucleo.motor,
+            nodo_id=nucleo.nodo_id,
+            zona_defecto=nucleo.settings.zona_horaria,
+            url_bd=nucleo.database_url,
+        )
 
     def suscribir(self, suscribir: Any) -> None:
         suscribir(EventoConectado, self._al_conectado)
@@ -127,18 +141,23 @@ class Despachador:
     async def iniciar(self) -> None:
         self._deteniendo = False
         self._vigilancia = asyncio.get_running_loop().create_task(self._vigilar())
+        if self.url_bd is not None:
+            self._escucha = asyncio.get_running_loop().create_task(self._escuchar())
 
     async def detener(self) -> None:
         self._deteniendo = True
-        tareas = [t for t in [self._vigilancia, *(e.tarea for e in self._estados.values()), *self._tareas] if t]
+        tareas = [
+            t for t in [self._vigilancia, self._escucha, *(e.tarea for e in self._estados.values()), *self._tareas] if t
+        ]
         for t in tareas:
             t.cancel()
         await asyncio.gather(*tareas, return_exceptions=True)
         self._estados.clear()
         self._vigilancia = None
+        self._escucha = None
 
     def despertar(self, agente_id: int) -> None:
-        """A campaign started or resumed: don't wait for the next poll."""
+        """A campaign started or resumed, a reply was queued: don't wait for the next poll."""
         if self.activo(agente_id):
             self._estados[agente_id].despertar.set()
         else:
@@ -180,6 +199,31 @@ class Despachador:
                 log.exception("vigilancia_despachador_fallo")
             await self.reloj.dormir(self.vigilancia_s)
 
+    async def _escuchar(self) -> None:
+        """LISTEN for rows queued on any node (replies, confirmations) and wake that agent's loop here."""
+        import psycopg
+
+        from enlace.db.sesion import url_libpq
+
+        espera = 1.0
+        while not self._deteniendo:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    url_libpq(self.url_bd or ""), autocommit=True
+                ) as conexion:
+                    await conexion.execute(f"LISTEN {CANAL_DESPACHO}")
+                    espera = 1.0
+                    async for aviso in conexion.notifies():
+                        if aviso.payload.isdigit() and self.activo(int(aviso.payload)):
+                            self.despertar(int(aviso.payload))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Only latency is at stake: loops still poll every `espera_sin_trabajo_s`.
+                log.warning("despacho_escucha_perdida", reintento_s=espera)
+                await asyncio.sleep(espera)
+                espera = min(espera * 2, 30.0)
+
     async def conectado(self, agente_id: int) -> bool:
         if self._esta_conectado is not None:
             return await self._esta_conectado(agente_id)
@@ -199,11 +243,14 @@ class Despachador:
                 log.exception("bucle_despacho_fallo", agente_id=agente_id)
                 await self._dormir(5)
 
-    async def _esperar(self, estado: _Estado, segundos: float) -> None:
+    async def _esperar(self, estado: _Estado, segundos: float) -> bool:
+        """Wait on the clock unless woken; True when woken (a wake-up that came before the wait counts)."""
+        if estado.despertar.is_set():
+            estado.despertar.clear()
+            return True
         if segundos <= 0:
             await asyncio.sleep(0)
-            return
-        estado.despertar.clear()
+            return False
         dormir = asyncio.ensure_future(self._dormir(segundos))
         senal = asyncio.ensure_future(estado.despertar.wait())
         try:
@@ -212,9 +259,14 @@ class Despachador:
             for t in (dormir, senal):
                 if not t.done():
                     t.cancel()
+        despierto = estado.despertar.is_set()
+        estado.despertar.clear()
+        return despierto
 
     async def _bucle(self, agente_id: int, estado: _Estado) -> None:
         inicio = self.reloj.ahora()
+        if not await self._tomar_arriendo(agente_id, estado):
+            return
         self._lanzar_reconciliacion(agente_id, estado, inicio)
         log.info("despacho_iniciado", agente_id=agente_id)
         while not self._deteniendo:
@@ -235,33 +287,57 @@ class Despachador:
                     await s.rollback()
                     await self._esperar(estado, espera)
                     continue
-                ritmo = await self._ritmo(s, agente_id, estado, fila.campana_id, ahora)
+                ritmo = (
+                    None if fila.campana_id is None else await self._ritmo(s, agente_id, estado, fila.campana_id, ahora)
+                )
             zona = zona_del_contacto(fila.zona_contacto, fila.estado_mx, fila.zona_campana)
-            escritura = ritmo.escritura(fila.mensaje)
-            libre = ritmo.siguiente_envio(ahora, escritura)
-            try:
-                momento = ritmo.siguiente_envio(ahora, escritura, zona)
-            except SinMomentoPermitido:
-                momento = libre + timedelta(days=1)
-            if momento > libre:
-                # The recipient is outside 07:00–22:00 local while others are not: defer this row only.
-                await self._diferir(fila.id, momento - timedelta(seconds=escritura))
+            if ritmo is None:
+                # A reply or a confirmation: the person is waiting for it; no pacing, no typing show.
+                enviado = await self._enviar_uno(agente_id, estado, None, fila.id, zona)
+            elif await self._pausar_como_persona(agente_id, estado, ritmo, fila, zona, ahora):
+                enviado = await self._enviar_uno(agente_id, estado, ritmo, fila.id, zona)
+            else:
                 continue
-            inicio_escritura = momento - timedelta(seconds=escritura)
-            if inicio_escritura > ahora:
-                await self._esperar(estado, (inicio_escritura - ahora).total_seconds())
-                if estado.despertar.is_set():
-                    continue
-            jid = jid_para_enviar(fila.numero_destino, fila.destino_jid)
-            await self._presencia(agente_id, jid, "composing")
-            await self._dormir(max(0.0, (momento - self.reloj.ahora()).total_seconds()))
-            await self._presencia(agente_id, jid, "paused")
-            await self._enviar_uno(agente_id, estado, ritmo, fila.id, zona)
+            if enviado is None and not await self._tomar_arriendo(agente_id, estado):
+                return
+
+    async def _tomar_arriendo(self, agente_id: int, estado: _Estado) -> bool:
+        """Read the lease's fencing token; False (the loop ends) when this node no longer holds the session."""
+        async with self.fabrica() as s:
+            estado.token = await repo.arriendo(s, agente_id, self.nodo_id)
+        if estado.token is None:
+            log.warning("despacho_sin_arriendo", agente_id=agente_id, nodo=self.nodo_id)
+            return False
+        return True
+
+    async def _pausar_como_persona(
+        self, agente_id: int, estado: _Estado, ritmo: Ritmo, fila: repo.FilaDespacho, zona: ZoneInfo, ahora: datetime
+    ) -> bool:
+        """Campaign pacing and typing before a campaign row; False when the loop should look again first."""
+        escritura = ritmo.escritura(fila.mensaje)
+        libre = ritmo.siguiente_envio(ahora, escritura)
+        try:
+            momento = ritmo.siguiente_envio(ahora, escritura, zona)
+        except SinMomentoPermitido:
+            momento = libre + timedelta(days=1)
+        if momento > libre:
+            # The recipient is outside 07:00–22:00 local while others are not: defer this row only.
+            await self._diferir(fila.id, momento - timedelta(seconds=escritura))
+            return False
+        inicio_escritura = momento - timedelta(seconds=escritura)
+        if inicio_escritura > ahora:
+            if await self._esperar(estado, (inicio_escritura - ahora).total_seconds()):
+                return False  # woken: a reply may be waiting, or the campaign changed
+        jid = jid_para_enviar(fila.numero_destino, fila.destino_jid)
+        await self._presencia(agente_id, jid, "composing")
+        await self._dormir(max(0.0, (momento - self.reloj.ahora()).total_seconds()))
+        await self._presencia(agente_id, jid, "paused")
+        return True
 
     async def _proxima(self, s: AsyncSession, agente_id: int, ahora: datetime) -> repo.FilaDespacho | None:
         if await repo.paradas_activas(s, agente_id):
             return None
-        return await repo.proxima(s, agente_id, ahora)
+        return await repo.proxima(s, agente_id, ahora, self.zona_defecto)
 
     async def _ritmo(
         self, s: AsyncSession, agente_id: int, estado: _Estado, campana_id: int | None, ahora: datetime
@@ -288,18 +364,37 @@ class Despachador:
         except ErrorMotor:
             pass  # presence is cosmetic; the send itself will tell if the session is gone
 
-    async def _enviar_uno(self, agente_id: int, estado: _Estado, ritmo: Ritmo, mensaje_id: int, zona: ZoneInfo) -> None:
+    async def _enviar_uno(
+        self, agente_id: int, estado: _Estado, ritmo: Ritmo | None, mensaje_id: int, zona: ZoneInfo
+    ) -> bool | None:
+        """Claim, then send. True: handled (sent, failed, blocked, requeued); None: nothing claimed."""
+        reclamo = await self._reclamar(agente_id, estado, ritmo, mensaje_id, zona)
+        if reclamo is None:
+            return None
+        if reclamo is False:
+            return True
+        await self._enviar_reclamado(agente_id, estado, ritmo, reclamo, zona)
+        return True
+
+    async def _reclamar(
+        self, agente_id: int, estado: _Estado, ritmo: Ritmo | None, mensaje_id: int, zona: ZoneInfo
+    ) -> _Reclamo | bool | None:
+        """Lock the row (fenced by the lease), pass the compliance gate, mark `enviando`, commit.
+
+        None: not claimed (cancelled, paused, taken meanwhile, or the lease is no longer ours);
+        False: the gate decided (row suppressed, cancelled or rescheduled); else the claim.
+        """
         ahora = self.reloj.ahora()
-        # 1) Claim: lock the row, pass the compliance gate, mark `enviando`, commit.
+        token = estado.token
+        if token is None:
+            return None
         async with transaccion(self.fabrica) as s:
-            fila = await repo.reclamar(s, agente_id, mensaje_id, ahora)
+            fila = await repo.reclamar(s, agente_id, mensaje_id, ahora, self.zona_defecto, self.nodo_id, token)
             if fila is None:
-                return  # cancelled, paused or taken meanwhile
-            if not ritmo.puede_enviar(ahora, zona):
-                return
-            perfil = ritmo.perfil
-            ventana = Ventana.de_texto(perfil.hora_inicio, perfil.hora_fin)
-            bloqueo = await _revisar_envio(
+                return None
+            if ritmo is not None and not ritmo.puede_enviar(ahora, zona):
+                return False
+            bloqueo = await revisar_envio(
                 s,
                 agente_id=agente_id,
                 contacto_id=fila.contacto_id,
@@ -308,39 +403,40 @@ class Despachador:
                 zona_horaria=zona.key,
                 estado_mx=fila.estado_mx,
                 ahora=ahora,
-                es_campana=True,
+                es_campana=fila.campana_id is not None,
                 mensaje_id=fila.id,
-                ventana=ventana,
+                ventana=_ventana(ritmo),
             )
             if bloqueo is not None:
                 await self._aplicar_bloqueo(s, agente_id, fila, bloqueo, ahora)
-                return
+                return False
             texto = fila.mensaje
             if fila.mensaje_base:
                 texto = aplicar_saludo(fila.mensaje_base, ahora, zona)
-            await repo.marcar(s, fila.id, "enviando", ("pendiente",), intentado_at=ahora, mensaje=texto)
-        # 2) Send under the phone lock (an opt-out arriving now waits, then sees the row as sent).
-        jid = jid_para_enviar(fila.numero_destino, fila.destino_jid)
+            if not await repo.marcar_enviando(s, fila.id, self.nodo_id, token, intentado_at=ahora, mensaje=texto):
+                return None
+        return _Reclamo(fila, texto, jid_para_enviar(fila.numero_destino, fila.destino_jid), token)
+
+    async def _enviar_reclamado(
+        self, agente_id: int, estado: _Estado, ritmo: Ritmo | None, reclamo: _Reclamo, zona: ZoneInfo
+    ) -> None:
+        """Send under the phone lock (an opt-out arriving now waits, then sees the row as sent)."""
+        del zona
+        fila = reclamo.fila
+        ahora = self.reloj.ahora()
         async with transaccion(self.fabrica) as s:
-            bloqueo = await _revisar_suprimido(s, telefono=fila.numero_destino, mensaje_id=fila.id)
+            bloqueo = await revisar_suprimido(s, telefono=fila.numero_destino, mensaje_id=fila.id)
             if bloqueo is not None:
                 await repo.marcar(s, fila.id, "suprimido", ("enviando",), detalle_error=bloqueo.mensaje)
-                await self._progreso(s, agente_id, fila.campana_id, ahora)
+                await self._progreso(s, agente_id, fila, ahora, "suprimido")
+                return
+            if not await repo.arriendo_vigente(s, agente_id, self.nodo_id, reclamo.token):
+                # The lease moved to another node since the claim: nothing left from here; the row goes back.
+                await repo.marcar(s, fila.id, "pendiente", ("enviando",), intentado_at=None)
+                log.warning("despacho_arriendo_perdido", agente_id=agente_id, mensaje_id=fila.id)
                 return
             try:
-                if fila.tipo == "plantilla" and fila.medio:
-                    # Official line: an approved template (the only thing allowed outside the 24 h window).
-                    oficial = fila.medio["plantilla"]
-                    resultado = await self.motor.enviar_plantilla(  # type: ignore[attr-defined]
-                        agente_id,
-                        jid,
-                        nombre=oficial["nombre"],
-                        idioma=oficial["idioma"],
-                        parametros=list(oficial.get("parametros") or []),
-                        wa_message_id=fila.wa_message_id,
-                    )
-                else:
-                    resultado = await self.motor.enviar_texto(agente_id, jid, texto, fila.wa_message_id)
+                resultado = await self._al_motor(agente_id, reclamo)
             except SesionNoDisponible:
                 # Not connected: nothing left the phone, the row goes back to the queue.
                 await repo.marcar(s, fila.id, "pendiente", ("enviando",), intentado_at=None)
@@ -348,30 +444,7 @@ class Despachador:
             except ErrorMotor as exc:
                 # Release the phone lock before writing (cumplimiento.puerta.revisar_suprimido: no waits under it).
                 await s.commit()
-                espera = getattr(exc, "reintentar_en_s", None)
-                if exc.reintentable and espera:
-                    # The engine says "not now" (Cloud API pair rate / throughput): nothing left, try that row later.
-                    await repo.marcar(
-                        s,
-                        fila.id,
-                        "pendiente",
-                        ("enviando",),
-                        intentado_at=None,
-                        programado_para=ahora + timedelta(seconds=float(espera)),
-                    )
-                    return
-                await repo.marcar(
-                    s,
-                    fila.id,
-                    "fallido",
-                    ("enviando",),
-                    fallido_at=ahora,
-                    codigo_error=exc.codigo,
-                    detalle_error=str(exc)[:500],
-                )
-                ritmo.registrar_envio(ahora)
-                await self._progreso(s, agente_id, fila.campana_id, ahora)
-                await self._resultado(s, agente_id, estado, fallo=True)
+                await self._registrar_error(s, agente_id, estado, ritmo, fila, exc, ahora)
                 return
             # The message left: release the phone lock before writing. Marking `enviado` fires the report
             # triggers; waiting for their rows while holding the lock could deadlock with an opt-out.
@@ -379,25 +452,96 @@ class Despachador:
             await repo.marcar(
                 s, fila.id, "enviado", ("enviando", "incierto", "pendiente"), enviado_at=resultado.momento or ahora
             )
-            if fila.contacto_id is not None:
+            if fila.contacto_id is not None and fila.campana_id is not None:
                 await repo.marcar_contactado(s, fila.contacto_id, ahora)
-            ritmo.registrar_envio(ahora)
-            await self._progreso(s, agente_id, fila.campana_id, ahora)
+            if ritmo is not None:
+                ritmo.registrar_envio(ahora)
+            await self._progreso(s, agente_id, fila, ahora, "enviado")
             await self._resultado(s, agente_id, estado, fallo=False)
+
+    async def _al_motor(self, agente_id: int, reclamo: _Reclamo) -> Any:
+        fila = reclamo.fila
+        if fila.tipo == "plantilla" and fila.medio:
+            # Official line: an approved template (the only thing allowed outside the 24 h window).
+            oficial = fila.medio["plantilla"]
+            return await self.motor.enviar_plantilla(  # type: ignore[attr-defined]
+                agente_id,
+                reclamo.jid,
+                nombre=oficial["nombre"],
+                idioma=oficial["idioma"],
+                parametros=list(oficial.get("parametros") or []),
+                wa_message_id=fila.wa_message_id,
+            )
+        return await self.motor.enviar_texto(agente_id, reclamo.jid, reclamo.texto, fila.wa_message_id)
+
+    async def _registrar_error(
+        self,
+        s: AsyncSession,
+        agente_id: int,
+        estado: _Estado,
+        ritmo: Ritmo | None,
+        fila: repo.FilaDespacho,
+        exc: ErrorMotor,
+        ahora: datetime,
+    ) -> None:
+        espera = getattr(exc, "reintentar_en_s", None)
+        if exc.reintentable and espera:
+            # The engine says "not now" (Cloud API pair rate / throughput): nothing left, try that row later.
+            await repo.marcar(
+                s,
+                fila.id,
+                "pendiente",
+                ("enviando",),
+                intentado_at=None,
+                programado_para=ahora + timedelta(seconds=float(espera)),
+            )
+            return
+        await repo.marcar(
+            s,
+            fila.id,
+            "fallido",
+            ("enviando",),
+            fallido_at=ahora,
+            codigo_error=exc.codigo,
+            detalle_error=str(exc)[:500],
+        )
+        if ritmo is not None:
+            ritmo.registrar_envio(ahora)
+        await self._progreso(s, agente_id, fila, ahora, "fallido")
+        await self._resultado(s, agente_id, estado, fallo=True)
 
     async def _aplicar_bloqueo(
         self, s: AsyncSession, agente_id: int, fila: repo.FilaDespacho, bloqueo: Any, ahora: datetime
     ) -> None:
         if bloqueo.codigo == "suprimido":
             await repo.marcar(s, fila.id, "suprimido", ("pendiente",), detalle_error=bloqueo.mensaje)
+            nuevo = "suprimido"
         elif bloqueo.reintentar_en is not None and bloqueo.codigo in ("frecuencia", "fuera_de_horario"):
             await repo.reprogramar(s, fila.id, bloqueo.reintentar_en, detalle=bloqueo.mensaje)
             return
         else:
             await repo.marcar(s, fila.id, "cancelado", ("pendiente",), detalle_error=bloqueo.mensaje)
-        await self._progreso(s, agente_id, fila.campana_id, ahora)
+            nuevo = "cancelado"
+        await self._progreso(s, agente_id, fila, ahora, nuevo)
 
-    async def _progreso(self, s: AsyncSession, agente_id: int, campana_id: int | None, ahora: datetime) -> None:
+    async def _progreso(
+        self, s: AsyncSession, agente_id: int, fila: repo.FilaDespacho, ahora: datetime, nuevo: str
+    ) -> None:
+        if fila.campana_id is None:
+            # A reply or confirmation: the inbox shows it moving.
+            equipo = await repo.equipo_de_agente(s, agente_id)
+            evento = MensajeEstado(
+                id=fila.id,
+                agente_id=agente_id,
+                wa_message_id=fila.wa_message_id,
+                estado=nuevo,
+                contacto_id=fila.contacto_id,
+            )
+            emitir(s, evento, None, salas_agente(agente_id, equipo))
+            return
+        await self._progreso_campana(s, agente_id, fila.campana_id, ahora)
+
+    async def _progreso_campana(self, s: AsyncSession, agente_id: int, campana_id: int | None, ahora: datetime) -> None:
         if campana_id is None:
             return
         cuentas = await repo.sincronizar_contadores(s, campana_id, ahora)
@@ -471,7 +615,7 @@ class Despachador:
                     if campana_id is not None:
                         campanas.add(campana_id)
                 for campana_id in campanas:
-                    await self._progreso(s, agente_id, campana_id, self.reloj.ahora())
+                    await self._progreso_campana(s, agente_id, campana_id, self.reloj.ahora())
             estado = self._estados.get(agente_id)
             if estado is not None:
                 estado.despertar.set()
@@ -479,7 +623,7 @@ class Despachador:
         async with transaccion(self.fabrica) as s:
             inciertas = await repo.marcar_inciertos(s, agente_id, inicio)
             for campana_id in {c for _, c in inciertas if c is not None}:
-                await self._progreso(s, agente_id, campana_id, self.reloj.ahora())
+                await self._progreso_campana(s, agente_id, campana_id, self.reloj.ahora())
         if inciertas:
             log.warning("despacho_inciertos", agente_id=agente_id, filas=len(inciertas))
 
@@ -558,3 +702,10 @@ class Despachador:
         tarea = asyncio.get_running_loop().create_task(corrutina)
         self._tareas.add(tarea)
         tarea.add_done_callback(self._tareas.discard)
+
+
+def _ventana(ritmo: Ritmo | None) -> Ventana | None:
+    """The campaign profile's hours for the gate (replies and confirmations only get the hard limits)."""
+    if ritmo is None:
+        return None
+    return Ventana.de_texto(ritmo.perfil.hora_inicio, ritmo.perfil.hora_fin)

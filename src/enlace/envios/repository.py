@@ -112,51 +112,108 @@ class FilaDespacho:
     medio: dict[str, Any] | None = None
 
 
+# Rows sent outside any campaign: an agent's inbox reply, the opt-out confirmation. They are due at once,
+# go first, skip campaign pacing, and pass the same gate. A campaign row whose campaign was deleted
+# (campana_id set NULL) is none of these and is never sent.
+DIRECTAS = "m.campana_id IS NULL AND m.origen IN ('respuesta', 'sistema')"
+
 _SELECT_DUE = """
     SELECT m.id, m.campana_id, m.contacto_id, m.numero_destino, m.destino_jid, m.mensaje, m.mensaje_base,
-           m.wa_message_id, m.programado_para, c.zona_horaria, k.estado_mx, k.zona_horaria, m.tipo, m.medio
+           m.wa_message_id, m.programado_para, COALESCE(c.zona_horaria, :zona), k.estado_mx, k.zona_horaria,
+           m.tipo, m.medio
       FROM mensajes_enviados m
-      JOIN campanas c ON c.id = m.campana_id
+      LEFT JOIN campanas c ON c.id = m.campana_id
       LEFT JOIN contactos k ON k.id = m.contacto_id
-     WHERE m.agente_id = :agente AND m.estado = 'pendiente' AND c.estado = 'activa'
+     WHERE m.agente_id = :agente AND m.estado = 'pendiente'
        AND (m.programado_para IS NULL OR m.programado_para <= :ahora)
 """
+_EN_CAMPANA_ACTIVA = " AND c.estado = 'activa'"
+_ENVIABLE = f" AND (c.estado = 'activa' OR ({DIRECTAS}))"
+
+# The session's lease, checked in the claiming statement itself: only the node that holds the live lease
+# with this fencing token may claim (a node that lost it, or whose token was superseded, claims nothing).
+ARRIENDO = """EXISTS (
+    SELECT 1 FROM sesiones_wa w
+     WHERE w.agente_id = {agente} AND w.nodo_id = :nodo AND w.fencing_token = :token AND w.lease_expira_at > now())"""
 
 
 def _fila(r: Any) -> FilaDespacho:
     return FilaDespacho(*r)
 
 
-async def proxima(session: AsyncSession, agente_id: int, ahora: datetime) -> FilaDespacho | None:
-    """Peek the agent's next due row (no lock): the dispatcher plans typing and pacing around it."""
-    r = (
-        await session.execute(
-            text(_SELECT_DUE + " ORDER BY m.programado_para NULLS FIRST, m.id LIMIT 1"),
-            {"agente": agente_id, "ahora": ahora},
-        )
-    ).first()
-    return _fila(r) if r else None
+async def proxima(session: AsyncSession, agente_id: int, ahora: datetime, zona: str) -> FilaDespacho | None:
+    """Peek the agent's next due row (no lock): replies and confirmations first, then the campaigns'."""
+    orden = " ORDER BY m.programado_para NULLS FIRST, m.id LIMIT 1"
+    valores = {"agente": agente_id, "ahora": ahora, "zona": zona}
+    for filtro in (f" AND {DIRECTAS}", _EN_CAMPANA_ACTIVA):
+        r = (await session.execute(text(_SELECT_DUE + filtro + orden), valores)).first()
+        if r is not None:
+            return _fila(r)
+    return None
 
 
 async def proximo_programado(session: AsyncSession, agente_id: int) -> datetime | None:
     return await session.scalar(
         text(
-            """SELECT min(m.programado_para) FROM mensajes_enviados m JOIN campanas c ON c.id = m.campana_id
-                WHERE m.agente_id = :agente AND m.estado = 'pendiente' AND c.estado = 'activa'"""
+            f"""SELECT min(m.programado_para) FROM mensajes_enviados m LEFT JOIN campanas c ON c.id = m.campana_id
+                WHERE m.agente_id = :agente AND m.estado = 'pendiente' {_ENVIABLE}"""
         ),
         {"agente": agente_id},
     )
 
 
-async def reclamar(session: AsyncSession, agente_id: int, mensaje_id: int, ahora: datetime) -> FilaDespacho | None:
-    """Lock that row if it is still due and pending in an active campaign (SKIP LOCKED: never wait)."""
+async def arriendo(session: AsyncSession, agente_id: int, nodo_id: str) -> int | None:
+    """The fencing token of the agent's session if this node holds its live lease, else None."""
+    return await session.scalar(
+        text("SELECT fencing_token FROM sesiones_wa WHERE agente_id = :a AND nodo_id = :n AND lease_expira_at > now()"),
+        {"a": agente_id, "n": nodo_id},
+    )
+
+
+async def reclamar(
+    session: AsyncSession, agente_id: int, mensaje_id: int, ahora: datetime, zona: str, nodo_id: str, token: int
+) -> FilaDespacho | None:
+    """Lock that row if it is still due, sendable and this node holds the lease (SKIP LOCKED: never wait)."""
     r = (
         await session.execute(
-            text(_SELECT_DUE + " AND m.id = :id FOR UPDATE OF m SKIP LOCKED"),
-            {"agente": agente_id, "ahora": ahora, "id": mensaje_id},
+            text(
+                _SELECT_DUE
+                + _ENVIABLE
+                + " AND m.id = :id AND "
+                + ARRIENDO.format(agente="m.agente_id")
+                + " FOR UPDATE OF m SKIP LOCKED"
+            ),
+            {"agente": agente_id, "ahora": ahora, "id": mensaje_id, "zona": zona, "nodo": nodo_id, "token": token},
         )
     ).first()
     return _fila(r) if r else None
+
+
+async def marcar_enviando(
+    session: AsyncSession, mensaje_id: int, nodo_id: str, token: int, *, intentado_at: datetime, mensaje: str
+) -> bool:
+    """The claim itself: `pendiente` → `enviando`, in the same statement as the lease's fencing check."""
+    arriendo_vigente = text(ARRIENDO.format(agente="mensajes_enviados.agente_id")).bindparams(nodo=nodo_id, token=token)
+    movidos = await transicionar(
+        session,
+        "enviando",
+        ids=[mensaje_id],
+        desde=("pendiente",),
+        donde=arriendo_vigente,  # type: ignore[arg-type]
+        intentado_at=intentado_at,
+        mensaje=mensaje,
+    )
+    return bool(movidos)
+
+
+async def arriendo_vigente(session: AsyncSession, agente_id: int, nodo_id: str, token: int) -> bool:
+    """Right before handing a claimed row to the engine: does this node still hold the lease?"""
+    return bool(
+        await session.scalar(
+            text("SELECT " + ARRIENDO.format(agente=":agente")),
+            {"agente": agente_id, "nodo": nodo_id, "token": token},
+        )
+    )
 
 
 async def marcar(session: AsyncSession, mensaje_id: int, estado: str, desde: tuple[str, ...], **valores: Any) -> bool:

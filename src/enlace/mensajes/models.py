@@ -39,6 +39,22 @@ class MensajeEnviado(ConCreado, Base):
             postgresql_where=text("estado = 'pendiente'"),
         ),
         Index("ix_mensajes_enviados_enviando", "agente_id", postgresql_where=text("estado = 'enviando'")),
+        # Replies and confirmations waiting for the dispatcher (it looks at these first).
+        Index(
+            "ix_mensajes_enviados_directos",
+            "agente_id",
+            "programado_para",
+            "id",
+            postgresql_where=text("estado = 'pendiente' AND campana_id IS NULL"),
+        ),
+        # A retried inbox reply (same Idempotency-Key through the same number) finds its row.
+        Index(
+            "uq_mensajes_enviados_clave_idempotencia",
+            "agente_id",
+            "clave_idempotencia",
+            unique=True,
+            postgresql_where=text("clave_idempotencia IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -64,4 +80,6 @@ class MensajeEnviado(ConCreado, Base):
     leido_at: Mapped[datetime | None]
     fallido_at: Mapped[datetime | None]
     codigo_error: Mapped[int | None] = mapped_column(Integer)
+    # The `Idempotency-Key` of the API request that queued this reply.
+    clave_idempotencia: Mapped[str | None] = mapped_column(String(100))
     detalle_error: Mapped[str | None] = mapped_column(Text)

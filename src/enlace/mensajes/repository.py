@@ -6,7 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, update
+from sqlalchemy import ColumnElement, and_, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.mensajes.estados import ESTADOS, origenes
@@ -71,3 +72,37 @@ async def transicionar_uno(
 ) -> bool:
     """`transicionar` for one row: True when it moved."""
     return bool(await transicionar(session, hacia, ids=[mensaje_id], desde=desde, **valores))
+
+
+# The dispatcher LISTENs here; NOTIFY is delivered at commit, to every node (the session may live elsewhere).
+CANAL_DESPACHO = "enlace_despacho"
+
+
+async def avisar_despacho(session: AsyncSession, agente_id: int) -> None:
+    """Wake the agent's dispatcher loop, wherever it runs, once this transaction commits."""
+    await session.execute(
+        text("SELECT pg_notify(:canal, :agente)"), {"canal": CANAL_DESPACHO, "agente": str(agente_id)}
+    )
+
+
+async def encolar_directo(session: AsyncSession, **valores: Any) -> int | None:
+    """Queue a message outside any campaign (a reply, a confirmation): `pendiente`, due now, id pre-assigned.
+
+    With a `clave_idempotencia`, a second row with the same key through the same number is not written
+    (None is returned; the caller reads the first one). The dispatcher sends it through the same gate and
+    the same claim as campaign rows.
+    """
+    valores = {"estado": "pendiente", "campana_id": None, **valores}
+    stmt = (
+        pg_insert(MensajeEnviado)
+        .values(**valores)
+        .on_conflict_do_nothing(
+            index_elements=["agente_id", "clave_idempotencia"],
+            index_where=text("clave_idempotencia IS NOT NULL"),
+        )
+        .returning(MensajeEnviado.id)
+    )
+    fila_id = await session.scalar(stmt)
+    if fila_id is not None:
+        await avisar_despacho(session, int(valores["agente_id"]))
+    return fila_id
