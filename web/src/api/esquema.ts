@@ -824,7 +824,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Responder */
+        /**
+         * Responder
+         * @description Queue a reply; repeat the request with the same `Idempotency-Key` and it is sent only once.
+         */
         post: operations["responder_api_conversaciones__contacto_id__responder_post"];
         delete?: never;
         options?: never;
@@ -4908,7 +4911,9 @@ export interface operations {
     responder_api_conversaciones__contacto_id__responder_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 contacto_id: number;
             };
