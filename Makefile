@@ -51,6 +51,7 @@ demo: install
 lint: install
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(STAMPS) $(VENV) web/node_modules web/dist gateway/node_modules

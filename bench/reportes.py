@@ -184,9 +184,9 @@ def cargar(url: str, filas: int) -> None:
 
 async def medir(url: str, filas: int, repeticiones: int, semilla: int) -> dict[str, float]:
     from enlace.api import create_app
-    from enlace.auth.actor import Actor
     from enlace.auth.schemas import UsuarioCrear
     from enlace.auth.service import crear_usuario
+    from enlace.comun.actor import Actor
     from enlace.nucleo import Nucleo
     from enlace.reportes import repository as repo
     from enlace.reportes.service import exportar

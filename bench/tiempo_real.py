@@ -103,7 +103,7 @@ def _puerto_libre() -> int:
 
 
 async def correr(url: str, redis_url: str, clientes: int, eventos_s: int, segundos: float) -> dict[str, float]:
-    from enlace.tiempo_real.servidor import canal_redis
+    from enlace.api_tiempo_real import canal_redis
 
     cuentas = preparar(url, clientes)
     puerto = _puerto_libre()

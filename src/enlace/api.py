@@ -19,6 +19,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from enlace import __version__
+from enlace.auth.service import autenticar_peticion
 from enlace.entrada import RechazarNulos
 from enlace.errores import ErrorEnlace, cuerpo_error
 from enlace.nucleo import Nucleo
@@ -149,6 +150,7 @@ def create_app(nucleo: Nucleo, *, iniciar_nucleo: bool = True) -> FastAPI:
         lifespan=ciclo,
     )
     app.state.nucleo = nucleo
+    app.state.autenticar = autenticar_peticion
     app.add_middleware(IdPeticion)
     app.add_middleware(RechazarNulos)
 
@@ -247,8 +249,8 @@ def _montar_panel(app: FastAPI) -> None:
 
 def create_asgi(nucleo: Nucleo) -> ASGIApp:
     """The served application: socket.io at /socket.io in front of the FastAPI app."""
+    from enlace.api_tiempo_real import crear_servidor
     from enlace.tiempo_real.bus import configurar_emisor
-    from enlace.tiempo_real.servidor import crear_servidor
 
     app = create_app(nucleo)
     sio = crear_servidor(nucleo)

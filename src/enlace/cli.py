@@ -4,39 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from enlace import __version__
-from enlace.settings import ErrorDeConfiguracion, Settings, get_settings
+from enlace.comun import consola
+from enlace.settings import ErrorDeConfiguracion
 
 app = typer.Typer(help="Enlace: plataforma de WhatsApp para contact center.", no_args_is_help=True)
-
-
-def cargar_ajustes() -> Settings:
-    try:
-        return get_settings()
-    except ErrorDeConfiguracion as exc:
-        typer.secho(f"Configuración insegura: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
-    except Exception as exc:  # pydantic ValidationError: name the variable
-        typer.secho(f"Configuración inválida: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from None
-
-
-def url_bd(ajustes: Settings) -> str:
-    from enlace.db.embebida import resolver_url
-
-    return resolver_url(ajustes.database_url, ajustes.directorio_datos)
-
-
-def configurar(ajustes: Settings) -> None:
-    from enlace.registro import configurar_logs
-
-    configurar_logs(ajustes.usar_log_json)
 
 
 @app.command("ajustes")
@@ -59,10 +36,10 @@ def migrate() -> None:
     from enlace.db.embebida import detener_embebida
     from enlace.db.migrar import migrar
 
-    ajustes = cargar_ajustes()
-    configurar(ajustes)
+    ajustes = consola.cargar_ajustes()
+    consola.configurar(ajustes)
     try:
-        migrar(url_bd(ajustes))
+        migrar(consola.url_bd(ajustes))
         typer.echo("Base de datos al día.")
     finally:
         detener_embebida()
@@ -124,11 +101,11 @@ def serve(
     from enlace.db.migrar import migrar
     from enlace.nucleo import Nucleo
 
-    ajustes = cargar_ajustes()
-    configurar(ajustes)
+    ajustes = consola.cargar_ajustes()
+    consola.configurar(ajustes)
     instalar_salida_por_sigterm()
     try:
-        url = url_bd(ajustes)
+        url = consola.url_bd(ajustes)
         migrar(url)
         password = asyncio.run(_admin_inicial(url))
         if password:
@@ -168,31 +145,28 @@ def crear_usuario(
     from enlace.db.embebida import detener_embebida
     from enlace.errores import ErrorEnlace
 
-    ajustes = cargar_ajustes()
-    configurar(ajustes)
+    ajustes = consola.cargar_ajustes()
+    consola.configurar(ajustes)
     if password is None:
         password = (
             password_aleatoria() if generar else typer.prompt("Contraseña", hide_input=True, confirmation_prompt=True)
         )
     try:
-        datos = UsuarioCrear(
-            usuario=usuario,
-            nombre=nombre or usuario,
-            rol=rol,
-            password=password,  # type: ignore[arg-type]
-            equipo_id=equipo,
+        # model_validate: the role and password typed on the command line are checked like the API's.
+        datos = UsuarioCrear.model_validate(
+            {"usuario": usuario, "nombre": nombre or usuario, "rol": rol, "password": password, "equipo_id": equipo}
         )
     except ValidationError as exc:
         from enlace.api import describir_error_validacion
 
-        typer.secho(describir_error_validacion(list(exc.errors())), fg=typer.colors.RED, err=True)
+        typer.secho(describir_error_validacion([dict(e) for e in exc.errors()]), fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
 
     async def crear() -> int:
         from enlace.auth.service import crear_usuario as crear_servicio
         from enlace.db.sesion import crear_fabrica, crear_motor_bd
 
-        motor = crear_motor_bd(url_bd(ajustes), pool_size=1, max_overflow=0)
+        motor = crear_motor_bd(consola.url_bd(ajustes), pool_size=1, max_overflow=0)
         try:
             async with crear_fabrica(motor)() as session:
                 creado = await crear_servicio(session, datos)
@@ -204,7 +178,7 @@ def crear_usuario(
     try:
         from enlace.db.migrar import migrar
 
-        migrar(url_bd(ajustes))
+        migrar(consola.url_bd(ajustes))
         nuevo_id = asyncio.run(crear())
     except ErrorEnlace as exc:
         typer.secho(exc.mensaje, fg=typer.colors.RED, err=True)
@@ -232,8 +206,8 @@ def rotar_clave(
     from enlace.sesiones.cifrado import Llavero
     from enlace.sesiones.rotacion import ResultadoRotacion, rotar_claves
 
-    ajustes = cargar_ajustes()
-    configurar(ajustes)
+    ajustes = consola.cargar_ajustes()
+    consola.configurar(ajustes)
     try:
         llavero = Llavero.desde_settings(ajustes)
     except ErrorDeConfiguracion as exc:
@@ -241,14 +215,14 @@ def rotar_clave(
         raise typer.Exit(2) from None
 
     async def rotar() -> ResultadoRotacion:
-        motor = crear_motor_bd(url_bd(ajustes), pool_size=1, max_overflow=0)
+        motor = crear_motor_bd(consola.url_bd(ajustes), pool_size=1, max_overflow=0)
         try:
             return await rotar_claves(crear_fabrica(motor), llavero)
         finally:
             await motor.dispose()
 
     try:
-        migrar(url_bd(ajustes))
+        migrar(consola.url_bd(ajustes))
         resultado = asyncio.run(rotar())
     finally:
         detener_embebida()
@@ -287,4 +261,4 @@ def main() -> None:  # pragma: no cover
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.auth.actor import Actor
+from enlace.comun.actor import Actor
 from enlace.errores import NoAutenticado
 
 if TYPE_CHECKING:
@@ -36,9 +36,10 @@ NucleoDep = Annotated["Nucleo", Depends(obtener_nucleo)]
 
 
 async def obtener_actor(request: Request, session: SessionBD) -> Actor:
-    from enlace.auth.service import autenticar_peticion
-
-    actor = await autenticar_peticion(session, request)
+    # The auth domain's `autenticar_peticion`, set by the app factory (enlace.api): this core module
+    # is below every domain and must not import one (import-linter contract in pyproject.toml).
+    autenticar = request.app.state.autenticar
+    actor = await autenticar(session, request)
     if actor is None:
         raise NoAutenticado("Tu sesión no es válida o expiró. Inicia sesión de nuevo.")
     return actor

@@ -67,7 +67,7 @@ class Nucleo:
         self.sesiones: Any = None  # enlace.sesiones.manager.SessionManager
         self.captura: Any = None  # enlace.captura.service.Captura
         self.despachador: Any = None  # enlace.envios.despachador.Despachador
-        self.sio: Any = None  # socket.io server (enlace.tiempo_real.servidor)
+        self.sio: Any = None  # socket.io server (enlace.api_tiempo_real)
         self.tareas: Any = None  # enlace.tareas.Tareas (background jobs), when components run
 
     @property

@@ -9,8 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.auth.actor import Actor
-from enlace.cumplimiento.auditoria import FiltroAuditoria, enmascarar_telefono, listar_auditoria, registrar_auditoria
+from enlace.comun.actor import Actor
+from enlace.comun.auditoria import FiltroAuditoria, enmascarar_telefono, listar_auditoria, registrar_auditoria
 
 
 async def test_la_auditoria_rechaza_update_y_delete(db: AsyncSession) -> None:

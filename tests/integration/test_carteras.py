@@ -11,10 +11,10 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select, text
 
-from enlace.auth.actor import Actor
 from enlace.carteras import service
 from enlace.carteras.models import Cartera, Contacto, ImportacionCartera, ImportacionParte
 from enlace.carteras.tasks import esperar_importaciones
+from enlace.comun.actor import Actor
 
 CABECERA = "Nombre,Teléfono,Monto,NSS,CURP,Estado,Sucursal\n"
 

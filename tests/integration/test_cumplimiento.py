@@ -11,14 +11,15 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.auth.actor import Actor
 from enlace.campanas.models import Campana
 from enlace.captura.models import EventoEntrega, MensajeRecibido
 from enlace.carteras.models import Contacto, IdentificadorContacto
+from enlace.comun.actor import Actor
 from enlace.comun.horario import Ventana
+from enlace.comun.models import Auditoria
 from enlace.cumplimiento import service
 from enlace.cumplimiento.ajustes import cambiar_ajuste
-from enlace.cumplimiento.models import Auditoria, Supresion
+from enlace.cumplimiento.models import Supresion
 from enlace.cumplimiento.puerta import revisar_envio, revisar_suprimido
 from enlace.errores import EntradaInvalida, NoEncontrado
 from enlace.mensajes.models import MensajeEnviado

@@ -19,7 +19,7 @@ def entorno_cli(url_bd: str, limpiar_bd: None, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("ENLACE_DATABASE_URL", url_bd)
     monkeypatch.setenv("ENLACE_ENTORNO", "pruebas")
     # The CLI configures logging to the runner's (soon closed) stdout; later tests would log into it.
-    monkeypatch.setattr("enlace.cli.configurar", lambda ajustes: None)
+    monkeypatch.setattr("enlace.comun.consola.configurar", lambda ajustes: None)
     get_settings.cache_clear()
     yield url_bd
     get_settings.cache_clear()

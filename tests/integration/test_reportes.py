@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 
 from enlace.campanas.models import Campana, ParadaSeguridad
 from enlace.captura.models import MensajeRecibido
-from enlace.cumplimiento.models import Auditoria
+from enlace.comun.models import Auditoria
 from enlace.mensajes.models import MensajeEnviado
 from enlace.sesiones.models import SesionWA
 

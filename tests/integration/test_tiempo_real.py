@@ -12,10 +12,10 @@ import socketio
 import uvicorn
 
 from enlace.api import create_app
+from enlace.api_tiempo_real import montar
 from enlace.campanas.models import Campana
 from enlace.tiempo_real import bus
 from enlace.tiempo_real.bus import emitir, salas_de_agente
-from enlace.tiempo_real.servidor import montar
 
 FIN = "supervision.aviso"  # the end marker is a real event of the contract (only the marker sends it here)
 FIN_DATOS = {"texto": "fin", "de": "prueba", "de_usuario_id": 0, "at": "2026-11-23T15:00:00+00:00"}
@@ -221,7 +221,7 @@ async def test_otro_sitio_no_puede_usar_la_cookie(url_rt: str, cliente_como: Any
 
 
 def test_origenes_permitidos() -> None:
-    from enlace.tiempo_real.servidor import origen_permitido
+    from enlace.api_tiempo_real import origen_permitido
 
     environ = {"HTTP_HOST": "enlace.empresa.mx"}
     assert origen_permitido(None, environ)

@@ -13,8 +13,8 @@ from aiohttp import web
 from sqlalchemy import select
 
 from enlace.tareas import crear_app
+from enlace.tiempo_real import outbox
 from enlace.tiempo_real.bus import emitir
-from enlace.webhooks import outbox
 from enlace.webhooks.firma import FirmaInvalida, verificar
 from enlace.webhooks.models import EntregaWebhook, IntentoWebhook
 from enlace.webhooks.service import intentar_entrega

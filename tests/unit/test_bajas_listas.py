@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from enlace.comun.auditoria import _limpiar, enmascarar_telefono
 from enlace.cumplimiento.ajustes import CLAVES, validar_ajuste
-from enlace.cumplimiento.auditoria import _limpiar, enmascarar_telefono
 from enlace.cumplimiento.puerta import clave_bloqueo
 from enlace.cumplimiento.service import leer_telefonos_csv
 from enlace.errores import EntradaInvalida

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.agentes.models import Agente, Equipo
-from enlace.auth.actor import Actor
-from enlace.auth.alcance import filtrar
+from enlace.comun.actor import Actor
+from enlace.comun.alcance import filtrar
 
 
 async def listar_agentes(session: AsyncSession, actor: Actor, equipo_id: int | None = None) -> list[Agente]:
@@ -28,3 +28,9 @@ async def listar_equipos(session: AsyncSession, actor: Actor) -> list[Equipo]:
     elif actor.es_agente:
         stmt = stmt.where(Equipo.id.in_(select(Agente.equipo_id).where(Agente.id == actor.agente_id)))
     return list(await session.scalars(stmt))
+
+
+async def rol_de_usuario(session: AsyncSession, usuario_id: int) -> str | None:
+    """The role of a user, or None; read by table name (auth sits above agentes in the layers)."""
+    rol: str | None = await session.scalar(text("SELECT rol FROM usuarios WHERE id = :u"), {"u": usuario_id})
+    return rol

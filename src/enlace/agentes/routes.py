@@ -8,9 +8,8 @@ from sqlalchemy import select
 from enlace.agentes import repository as repo
 from enlace.agentes.models import Equipo
 from enlace.agentes.schemas import AgenteActualizar, AgenteSalida, EquipoActualizar, EquipoCrear, EquipoSalida
-from enlace.auth.alcance import exigir_rol
-from enlace.auth.models import Usuario
-from enlace.cumplimiento.auditoria import registrar_auditoria
+from enlace.comun.alcance import exigir_rol
+from enlace.comun.auditoria import registrar_auditoria
 from enlace.dependencias import ActorDep, SessionBD
 from enlace.errores import Conflicto, EntradaInvalida, NoEncontrado
 
@@ -63,8 +62,7 @@ async def listar_equipos(actor: ActorDep, session: SessionBD) -> list[EquipoSali
 async def _validar_supervisor(session: SessionBD, supervisor_id: int | None) -> None:
     if supervisor_id is None:
         return
-    usuario = await session.get(Usuario, supervisor_id)
-    if usuario is None or usuario.rol != "supervisor":
+    if await repo.rol_de_usuario(session, supervisor_id) != "supervisor":
         raise EntradaInvalida(f"supervisor_id: el usuario {supervisor_id} no existe o no es supervisor.")
 
 

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request, Response
 
 from enlace.auth import repository as repo
 from enlace.auth import service
-from enlace.auth.alcance import exigir_rol
 from enlace.auth.schemas import (
     CambioPassword,
     LoginEntrada,
@@ -18,6 +17,7 @@ from enlace.auth.schemas import (
     UsuarioCrear,
     UsuarioSalida,
 )
+from enlace.comun.alcance import exigir_rol
 from enlace.dependencias import ActorDep, NucleoDep, SessionBD, ip_cliente
 
 router = APIRouter(prefix="/api", tags=["auth"])
@@ -134,7 +134,7 @@ async def revocar_token(token_id: int, actor: ActorDep, session: SessionBD, nucl
 
 
 async def _auditar(session: SessionBD, actor, accion: str, objeto_id: int, detalle: dict) -> None:  # type: ignore[no-untyped-def,type-arg]
-    from enlace.cumplimiento.auditoria import registrar_auditoria
+    from enlace.comun.auditoria import registrar_auditoria
 
     await registrar_auditoria(
         session, actor, accion, objeto_tipo=accion.split(".")[0], objeto_id=objeto_id, detalle=detalle

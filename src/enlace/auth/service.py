@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.agentes.models import Agente, Equipo
 from enlace.auth import repository as repo
-from enlace.auth.actor import Actor
 from enlace.auth.models import SesionUsuario, TokenApi, Usuario
 from enlace.auth.schemas import TokenCrear, UsuarioActualizar, UsuarioCrear
 from enlace.auth.seguridad import hash_token, hashear_password, nuevo_token, verificar_password
+from enlace.comun.actor import Actor
 from enlace.errores import Conflicto, DemasiadosIntentos, EntradaInvalida, NoAutenticado, NoEncontrado, Prohibido
 
 COOKIE_SESION = "enlace_sesion"

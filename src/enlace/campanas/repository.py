@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.auth.actor import Actor
-from enlace.auth.alcance import condicion_agente
 from enlace.campanas.models import Campana
 from enlace.carteras.models import Contacto
+from enlace.comun.actor import Actor
+from enlace.comun.alcance import condicion_agente
 from enlace.mensajes.estados import CANCELABLES
 from enlace.mensajes.models import MensajeEnviado
 from enlace.mensajes.repository import transicionar

@@ -10,8 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.agentes.models import Agente
-from enlace.auth.actor import Actor
-from enlace.auth.alcance import exigir_agente, puede_ver_agente
 from enlace.campanas import repository as repo
 from enlace.campanas.models import Campana, PerfilEnvio
 from enlace.campanas.schemas import (
@@ -25,6 +23,8 @@ from enlace.campanas.schemas import (
     NoInteresadoRetenido,
 )
 from enlace.carteras.models import Cartera, Contacto
+from enlace.comun.actor import Actor
+from enlace.comun.alcance import exigir_agente, puede_ver_agente
 from enlace.comun.eventos import CampanaProgreso
 from enlace.cumplimiento.ajustes import ajustes_cumplimiento
 from enlace.cumplimiento.service import no_interesados_vigentes

@@ -22,7 +22,7 @@ def importar_cartera(
 
     from enlace.carteras.importador import DestinoImportacion, ErrorImportacion, importar_archivo
     from enlace.carteras.service import opciones_de
-    from enlace.cli import cargar_ajustes, configurar, url_bd
+    from enlace.comun.consola import cargar_ajustes, configurar, url_bd
     from enlace.db.embebida import detener_embebida
     from enlace.db.sesion import url_libpq
     from enlace.reloj import RelojReal

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, literal_column, or_, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.auth.actor import Actor
-from enlace.auth.alcance import condicion_agente
 from enlace.carteras.models import Cartera, Contacto, ImportacionCartera, ImportacionFila, ImportacionParte
+from enlace.comun.actor import Actor
+from enlace.comun.alcance import condicion_agente
 
 # States a contact can be handed out from the pool in (not opted out, not erased, not a declared "no").
 ESTADOS_ASIGNABLES = ("pendiente", "contactado", "respondio", "interesado")

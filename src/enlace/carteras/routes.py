@@ -11,7 +11,6 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
-from enlace.auth.alcance import exigir_alcance
 from enlace.carteras import repository as repo
 from enlace.carteras import service
 from enlace.carteras.models import ImportacionCartera
@@ -25,6 +24,7 @@ from enlace.carteras.schemas import (
     ReasignacionSalida,
     Reasignar,
 )
+from enlace.comun.alcance import exigir_alcance
 from enlace.dependencias import ActorDep, NucleoDep, SessionBD
 from enlace.errores import EntradaInvalida, NoEncontrado
 

@@ -13,13 +13,13 @@ from typing import IO, Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.auth.actor import Actor
-from enlace.auth.alcance import exigir_agente, exigir_rol
 from enlace.carteras import repository as repo
 from enlace.carteras.importador import DestinoImportacion, ErrorImportacion, importar_archivo
 from enlace.carteras.lector import OpcionesLectura
 from enlace.carteras.models import ImportacionCartera
 from enlace.carteras.schemas import AsignacionSalida, ReasignacionSalida
+from enlace.comun.actor import Actor
+from enlace.comun.alcance import exigir_agente, exigir_rol
 from enlace.db.sesion import al_confirmar, url_libpq
 from enlace.errores import EntradaInvalida, NoEncontrado
 from enlace.reloj import Reloj

@@ -92,7 +92,7 @@ def registrar(tareas: Tareas, nucleo: Nucleo) -> None:
                 )
 
     async def importacion_atascada(trabajo: Job, corridas: int) -> bool:
-        importacion_id = int(trabajo.task_kwargs["importacion_id"])
+        importacion_id = int(str(trabajo.task_kwargs["importacion_id"]))
         async with transaccion(nucleo.fabrica) as session:
             return await repo.rescatar_importacion(
                 session, importacion_id, corridas=corridas, maximo=MAX_CORRIDAS, ahora=nucleo.reloj.ahora()

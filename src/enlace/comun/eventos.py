@@ -175,6 +175,20 @@ MODELOS: dict[str, type[Evento]] = {
 }
 
 
+# Events a CRM may subscribe to. `sesion.qr` is left out on purpose (a QR links the agent's WhatsApp:
+# it must never leave the panel) and so is `campana.progreso` (a burst of near-duplicates; the CRM
+# reads the campaign funnel instead).
+EVENTOS_WEBHOOK = (
+    "sesion.estado",
+    "mensaje.enviado",
+    "mensaje.estado",
+    "mensaje.recibido",
+    "envio.parada",
+    "contacto.baja",
+    "webhook.prueba",
+)
+
+
 def validar(evento: str | Evento, datos: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
     """(name, JSON payload) of a model, or of a name and dict checked against that name's model."""
     if isinstance(evento, Evento):

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import and_, exists, func, literal, or_, select, true, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.auth.actor import Actor
-from enlace.auth.alcance import condicion_agente, puede_ver_agente
 from enlace.campanas.models import ParadaSeguridad
 from enlace.captura.models import ConteoFueraAlcance, Conversacion, MensajeRecibido
 from enlace.carteras.models import Contacto, IdentificadorContacto
+from enlace.comun.actor import Actor
+from enlace.comun.alcance import condicion_agente, puede_ver_agente
 from enlace.mensajes.estados import NO_SALIDOS
 from enlace.mensajes.models import MensajeEnviado
 

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.auth.actor import Actor
-from enlace.auth.alcance import exigir_rol, puede_ver_agente
 from enlace.captura import repository as repo_captura
+from enlace.comun.actor import Actor
+from enlace.comun.alcance import exigir_rol, puede_ver_agente
+from enlace.comun.auditoria import registrar_auditoria
 from enlace.comun.telefonos import jid_para_enviar
 from enlace.conversaciones import repository as repo
 from enlace.conversaciones.schemas import (
@@ -23,7 +24,6 @@ from enlace.conversaciones.schemas import (
     MensajeConversacion,
     ResponderEntrada,
 )
-from enlace.cumplimiento.auditoria import registrar_auditoria
 from enlace.cumplimiento.puerta import revisar_envio
 from enlace.db.sesion import al_confirmar
 from enlace.errores import Conflicto, EntradaInvalida, NoEncontrado

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.auth.actor import Actor
-from enlace.cumplimiento.auditoria import registrar_auditoria
+from enlace.comun.actor import Actor
+from enlace.comun.auditoria import registrar_auditoria
 from enlace.cumplimiento.models import Ajuste
 from enlace.errores import EntradaInvalida
 from enlace.settings import Settings, get_settings
@@ -124,9 +124,9 @@ def validar_ajuste(clave: str, valor: Any, pisos: AjustesCumplimiento | None = N
         if not minimo <= valor <= maximo:
             raise EntradaInvalida(f"{clave}: debe estar entre {minimo} y {maximo}.")
         return valor
-    _, minimo, maximo = _LIMITES[clave]
-    if not isinstance(valor, str) or not (minimo or 0) <= len(valor.strip()) <= (maximo or 10_000):
-        raise EntradaInvalida(f"{clave}: debe ser un texto de {minimo} a {maximo} caracteres.")
+    _, largo_min, largo_max = _LIMITES[clave]
+    if not isinstance(valor, str) or not (largo_min or 0) <= len(valor.strip()) <= (largo_max or 10_000):
+        raise EntradaInvalida(f"{clave}: debe ser un texto de {largo_min} a {largo_max} caracteres.")
     return valor.strip()
 
 

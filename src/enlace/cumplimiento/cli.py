@@ -14,7 +14,7 @@ arco = typer.Typer(help="Derechos ARCO (exportar y cancelar los datos de una per
 
 
 def _actor_cli() -> Any:
-    from enlace.auth.actor import Actor
+    from enlace.comun.actor import Actor
 
     try:
         nombre = getpass.getuser()
@@ -66,7 +66,7 @@ async def ejecutar(url: str, accion: str, **kwargs: Any) -> Any:
 
 
 def _url() -> str:
-    from enlace.cli import cargar_ajustes, configurar, url_bd
+    from enlace.comun.consola import cargar_ajustes, configurar, url_bd
 
     ajustes = cargar_ajustes()
     configurar(ajustes)

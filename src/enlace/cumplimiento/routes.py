@@ -8,16 +8,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from enlace.auth.alcance import exigir_rol, puede_ver_agente
 from enlace.carteras.models import Contacto
 from enlace.comun import horario
+from enlace.comun.alcance import exigir_rol, puede_ver_agente
+from enlace.comun.auditoria import FiltroAuditoria, listar_auditoria
 from enlace.comun.estados_mx import ZONAS
 from enlace.cumplimiento import repository as repo
 from enlace.cumplimiento import service
 from enlace.cumplimiento.ajustes import ajustes_cumplimiento as leer_ajustes
 from enlace.cumplimiento.ajustes import cambiar_ajustes as guardar_ajustes
 from enlace.cumplimiento.ajustes import como_dict, limites
-from enlace.cumplimiento.auditoria import FiltroAuditoria, listar_auditoria
 from enlace.cumplimiento.bajas import clasificar
 from enlace.cumplimiento.schemas import (
     ArcoCancelado,

@@ -14,14 +14,14 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.auth.actor import Actor
 from enlace.captura.models import MensajeRecibido
 from enlace.carteras.models import Contacto
+from enlace.comun.actor import Actor
+from enlace.comun.auditoria import enmascarar_telefono, registrar_auditoria
 from enlace.comun.eventos import ContactoBaja
 from enlace.comun.telefonos import Rechazo, normalizar
 from enlace.cumplimiento import repository as repo
 from enlace.cumplimiento.ajustes import ajustes_cumplimiento
-from enlace.cumplimiento.auditoria import enmascarar_telefono, registrar_auditoria
 from enlace.cumplimiento.bajas import ClaseRespuesta, clasificar
 from enlace.cumplimiento.models import Supresion
 from enlace.cumplimiento.puerta import bloquear_telefono, bloquear_telefonos
@@ -546,4 +546,4 @@ async def no_interesados_vigentes(
         )
         .group_by(MensajeRecibido.numero_origen)
     )
-    return {telefono: ultimo + timedelta(days=dias) for telefono, ultimo in filas.all()}
+    return {telefono: ultimo + timedelta(days=dias) for telefono, ultimo in filas.all() if telefono is not None}

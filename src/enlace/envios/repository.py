@@ -10,9 +10,9 @@ from sqlalchemy import and_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.agentes.models import Agente
-from enlace.auth.actor import Actor
-from enlace.auth.alcance import condicion_agente
 from enlace.campanas.models import Campana, ParadaSeguridad, PerfilEnvio
+from enlace.comun.actor import Actor
+from enlace.comun.alcance import condicion_agente
 from enlace.envios.ritmo import PERFIL_ORIGINAL, PerfilRitmo
 from enlace.mensajes.estados import ABIERTOS, ENVIADOS, SALIDOS
 from enlace.mensajes.models import MensajeEnviado

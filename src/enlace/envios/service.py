@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.auth.actor import Actor
-from enlace.auth.alcance import exigir_rol
 from enlace.campanas.models import ParadaSeguridad, PerfilEnvio
+from enlace.comun.actor import Actor
+from enlace.comun.alcance import exigir_rol
 from enlace.envios import repository as repo
 from enlace.envios.ritmo import PERFIL_ORIGINAL, ErrorPerfil, PerfilRitmo
 from enlace.envios.schemas import PerfilActualizar, PerfilCrear

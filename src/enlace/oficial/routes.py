@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
-from enlace.auth.alcance import exigir_rol
+from enlace.comun.alcance import exigir_rol
 from enlace.dependencias import ActorDep, NucleoDep, SessionBD
 from enlace.errores import Prohibido
 from enlace.motores.cloud_api.config import leer_numeros

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.agentes.models import Agente
-from enlace.auth.actor import Actor
-from enlace.auth.alcance import puede_ver_agente
 from enlace.carteras.models import Contacto
-from enlace.cumplimiento.auditoria import registrar_auditoria
+from enlace.comun.actor import Actor
+from enlace.comun.alcance import puede_ver_agente
+from enlace.comun.auditoria import registrar_auditoria
 from enlace.errores import EntradaInvalida, NoAutenticado, NoEncontrado, Prohibido
 from enlace.motores.base import Evento, EventoEstado
 from enlace.motores.cloud_api.config import NumeroOficial

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.auth.actor import Actor
-from enlace.auth.alcance import condicion_agente
 from enlace.carteras.models import Contacto
+from enlace.comun.actor import Actor
+from enlace.comun.alcance import condicion_agente
 from enlace.plantillas.models import Plantilla
 
 

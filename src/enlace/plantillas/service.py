@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.auth.actor import Actor
-from enlace.auth.alcance import exigir_agente
 from enlace.carteras.models import Contacto
+from enlace.comun.actor import Actor
+from enlace.comun.alcance import exigir_agente
 from enlace.comun.horario import zona_del_contacto
 from enlace.cumplimiento.ajustes import ajustes_cumplimiento
 from enlace.cumplimiento.service import no_interesados_vigentes

@@ -11,9 +11,9 @@ from sqlalchemy import Select, and_, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.agentes.models import Agente, Equipo
-from enlace.auth.actor import Actor
-from enlace.auth.alcance import condicion_agente
 from enlace.campanas.models import Campana, ParadaSeguridad
+from enlace.comun.actor import Actor
+from enlace.comun.alcance import condicion_agente
 from enlace.mensajes.models import MensajeEnviado
 from enlace.reportes.models import RespuestaContada, ResumenDiario
 from enlace.sesiones.models import SesionWA

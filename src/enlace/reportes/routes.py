@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from enlace.auth.alcance import exigir_alcance
-from enlace.cumplimiento.auditoria import registrar_auditoria
+from enlace.comun.alcance import exigir_alcance
+from enlace.comun.auditoria import registrar_auditoria
 from enlace.dependencias import ActorDep, NucleoDep, SessionBD, ip_cliente
 from enlace.reportes import service
 from enlace.reportes.exportar import MIME_CSV, MIME_XLSX

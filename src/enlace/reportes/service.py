@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from enlace.auth.actor import Actor
-from enlace.auth.alcance import exigir_agente, exigir_rol
+from enlace.comun.actor import Actor
+from enlace.comun.alcance import exigir_agente, exigir_rol
 from enlace.comun.eventos import SupervisionAviso
 from enlace.comun.telefonos import Rechazo, normalizar
 from enlace.errores import EntradaInvalida, NoEncontrado
@@ -35,7 +35,7 @@ from enlace.reportes.schemas import (
     Snapshot,
 )
 from enlace.tiempo_real.bus import emitir
-from enlace.tiempo_real.servidor import salas_permitidas
+from enlace.tiempo_real.salas import salas_permitidas
 
 LIMITE_POR_DEFECTO = 50
 LIMITE_MAXIMO = 500

@@ -10,8 +10,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.agentes.models import Agente
-from enlace.auth.actor import Actor
-from enlace.auth.alcance import condicion_agente
+from enlace.comun.actor import Actor
+from enlace.comun.alcance import condicion_agente
 from enlace.sesiones.models import CredencialWA, SesionWA
 
 # States after which nobody should resume the session without the agent doing something.

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from enlace.auth.alcance import exigir_agente, exigir_rol
+from enlace.comun.alcance import exigir_agente, exigir_rol
 from enlace.dependencias import ActorDep, NucleoDep, SessionBD
 from enlace.errores import Conflicto, NoEncontrado, ServicioNoDisponible
 from enlace.motores.base import ErrorMotor

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.agentes.models import Agente
-from enlace.auth.actor import Actor
-from enlace.auth.alcance import exigir_agente
+from enlace.comun.actor import Actor
+from enlace.comun.alcance import exigir_agente
 from enlace.sesiones import repository as repo
 from enlace.sesiones.models import SesionWA
 from enlace.sesiones.schemas import SesionesEstado, SesionSalida

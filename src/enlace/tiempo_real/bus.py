@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.comun.eventos import MODELOS, Evento, validar
@@ -96,12 +96,16 @@ def emitir(session: AsyncSession, evento: str | Evento, datos: dict[str, Any] | 
     `evento` is a model of `enlace.comun.eventos` (then `datos` is None) or an event name with its
     payload, validated here: a payload that breaks the contract raises at once, inside the transaction.
     """
-    from enlace.webhooks.outbox import registrar
+    from enlace.tiempo_real.outbox import registrar
 
     nombre, carga = validar(evento, datos)
-    # The CRM outbox rows are written in this same transaction (see enlace.webhooks.outbox).
+    # The CRM outbox rows are written in this same transaction (see enlace.tiempo_real.outbox).
     registrar(session, nombre, carga, str(uuid.uuid4()))
     al_confirmar(session, lambda: publicar(nombre, carga, salas))
+
+
+# Realtime is core infrastructure: it reads the agent's team without importing the agentes domain.
+_EQUIPO_DE_AGENTE = text("SELECT equipo_id FROM agentes WHERE id = :a")
 
 
 def salas_agente(agente_id: int, equipo_id: int | None) -> list[str]:
@@ -113,9 +117,7 @@ def salas_agente(agente_id: int, equipo_id: int | None) -> list[str]:
 
 async def salas_de_agente(session: AsyncSession, agente_id: int) -> list[str]:
     """The rooms that may see what happens to `agente_id`: the agent, its team, supervision."""
-    from enlace.agentes.models import Agente
-
-    equipo_id = await session.scalar(select(Agente.equipo_id).where(Agente.id == agente_id))
+    equipo_id = await session.scalar(_EQUIPO_DE_AGENTE, {"a": agente_id})
     return salas_agente(agente_id, equipo_id)
 
 

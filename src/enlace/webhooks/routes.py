@@ -6,8 +6,8 @@ from typing import Literal
 
 from fastapi import APIRouter, Request
 
-from enlace.auth.alcance import exigir_rol
-from enlace.cumplimiento.auditoria import registrar_auditoria
+from enlace.comun.alcance import exigir_rol
+from enlace.comun.auditoria import registrar_auditoria
 from enlace.dependencias import ActorDep, NucleoDep, SessionBD, ip_cliente
 from enlace.webhooks import repository as repo
 from enlace.webhooks import service

@@ -7,18 +7,7 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-# Realtime events a CRM may subscribe to. `sesion.qr` is left out on purpose (a QR links the agent's
-# WhatsApp: it must never leave the panel) and so is `campana.progreso` (a burst of near-duplicates;
-# the CRM reads the campaign funnel instead).
-EVENTOS_WEBHOOK = (
-    "sesion.estado",
-    "mensaje.enviado",
-    "mensaje.estado",
-    "mensaje.recibido",
-    "envio.parada",
-    "contacto.baja",
-    "webhook.prueba",
-)
+from enlace.comun.eventos import EVENTOS_WEBHOOK
 
 
 def _validar_url(url: str) -> str:

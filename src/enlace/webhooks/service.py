@@ -15,7 +15,7 @@ from enlace.comun.eventos import WebhookPrueba
 from enlace.db.sesion import al_confirmar
 from enlace.errores import Conflicto, NoEncontrado
 from enlace.reloj import Reloj
-from enlace.webhooks import outbox
+from enlace.tiempo_real import outbox
 from enlace.webhooks import repository as repo
 from enlace.webhooks.firma import (
     ENCABEZADO_ENTREGA,

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from enlace.reloj import Reloj
 from enlace.tareas import Tareas
-from enlace.webhooks import outbox
+from enlace.tiempo_real import outbox
 from enlace.webhooks import repository as repo
 from enlace.webhooks.service import intentar_entrega
 

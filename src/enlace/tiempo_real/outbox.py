@@ -19,9 +19,9 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from enlace.comun.eventos import EVENTOS_WEBHOOK
 from enlace.db.sesion import al_confirmar
 from enlace.reloj import Reloj, RelojReal
-from enlace.webhooks.schemas import EVENTOS_WEBHOOK
 
 log = structlog.get_logger(__name__)
 

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.auth.actor import Actor
-from enlace.cumplimiento.models import Auditoria
+from enlace.comun.actor import Actor
+from enlace.comun.models import Auditoria
 
 # Keys whose values never reach the audit log in clear (secrets, NSS/CURP, message bodies).
 _CLAVES_SENSIBLES = ("password", "contrasena", "contraseña", "token", "secreto", "secret", "nss", "curp", "clave")

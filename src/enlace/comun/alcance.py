@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy import ColumnElement, Select, column, false, select, table, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.agentes.models import Agente
-from enlace.auth.actor import Actor
+from enlace.comun.actor import Actor
 from enlace.errores import NoEncontrado, Prohibido
+
+# The core reads the two columns it needs to scope by team, without importing the agentes domain's model.
+Agente = table("agentes", column("id"), column("equipo_id")).c
 
 
 def condicion_agente(actor: Actor, columna_agente: Any) -> ColumnElement[bool]:

@@ -19,9 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp
 
-from enlace.auth.actor import Actor
-from enlace.auth.alcance import puede_ver_agente
 from enlace.auth.service import COOKIE_SESION, autenticar_cookie, autenticar_token
+from enlace.comun.actor import Actor
+from enlace.comun.alcance import puede_ver_agente
+from enlace.tiempo_real.salas import salas_permitidas
 
 if TYPE_CHECKING:
     from enlace.nucleo import Nucleo
@@ -29,15 +30,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 PREFIJOS_SALA = ("agente", "equipo", "campana")
-
-
-def salas_permitidas(actor: Actor) -> list[str]:
-    """The rooms a client joins on connect."""
-    if actor.es_admin:
-        return ["supervision"]
-    if actor.es_supervisor:
-        return [f"equipo:{e}" for e in actor.equipo_ids]
-    return [f"agente:{actor.agente_id}"] if actor.agente_id is not None else []
 
 
 def analizar_sala(sala: str) -> tuple[str, int | None] | None:
