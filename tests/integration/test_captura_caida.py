@@ -14,6 +14,7 @@ import random
 from typing import Any
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from enlace.captura.service import Captura
 from enlace.db.sesion import crear_fabrica, crear_motor_bd
@@ -62,3 +63,32 @@ async def test_caida_de_la_bd_no_pierde_recibos_ni_respuestas(nucleo: Any, url_b
 async def _entregar(c: Captura, eventos: list[Any]) -> None:
     for ev in eventos:
         await c.recibir(ev)
+
+
+async def test_commit_sin_respuesta_no_duplica_al_reintentar(nucleo: Any) -> None:
+    """The batch committed but the connection died before the answer: the retry writes nothing twice."""
+    rnd = random.Random(61)
+    esc = await armar(nucleo, rnd, n=40, tecleados=5)
+    eventos = revolver(rnd, esc.eventos)
+    c = Captura(nucleo.fabrica, nucleo.reloj, nucleo.settings, max_lote=16, ventana_s=0.002)
+    real = c.consumidor._procesar
+    perdidas = 0
+
+    async def commit_sin_respuesta(items: list[Any], **kw: Any) -> None:
+        nonlocal perdidas
+        await real(items, **kw)
+        if perdidas < 3:  # the first three batches: committed, then "server closed the connection"
+            perdidas += 1
+            raise OperationalError("COMMIT", {}, ConnectionResetError("la conexión se cerró"))
+
+    c.consumidor._procesar = commit_sin_respuesta
+    await c.iniciar()
+    try:
+        for ev in eventos:
+            await c.recibir(ev)
+        await c.vaciar()
+    finally:
+        await c.detener()
+    assert perdidas == 3 and c.consumidor.estadisticas.reintentos == 3
+    assert c.consumidor.estadisticas.items_perdidos == 0
+    await comprobar(nucleo, esc, sum(isinstance(e, EventoEstado) for e in eventos))  # receipts exactly once

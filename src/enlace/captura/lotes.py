@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -66,6 +67,7 @@ class ConsumidorPorLotes(Generic[T]):
     - `al_fallar(item, exc)`: called for an item that failed even alone (logged and dropped after that:
       one poison event must not stop capture).
     - `al_confirmar(entradas_latencias)`: optional hook with the seconds each item waited until processed.
+    - `con_clave`: hand `procesar` a `clave_lote` that stays the same across retries of one batch.
     - `espera_inicial_s` / `espera_max_s`: backoff between retries of a batch the database could not take
       (technical retry timing on the event loop, not a domain delay). Retries go on until it commits; only
       once `detener` has been waiting `gracia_detener_s` does a shutdown give up (and count the loss).
@@ -86,6 +88,7 @@ class ConsumidorPorLotes(Generic[T]):
         espera_inicial_s: float = 0.05,
         espera_max_s: float = 5.0,
         gracia_detener_s: float = 30.0,
+        con_clave: bool = False,
     ) -> None:
         if max_lote < 1 or particiones < 1:
             raise ValueError("max_lote y particiones deben ser al menos 1")
@@ -101,6 +104,9 @@ class ConsumidorPorLotes(Generic[T]):
         self.espera_max_s = espera_max_s
         self.gracia_detener_s = gracia_detener_s
         self._detener_desde: float | None = None
+        # Call `procesar(items, clave_lote=...)` with one key per batch, the same on every retry of it, so
+        # the receiver can tell a retry of a batch that did commit (the answer was lost) from a new one.
+        self._con_clave = con_clave
         self._colas: list[asyncio.Queue[_Entrada[T] | None]] = [
             asyncio.Queue(maxsize=max_cola) for _ in range(particiones)
         ]
@@ -213,9 +219,13 @@ class ConsumidorPorLotes(Generic[T]):
     async def _con_reintentos(self, items: list[T]) -> None:
         """`procesar(items)`, retried with backoff while the failure is the database's, not the data's."""
         espera = self.espera_inicial_s
+        clave = uuid.uuid4().hex
         while True:
             try:
-                await self._procesar(items)
+                if self._con_clave:
+                    await self._procesar(items, clave_lote=clave)  # type: ignore[call-arg]
+                else:
+                    await self._procesar(items)
                 return
             except asyncio.CancelledError:
                 raise

@@ -104,6 +104,14 @@ class EventoEntrega(Base):
     registrado_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
+class LoteCapturado(ConCreado, Base):
+    """A capture batch that committed, by its key: a retry after a commit whose answer was lost is skipped."""
+
+    __tablename__ = "lotes_capturados"
+
+    clave: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
 class ReciboPendiente(ConCreado, Base):
     """A receipt for a message id not seen yet; applied when the message row appears."""
 

@@ -679,3 +679,23 @@ async def tomar_bajas_de_lid_mapeadas(session: AsyncSession, limite: int) -> lis
         {"limite": limite},
     )
     return list(filas.all())
+
+
+# ---- batch keys ------------------------------------------------------------------------------------
+
+
+async def marcar_lote(session: AsyncSession, clave: str) -> bool:
+    """Record this batch's key in its own transaction; False when a previous attempt already committed it."""
+    return (
+        await session.scalar(
+            text("INSERT INTO lotes_capturados (clave) VALUES (:c) ON CONFLICT DO NOTHING RETURNING clave"),
+            {"c": clave},
+        )
+    ) is not None
+
+
+async def purgar_lotes(session: AsyncSession, horas: int = 24) -> None:
+    """Keys only matter while their batch may still be retried (seconds to minutes); keep a day."""
+    await session.execute(
+        text("DELETE FROM lotes_capturados WHERE created_at < now() - make_interval(hours => :h)"), {"h": horas}
+    )

@@ -547,6 +547,7 @@ class Captura:
             ventana_s=ventana_s,
             max_cola=max_cola,
             nombre="captura",
+            con_clave=True,
             al_procesar=al_procesar,
             # Per agent: one agent's events stay in order; different agents' batches may commit in parallel.
             particiones=particiones,
@@ -609,10 +610,18 @@ class Captura:
         """Wait until every event received so far is committed (tests, graceful shutdown)."""
         await self.consumidor.vaciar()
 
-    async def procesar(self, eventos: list[object]) -> None:
-        """One batch, one transaction."""
+    async def procesar(self, eventos: list[object], clave_lote: str | None = None) -> None:
+        """One batch, one transaction.
+
+        `clave_lote` (the consumer's, the same on every retry of one batch) is recorded in the batch's own
+        transaction: when a commit reached the database but its answer was lost with the connection, the
+        retry finds the key and writes nothing twice (not even a receipt in `eventos_entrega`).
+        """
         plan = planificar([limpiar_evento(e) for e in eventos])
         async with transaccion(self._fabrica) as session:
+            if clave_lote is not None and not await repo.marcar_lote(session, clave_lote):
+                log.warning("lote_ya_confirmado", clave=clave_lote, eventos=len(eventos))
+                return
             res = await aplicar_plan(
                 session,
                 plan,
@@ -653,6 +662,8 @@ class Captura:
         - opt-outs seen on a LID whose phone is now known (`mapeos_identificador`) are applied.
         `gracia_s` leaves rows of batches still in flight alone. Returns how many were handled.
         """
+        async with transaccion(self._fabrica) as session:
+            await repo.purgar_lotes(session)
         if not self._evaluar:
             return 0
         hechos = 0

@@ -371,8 +371,8 @@ class Despachador:
         reclamo = await self._reclamar(agente_id, estado, ritmo, mensaje_id, zona)
         if reclamo is None:
             return None
-        if reclamo is False:
-            return True
+        if not isinstance(reclamo, _Reclamo):
+            return True  # the gate decided (suppressed, cancelled or rescheduled)
         await self._enviar_reclamado(agente_id, estado, ritmo, reclamo, zona)
         return True
 
