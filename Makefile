@@ -34,9 +34,14 @@ gateway/package-lock.json:
 run: install
 	$(VENV)/bin/enlace serve
 
-# The whole suite: Python (unit, integration on real PostgreSQL, e2e in headless Chromium) and gateway.
+# The whole suite: static checks (ruff, format, mypy; the import-linter layers run inside pytest,
+# tests/unit/test_capas.py), then Python (unit, integration on real PostgreSQL, e2e in headless Chromium)
+# and the gateway.
 test: install
 	@bash scripts/preparar-pruebas.sh
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy src
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 	@if [ -f gateway/package.json ]; then cd gateway && npm test; fi
 
@@ -51,6 +56,7 @@ demo: install
 lint: install
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy src
 	$(VENV)/bin/lint-imports
 
 clean:

@@ -116,19 +116,48 @@ async def iniciar(
     campana = await _campana(session, actor, datos.campana_id, bloquear=True)
     if campana.estado not in INICIABLES:
         raise Conflicto(f"La campaña está {campana.estado}; solo se inicia una campaña en borrador o programada.")
+    plantilla, variantes = await _plantilla_para_iniciar(session, actor, campana, datos)
+    await _validar_perfil(session, campana, datos)
+    contactos, no_interesados = await _contactos_a_enviar(session, campana, ahora)
+    filas, omitidos = await _renderizar_filas(session, campana, plantilla, variantes, contactos, ahora, nuevo_id)
+    _exigir_datos_completos(filas, omitidos, datos.omitir_errores)
+    await _activar(session, campana, plantilla.id, filas, ahora)
+    return InicioSalida(
+        campana=CampanaSalida.model_validate(campana),
+        mensajes=len(filas),
+        omitidos=omitidos[:200],
+        no_interesados=no_interesados[:200],
+        total_no_interesados=len(no_interesados),
+    )
+
+
+async def _plantilla_para_iniciar(
+    session: AsyncSession, actor: Actor, campana: Campana, datos: CampanaIniciar
+) -> tuple[Any, list[str]]:
+    """The active template the campaign will use and its validated variants."""
     plantilla_id = datos.plantilla_id or campana.plantilla_id
     if plantilla_id is None:
         raise EntradaInvalida("plantillaId: elige la plantilla de la campaña.", campos=["plantillaId"])
     plantilla = await plantillas.obtener(session, actor, plantilla_id)
     if not plantilla.activa:
         raise EntradaInvalida("plantillaId: la plantilla está desactivada.", campos=["plantillaId"])
-    variantes = plantillas.validar(plantilla.variantes)
+    return plantilla, plantillas.validar(plantilla.variantes)
+
+
+async def _validar_perfil(session: AsyncSession, campana: Campana, datos: CampanaIniciar) -> None:
+    """The sending profile (with the request's overrides) must be consistent before anything is written."""
     if datos.config_delay is not None:
         campana.config_delay = datos.config_delay
     try:
         await repo_envios.perfil_de_campana(session, campana)
     except ErrorPerfil as exc:
         raise EntradaInvalida(f"configDelay.{exc.campo}: {exc.mensaje}", campos=[f"configDelay.{exc.campo}"]) from exc
+
+
+async def _contactos_a_enviar(
+    session: AsyncSession, campana: Campana, ahora: datetime
+) -> tuple[list[Contacto], list[NoInteresadoRetenido]]:
+    """The contacts to message, minus those held by a recent «no me interesa» (returned apart)."""
     contactos = await repo.contactos_de_campana(session, campana)
     if not contactos:
         raise EntradaInvalida(
@@ -151,6 +180,19 @@ async def iniciar(
                 codigo="no_interesados",
                 campos=["campanaId"],
             )
+    return contactos, no_interesados
+
+
+async def _renderizar_filas(
+    session: AsyncSession,
+    campana: Campana,
+    plantilla: Any,
+    variantes: list[str],
+    contactos: list[Contacto],
+    ahora: datetime,
+    nuevo_id: Callable[[int], str],
+) -> tuple[list[dict[str, Any]], list[ErrorContacto]]:
+    """One outgoing row per contact (rendered text, pre-assigned id); contacts missing template data apart."""
     oficial = _plantilla_oficial(plantilla.plantilla_oficial) if campana.canal == "oficial" else None
     inicio = max(ahora, campana.inicio_programado or ahora)
     origen = await session.scalar(select(Agente.numero_wa).where(Agente.id == campana.agente_id))
@@ -194,7 +236,12 @@ async def iniciar(
                 **extra,
             }
         )
-    if omitidos and not datos.omitir_errores:
+    return filas, omitidos
+
+
+def _exigir_datos_completos(filas: list[dict[str, Any]], omitidos: list[ErrorContacto], omitir_errores: bool) -> None:
+    """Contacts without the template's data stop the start unless the user chose to skip them."""
+    if omitidos and not omitir_errores:
         detalle = "; ".join(
             f"contacto {o.contacto_id}: " + ", ".join(f"{e['campo']} {e['motivo']}" for e in o.campos)
             for o in omitidos[:5]
@@ -207,21 +254,20 @@ async def iniciar(
         )
     if not filas:
         raise EntradaInvalida("Ningún contacto tiene los datos que pide la plantilla.", codigo="datos_incompletos")
+
+
+async def _activar(
+    session: AsyncSession, campana: Campana, plantilla_id: int, filas: list[dict[str, Any]], ahora: datetime
+) -> None:
+    """The mutation: every row and the campaign's new state in this transaction, then the progress event."""
     await repo.insertar_mensajes(session, filas)
-    campana.plantilla_id = plantilla.id
+    campana.plantilla_id = plantilla_id
     campana.estado = "activa"
     campana.iniciada_at = ahora
     campana.total_mensajes = len(filas)
     campana.enviados = campana.fallidos = 0
     await session.flush()
     await _emitir_progreso(session, campana, ahora)
-    return InicioSalida(
-        campana=CampanaSalida.model_validate(campana),
-        mensajes=len(filas),
-        omitidos=omitidos[:200],
-        no_interesados=no_interesados[:200],
-        total_no_interesados=len(no_interesados),
-    )
 
 
 def _plantilla_oficial(config: dict[str, Any] | None) -> dict[str, Any]:

@@ -308,82 +308,25 @@ def importar_archivo(
     """
     opciones = opciones or OpcionesLectura()
     if importacion_id is not None:
-        with psycopg.connect(conninfo, autocommit=True) as control:
-            control.execute(
-                "UPDATE importaciones_cartera SET estado = 'procesando', iniciada_at = %s WHERE id = %s",
-                (ahora, importacion_id),
-            )
+        _marcar_procesando(conninfo, importacion_id, ahora)
     resultado = ResultadoImportacion(importacion_id=importacion_id or 0, cartera_id=None)
     try:
         with psycopg.connect(conninfo) as conexion:
             with conexion.transaction(), conexion.cursor() as cursor:
                 cursor.execute("SET LOCAL work_mem = '64MB'")
                 if importacion_id is None:
-                    cursor.execute(_SQL_NUEVA_IMPORTACION, _valores_importacion(destino, "procesando", ahora))
-                    fila_id = cursor.fetchone()
-                    assert fila_id is not None
-                    resultado.importacion_id = int(fila_id[0])
-                cursor.execute(
-                    "INSERT INTO carteras (agente_id, nombre, fuente, total_contactos, creada_por, created_at) "
-                    "VALUES (%s, %s, %s, 0, %s, %s) RETURNING id",
-                    (destino.agente_id, destino.nombre_cartera, destino.fuente, destino.usuario_id, ahora),
-                )
-                fila_cartera = cursor.fetchone()
-                assert fila_cartera is not None
-                cartera_id = int(fila_cartera[0])
+                    resultado.importacion_id = _crear_registro(cursor, destino, ahora)
+                cartera_id = _crear_cartera(cursor, destino, ahora)
                 cursor.execute(_SQL_STAGING)
                 inicio = time.perf_counter()
                 copiar_filas(cursor, origen, opciones, resultado, al_progreso)
                 resultado.segundos_lectura = time.perf_counter() - inicio
                 if al_progreso is not None:
                     al_progreso(resultado.filas, 0.92)
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_CANDADO_IMPORTACION,))
-                cursor.execute(
-                    _SQL_DECIDIR,
-                    {
-                        "agente": destino.agente_id,
-                        "cartera": cartera_id,
-                        "importacion": resultado.importacion_id,
-                        "ahora": ahora,
-                    },
-                )
-                for nombre, cantidad in cursor.fetchall():
-                    resultado.conteos[nombre] = resultado.conteos.get(nombre, 0) + int(cantidad)
+                _decidir_filas(cursor, destino, cartera_id, resultado, ahora)
                 resultado.segundos_sql = time.perf_counter() - inicio - resultado.segundos_lectura
-                if resultado.aceptados:
-                    resultado.cartera_id = cartera_id
-                    cursor.execute(
-                        "UPDATE carteras SET total_contactos = %s WHERE id = %s", (resultado.aceptados, cartera_id)
-                    )
-                else:  # importing the same file twice adds nothing, not even an empty cartera
-                    cursor.execute("DELETE FROM carteras WHERE id = %s", (cartera_id,))
-                if borrar_partes:
-                    cursor.execute(
-                        "DELETE FROM importacion_partes WHERE importacion_id = %s", (resultado.importacion_id,)
-                    )
-                c = resultado.conteos
-                cursor.execute(
-                    """
-                    UPDATE importaciones_cartera
-                    SET estado = 'completada', progreso = 1, cartera_id = %s, filas = %s, aceptados = %s,
-                        rechazados = %s, duplicados = %s, existentes = %s, otro_agente = %s, suprimidos = %s,
-                        formato = %s, terminada_at = %s, error = NULL
-                    WHERE id = %s
-                    """,
-                    (
-                        resultado.cartera_id,
-                        resultado.filas,
-                        c["aceptado"],
-                        c["rechazado"],
-                        c["duplicado"],
-                        c["existente"],
-                        c["otro_agente"],
-                        c["suprimido"],
-                        resultado.formato,
-                        ahora,
-                        resultado.importacion_id,
-                    ),
-                )
+                _cerrar_cartera(cursor, cartera_id, resultado, borrar_partes)
+                _registrar_completada(cursor, resultado, ahora)
     except ErrorLectura as error:
         fallida = _marcar_fallida(conninfo, importacion_id, destino, error.mensaje, ahora, borrar_partes)
         raise ErrorImportacion(error.mensaje, fallida, error.fila) from error
@@ -407,6 +350,90 @@ def importar_archivo(
         **resultado.conteos,
     )
     return resultado
+
+
+def _marcar_procesando(conninfo: str, importacion_id: int, ahora: datetime) -> None:
+    """A background import shows `procesando` at once, on its own connection (readers see it mid-import)."""
+    with psycopg.connect(conninfo, autocommit=True) as control:
+        control.execute(
+            "UPDATE importaciones_cartera SET estado = 'procesando', iniciada_at = %s WHERE id = %s",
+            (ahora, importacion_id),
+        )
+
+
+def _crear_registro(cursor: psycopg.Cursor[Any], destino: DestinoImportacion, ahora: datetime) -> int:
+    """The import's record, inside the import's transaction (an upload answered in the request)."""
+    cursor.execute(_SQL_NUEVA_IMPORTACION, _valores_importacion(destino, "procesando", ahora))
+    fila = cursor.fetchone()
+    assert fila is not None
+    return int(fila[0])
+
+
+def _crear_cartera(cursor: psycopg.Cursor[Any], destino: DestinoImportacion, ahora: datetime) -> int:
+    cursor.execute(
+        "INSERT INTO carteras (agente_id, nombre, fuente, total_contactos, creada_por, created_at) "
+        "VALUES (%s, %s, %s, 0, %s, %s) RETURNING id",
+        (destino.agente_id, destino.nombre_cartera, destino.fuente, destino.usuario_id, ahora),
+    )
+    fila = cursor.fetchone()
+    assert fila is not None
+    return int(fila[0])
+
+
+def _decidir_filas(
+    cursor: psycopg.Cursor[Any],
+    destino: DestinoImportacion,
+    cartera_id: int,
+    resultado: ResultadoImportacion,
+    ahora: datetime,
+) -> None:
+    """One statement decides every staged row (duplicate, suppressed, new, mine, pool, someone else's)."""
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_CANDADO_IMPORTACION,))
+    cursor.execute(
+        _SQL_DECIDIR,
+        {"agente": destino.agente_id, "cartera": cartera_id, "importacion": resultado.importacion_id, "ahora": ahora},
+    )
+    for nombre, cantidad in cursor.fetchall():
+        resultado.conteos[nombre] = resultado.conteos.get(nombre, 0) + int(cantidad)
+
+
+def _cerrar_cartera(
+    cursor: psycopg.Cursor[Any], cartera_id: int, resultado: ResultadoImportacion, borrar_partes: bool
+) -> None:
+    """Keep the cartera with its total, or drop it when nothing new came in; the stored file goes too."""
+    if resultado.aceptados:
+        resultado.cartera_id = cartera_id
+        cursor.execute("UPDATE carteras SET total_contactos = %s WHERE id = %s", (resultado.aceptados, cartera_id))
+    else:  # importing the same file twice adds nothing, not even an empty cartera
+        cursor.execute("DELETE FROM carteras WHERE id = %s", (cartera_id,))
+    if borrar_partes:
+        cursor.execute("DELETE FROM importacion_partes WHERE importacion_id = %s", (resultado.importacion_id,))
+
+
+def _registrar_completada(cursor: psycopg.Cursor[Any], resultado: ResultadoImportacion, ahora: datetime) -> None:
+    c = resultado.conteos
+    cursor.execute(
+        """
+        UPDATE importaciones_cartera
+        SET estado = 'completada', progreso = 1, cartera_id = %s, filas = %s, aceptados = %s,
+            rechazados = %s, duplicados = %s, existentes = %s, otro_agente = %s, suprimidos = %s,
+            formato = %s, terminada_at = %s, error = NULL
+        WHERE id = %s
+        """,
+        (
+            resultado.cartera_id,
+            resultado.filas,
+            c["aceptado"],
+            c["rechazado"],
+            c["duplicado"],
+            c["existente"],
+            c["otro_agente"],
+            c["suprimido"],
+            resultado.formato,
+            ahora,
+            resultado.importacion_id,
+        ),
+    )
 
 
 def _marcar_fallida(
