@@ -56,6 +56,16 @@ DESCRIPCIONES: dict[str, str] = {
     "hora_max_contacto": "piso legal: hora en que termina el contacto (≤ 22)",
     "directorio_medios": "dónde se descargan los medios recibidos (vacío: no se descargan)",
     "gateway_node": "ejecutable de Node para la pasarela Baileys",
+    "gateway_limite_comando_s": "segundos que la pasarela da a un comando (un envío) antes de responder con error",
+    "gateway_tiempo_espera_s": (
+        "segundos que el núcleo espera a la pasarela; debe ser mayor que el límite de la pasarela (un envío "
+        "sin respuesta queda `incierto`, nunca se reenvía)"
+    ),
+    "resolucion_ttl_dias": "días que vale la consulta de un número con WhatsApp (`onWhatsApp`) antes de repetirla",
+    "resolucion_lote": "números por consulta a WhatsApp",
+    "resolucion_pausa_s": "segundos entre dos consultas de números de una misma sesión",
+    "resolucion_max_hora": "números que una sesión puede consultar por hora móvil (las consultas también se vigilan)",
+    "acuse_plazo_horas": "horas sin acuse de entrega tras las que un mensaje enviado se marca `sin_acuse`",
     "cloud_numeros": "números oficiales de la Cloud API, lista JSON (docs/oficial.md)",
 }
 

@@ -96,6 +96,19 @@ class Settings(BaseSettings):
     directorio_medios: Path | None = None
 
     gateway_node: str = "node"
+    # How long the gateway gives one command (a send) before answering with an error, and how long the core
+    # waits for that answer. The core must wait longer: otherwise it gives up on sends the gateway may
+    # still complete, and has to call them `incierto`.
+    gateway_limite_comando_s: float = 60.0
+    gateway_tiempo_espera_s: float = 75.0
+
+    # Number resolution (onWhatsApp) before first contact; see docs/envios.md.
+    resolucion_ttl_dias: int = 30  # a check stays valid this long
+    resolucion_lote: int = 50  # numbers per lookup
+    resolucion_pausa_s: float = 20.0  # between two lookups of one session
+    resolucion_max_hora: int = 300  # numbers one session may look up per rolling hour
+    # Delivery watchdog: a message still `enviado` this long after leaving is flagged `sin_acuse`.
+    acuse_plazo_horas: float = 12.0
 
     # Official numbers (WhatsApp Cloud API), JSON list; see docs/oficial.md. Each entry:
     # {"phone_number_id", "waba_id", "token", "app_secret", "verify_token", "agente_id",
@@ -104,6 +117,15 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _rechazar_inseguros(self) -> Settings:
+        if self.gateway_tiempo_espera_s <= self.gateway_limite_comando_s:
+            raise ErrorDeConfiguracion(
+                "ENLACE_GATEWAY_TIEMPO_ESPERA_S debe ser mayor que ENLACE_GATEWAY_LIMITE_COMANDO_S: el núcleo "
+                "tiene que esperar la respuesta de la pasarela más de lo que la pasarela espera a WhatsApp."
+            )
+        if self.resolucion_ttl_dias < 1 or self.resolucion_lote < 1 or self.resolucion_max_hora < 1:
+            raise ErrorDeConfiguracion(
+                "ENLACE_RESOLUCION_TTL_DIAS, ENLACE_RESOLUCION_LOTE y ENLACE_RESOLUCION_MAX_HORA deben ser al menos 1."
+            )
         if self.entorno == Entorno.produccion and self.secret_key.strip().lower() in SECRETOS_DE_EJEMPLO:
             raise ErrorDeConfiguracion(
                 "ENLACE_SECRET_KEY está vacía o es un valor de ejemplo. En producción define una clave "

@@ -228,6 +228,11 @@ async def test_matar_el_servidor_20_veces_no_duplica_ni_pierde(
         "ENLACE_SIM_AUTO_ESCANEAR": "true",
         "ENLACE_SIM_VELOCIDAD": "1",
         "ENLACE_LOG_JSON": "true",
+        # Numbers are looked up before they are claimed; on the real clock a sub-second profile needs
+        # lookups that keep up with it (production pacing would take hours for 2,000 numbers).
+        "ENLACE_RESOLUCION_LOTE": "500",
+        "ENLACE_RESOLUCION_PAUSA_S": "0.5",
+        "ENLACE_RESOLUCION_MAX_HORA": "100000",
     }
     servidor = Servidor(entorno, tmp_path / "servidor.log")
     await servidor.arrancar()

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import select, text
 
 from enlace.campanas.models import Campana, ParadaSeguridad
-from enlace.comun.telefonos import jid_para_enviar
 from enlace.envios import repository as repo_envios
 from enlace.envios.despachador import Despachador
 from enlace.mensajes.models import MensajeEnviado
@@ -201,16 +200,33 @@ async def _simular_caida(nucleo: Any, ctx: dict[str, Any], reloj: Any) -> list[M
     pasado = reloj.ahora() - timedelta(minutes=5)
     async with nucleo.fabrica() as s:
         ids = list((await s.scalars(text("SELECT id FROM mensajes_enviados ORDER BY id LIMIT 3"))).all())
-        await s.execute(
-            text("UPDATE mensajes_enviados SET estado = 'enviando', intentado_at = :p WHERE id = ANY(:ids)"),
-            {"p": pasado, "ids": ids},
+        # A row is only claimed once its number was looked up: those three had been, before the "crash".
+        telefonos = list(
+            (
+                await s.scalars(text("SELECT numero_destino FROM mensajes_enviados WHERE id = ANY(:ids)"), {"ids": ids})
+            ).all()
         )
+        jids = await ctx["motor"].consultar_numero(ctx["agente_id"], [t.lstrip("+") for t in telefonos])
+        for t in telefonos:
+            await s.execute(
+                text(
+                    "UPDATE contactos SET en_whatsapp = true, telefono_wa = :j, wa_verificado_at = :p"
+                    " WHERE telefono = :t"
+                ),
+                {"j": jids[t.lstrip("+")], "p": pasado, "t": t},
+            )
+            await s.execute(
+                text(
+                    "UPDATE mensajes_enviados SET estado = 'enviando', intentado_at = :p, destino_jid = :j"
+                    " WHERE id = ANY(:ids) AND numero_destino = :t"
+                ),
+                {"p": pasado, "ids": ids, "j": jids[t.lstrip("+")], "t": t},
+            )
         await s.commit()
     caidas = [f for f in await filas(nucleo, ctx["campana_id"]) if f.id in ids]
     caidas.sort(key=lambda f: f.id)
     enviada = caidas[0]
-    jid = jid_para_enviar(enviada.numero_destino, enviada.destino_jid)
-    await ctx["motor"].enviar_texto(ctx["agente_id"], jid, enviada.mensaje, enviada.wa_message_id)
+    await ctx["motor"].enviar_texto(ctx["agente_id"], enviada.destino_jid, enviada.mensaje, enviada.wa_message_id)
     return caidas
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 
 from enlace.agentes.models import Agente
 from enlace.errores import Conflicto, EntradaInvalida, ServicioNoDisponible
-from enlace.motores.base import EventoConectado, EventoQR
+from enlace.motores.base import EventoConectado, EventoDesconectado, EventoQR
 from enlace.motores.simulador import MotorSimulador, RedVirtual
 from enlace.reloj import RelojManual
 from enlace.sesiones import credenciales as almacen
@@ -657,3 +657,20 @@ async def test_campana_activa_arranca_la_sesion_salvo_desconexion_manual(nucleo:
         assert (await estados(nucleo))[inactivo] == "conectada"
     finally:
         await a.detener()
+
+
+async def test_version_desactualizada_405_termina_sin_reintentar(nucleo: Any, reloj: RelojManual, nodo: Nodo) -> None:
+    """405 (outdated WhatsApp Web client): a clear reason, no reconnect loop."""
+    [agente_id] = await crear_agentes(nucleo, 1)
+    await vincular(nodo, reloj, nucleo, [agente_id])
+    await nodo.motor.inyectar_fallo(agente_id, "desconexion")
+    nodo.motor.red.version_minima = (9, 0, 0)  # WhatsApp now refuses the version this client speaks
+    await esperar(reloj, lambda: _estado_es(nucleo, agente_id, "desconectada"), paso=5.0)
+    async with nucleo.fabrica() as s:
+        motivo = await s.scalar(select(SesionWA.motivo).where(SesionWA.agente_id == agente_id))
+    assert motivo is not None and "405" in motivo
+    intentos = len(nodo.de(EventoDesconectado, agente_id))
+    await reloj.avanzar(3600)
+    await asyncio.sleep(0.05)
+    assert len(nodo.de(EventoDesconectado, agente_id)) == intentos  # stopped: no retry loop
+    assert (await estados(nucleo))[agente_id] == "desconectada"

@@ -17,6 +17,7 @@ from enlace.motores.base import (
     EventoDesconectado,
     EventoEstado,
     EventoMensaje,
+    EventoRestriccion,
     NivelCapping,
     TipoContenido,
 )
@@ -107,3 +108,20 @@ def test_fusionar_equivale_a_aplicar_en_orden(lista: list[dict[str, dict[str, in
     assert obtenido == esperado
     fusionar_credenciales(estado, {"creds": {"registered": True}})
     assert estado["creds"] == {"registered": True}
+
+
+def test_restriccion_al_abrir() -> None:
+    """The gateway's reading of fetchAccountReachoutTimelock / fetchNewChatMessageCap on open."""
+    [e] = convertir_evento(
+        {
+            "evento": "restriccion",
+            "agente_id": 4,
+            "timelock_activo": True,
+            "timelock_hasta": 1_800_000_000,
+            "cupo_chats_nuevos": 3,
+            "detalle": "reachout timelock",
+        }
+    )
+    assert e == EventoRestriccion(4, True, datetime.fromtimestamp(1_800_000_000, UTC), 3, "reachout timelock")
+    [libre] = convertir_evento({"evento": "restriccion", "agente_id": 4, "timelock_activo": False})
+    assert libre == EventoRestriccion(4, False, None, None, "")

@@ -70,3 +70,25 @@ def test_readme_documenta_cada_variable_enlace() -> None:
     # What a newcomer stumbled on: pool uploads, the admin password file, simulator speed.
     assert "admin-password-inicial.txt" in readme and "0600" in readme
     assert "bolsa común" in readme and "ENLACE_SIM_VELOCIDAD" in readme
+
+
+def test_el_nucleo_espera_a_la_pasarela_mas_que_ella_a_whatsapp() -> None:
+    ajustes = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert ajustes.gateway_tiempo_espera_s > ajustes.gateway_limite_comando_s
+    with pytest.raises(ErrorDeConfiguracion, match="ENLACE_GATEWAY_TIEMPO_ESPERA_S"):
+        Settings(_env_file=None, gateway_tiempo_espera_s=60, gateway_limite_comando_s=60)  # type: ignore[call-arg]
+
+
+def test_motor_baileys_usa_esos_limites() -> None:
+    from enlace.motores.baileys.motor import crear_motor_baileys
+    from enlace.reloj import RelojManual
+
+    ajustes = Settings(_env_file=None, gateway_tiempo_espera_s=90, gateway_limite_comando_s=45)  # type: ignore[call-arg]
+    motor = crear_motor_baileys(ajustes, RelojManual())
+    assert motor.tiempo_espera_s == 90 and motor.entorno["ENLACE_GATEWAY_LIMITE_COMANDO_MS"] == "45000"
+
+
+@pytest.mark.parametrize("campo", ["resolucion_ttl_dias", "resolucion_lote", "resolucion_max_hora"])
+def test_resolucion_rechaza_ceros(campo: str) -> None:
+    with pytest.raises(ErrorDeConfiguracion, match="ENLACE_RESOLUCION"):
+        Settings(_env_file=None, **{campo: 0})  # type: ignore[call-arg]

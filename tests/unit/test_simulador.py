@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -23,6 +24,7 @@ from enlace.motores.base import (
     EventoMapeoIdentificador,
     EventoMensaje,
     EventoQR,
+    EventoRestriccion,
     NivelCapping,
     OpcionesInicio,
     SesionNoDisponible,
@@ -217,9 +219,10 @@ async def test_envio_eco_recibos_y_respuesta(sim):
     (eco,) = [e for e in receptor.de(EventoMensaje) if e.de_mi]
     assert eco.wa_message_id == wid and eco.chat_jid == jid and eco.texto.startswith("Hola María")
     await reloj.avanzar(2)
-    assert [e.estado for e in receptor.de(EventoEstado)] == [EstadoEntrega.enviado]
+    # Like Baileys: a successful server ack is not reported (only acks carrying an error are).
+    assert [e.estado for e in receptor.de(EventoEstado)] == []
     await reloj.avanzar(5)
-    assert [e.estado for e in receptor.de(EventoEstado)] == [EstadoEntrega.enviado, EstadoEntrega.entregado]
+    assert [e.estado for e in receptor.de(EventoEstado)] == [EstadoEntrega.entregado]
     await reloj.avanzar(60)
     assert receptor.de(EventoEstado)[-1].estado == EstadoEntrega.leido
     await reloj.avanzar(30)
@@ -249,21 +252,41 @@ async def test_numeros_521_y_52_segun_semilla_y_fuera_de_whatsapp(sim):
     # The same seed gives the same network; another seed another one.
     assert [perfil_para(7, t).usa_521 for t in telefonos] == [motor.red.perfil(t).usa_521 for t in telefonos]
     assert [perfil_para(8, t).usa_521 for t in telefonos] != [perfil_para(7, t).usa_521 for t in telefonos]
-    nacional = TEL.removeprefix("+52")
-    consulta = await motor.consultar_numero(1, ["521" + nacional, "52" + nacional, "123"])
-    assert consulta["521" + nacional] == consulta["52" + nacional] == motor.red.perfil(TEL).jid
-    assert consulta["123"] is None
+    # onWhatsApp answers like the server: 52+10 finds a mobile under 521+10 (the only place that mapping
+    # happens), 521+10 finds only numbers registered that way, and nobody maps 521 back to 52.
+    movil = next(t for t in telefonos if motor.red.perfil(t).en_whatsapp and motor.red.perfil(t).usa_521)
+    fijo = next(t for t in telefonos if motor.red.perfil(t).en_whatsapp and not motor.red.perfil(t).usa_521)
+    m, f = movil.removeprefix("+52"), fijo.removeprefix("+52")
+    consulta = await motor.consultar_numero(1, ["52" + m, "521" + m, "52" + f, "521" + f, m, "123"])
+    assert consulta == {
+        "52" + m: "521" + m + "@s.whatsapp.net",
+        "521" + m: "521" + m + "@s.whatsapp.net",
+        "52" + f: "52" + f + "@s.whatsapp.net",
+        "521" + f: None,
+        m: None,
+        "123": None,
+    }
+    assert motor.red.consultas[1][-1][1] == 6
     ausente = next(t for t in telefonos if not motor.red.perfil(t).en_whatsapp)
-    assert (await motor.consultar_numero(1, [ausente]))[ausente] is None
+    assert (await motor.consultar_numero(1, [ausente.removeprefix("+52")]))[ausente.removeprefix("+52")] is None
+    # A send to a number not on WhatsApp is accepted and echoed, then nothing: no receipt, no error, no phone.
     await motor.enviar_texto(1, "52" + ausente.removeprefix("+52") + "@s.whatsapp.net", "hola", "3EB0AAAA")
     await reloj.avanzar(3600)
     assert motor.ledger.de(ausente) == []
-    assert [e.estado for e in receptor.de(EventoEstado) if e.wa_message_id == "3EB0AAAA"] == [EstadoEntrega.enviado]
-    # Sending to the other form of the id reaches the same phone.
-    fijar_atento(motor)
-    otro = ("52" if motor.red.perfil(TEL).usa_521 else "521") + nacional + "@s.whatsapp.net"
-    await motor.enviar_texto(1, otro, "hola", "3EB0BBBB")
-    assert [r.wa_message_id for r in motor.ledger.de(TEL)] == ["3EB0BBBB"]
+    assert [e.estado for e in receptor.de(EventoEstado) if e.wa_message_id == "3EB0AAAA"] == []
+    assert [e.wa_message_id for e in receptor.de(EventoMensaje) if e.de_mi] == ["3EB0AAAA"]
+    # The unresolved 52 form of a mobile is the same silence: the message never reaches the phone.
+    motor.red.fijar_perfil(movil, prob_lectura=1.0, prob_respuesta=0.0, entrega_s=(1.0, 2.0), horas_fuera_de_linea=0.0)
+    await motor.enviar_texto(1, "52" + m + "@s.whatsapp.net", "hola", "3EB0BBBB")
+    await reloj.avanzar(3600)
+    assert motor.ledger.de(movil) == []
+    assert [e for e in receptor.de(EventoEstado) if e.wa_message_id == "3EB0BBBB"] == []
+    assert motor.consultar_envio(1, "52" + m + "@s.whatsapp.net", "3EB0BBBB") is None
+    # The jid the lookup returned does reach it.
+    await motor.enviar_texto(1, consulta["52" + m], "hola", "3EB0BBBC")
+    await reloj.avanzar(3600)
+    assert [r.wa_message_id for r in motor.ledger.de(movil)] == ["3EB0BBBC"]
+    assert EstadoEntrega.entregado in [e.estado for e in receptor.de(EventoEstado) if e.wa_message_id == "3EB0BBBC"]
 
 
 async def test_contacto_por_lid(sim):
@@ -295,7 +318,7 @@ async def test_telefono_apagado_por_horas(sim):
     fijar_atento(motor, horas_fuera_de_linea=4.0)
     await motor.enviar_texto(1, motor.red.perfil(TEL).jid, "hola", "3EB0EEEE")
     await reloj.avanzar(3600)
-    assert [e.estado for e in receptor.de(EventoEstado)] == [EstadoEntrega.enviado]
+    assert [e.estado for e in receptor.de(EventoEstado)] == []
     await reloj.avanzar(4 * 3600)
     assert EstadoEntrega.entregado in [e.estado for e in receptor.de(EventoEstado)]
 
@@ -312,7 +335,7 @@ async def test_caida_transitoria_y_recibos_pendientes(sim):
     with pytest.raises(SesionNoDisponible):
         await motor.enviar_texto(1, motor.red.perfil(TEL).jid, "otra", "3EB0F002")
     await reloj.avanzar(10)  # delivered while the socket is down: waits on the network
-    assert [e.estado for e in receptor.de(EventoEstado)] == [EstadoEntrega.enviado]
+    assert [e.estado for e in receptor.de(EventoEstado)] == []
     credenciales = credenciales_de(receptor, 1)
     await motor.iniciar_sesion(1, OpcionesInicio(credenciales=credenciales))
     await reloj.avanzar(3)  # the network is still down: another transient failure
@@ -321,7 +344,7 @@ async def test_caida_transitoria_y_recibos_pendientes(sim):
     await motor.iniciar_sesion(1, OpcionesInicio(credenciales=credenciales))
     await reloj.avanzar(3)
     assert len(receptor.de(EventoConectado)) == 2
-    assert [e.estado for e in receptor.de(EventoEstado)] == [EstadoEntrega.enviado, EstadoEntrega.entregado]
+    assert [e.estado for e in receptor.de(EventoEstado)] == [EstadoEntrega.entregado]
     ultimo_conectado = receptor.eventos.index(receptor.de(EventoConectado)[-1])
     assert receptor.eventos.index(receptor.de(EventoEstado)[-1]) > ultimo_conectado
 
@@ -425,11 +448,7 @@ async def test_mensaje_escrito_en_el_telefono(sim):
     (recibido,) = motor.ledger.de(TEL)
     assert recibido.origen == "telefono" and recibido.wa_message_id == wid
     await reloj.avanzar(100)
-    assert [e.estado for e in receptor.de(EventoEstado)] == [
-        EstadoEntrega.enviado,
-        EstadoEntrega.entregado,
-        EstadoEntrega.leido,
-    ]
+    assert [e.estado for e in receptor.de(EventoEstado)] == [EstadoEntrega.entregado, EstadoEntrega.leido]
 
 
 async def test_presencia_y_sesion_no_conectada(sim):
@@ -464,7 +483,8 @@ async def test_respuestas_realistas_en_una_campana():
         assert categorias == set(Disposicion)
         assert 20 < len(respuestas) < 200
         estados = Counter(e.estado for e in receptor.de(EventoEstado))
-        assert estados[EstadoEntrega.enviado] == 400
+        assert estados[EstadoEntrega.enviado] == 0  # no server-ack receipts, as in Baileys
+        assert len([e for e in receptor.de(EventoMensaje) if e.de_mi]) == 400  # every send is echoed
         assert 300 < estados[EstadoEntrega.entregado] < 400  # some are not on WhatsApp
         assert estados[EstadoEntrega.leido] < estados[EstadoEntrega.entregado]
         assert len(motor.ledger) == estados[EstadoEntrega.entregado]
@@ -545,3 +565,99 @@ async def test_qr_vive_lo_mismo_en_tiempo_real_con_el_reloj_acelerado():
         assert motor.qr_actual(1) == qr.qr
     finally:
         await motor.detener()
+
+
+async def test_tokens_de_contacto_confiable_y_timelock(sim):
+    """Baileys rc14: a chat the person answered carries their token and passes a timelock; a cold one is 463."""
+    reloj, motor, receptor = sim
+    await vincular(reloj, motor, 1)
+    amigo, extrano = TEL, "+525533334444"
+    fijar_atento(motor, amigo, prob_respuesta=0.0)
+    fijar_atento(motor, extrano, prob_respuesta=0.0)
+    # The person writes first: the account's client gets (and stores, as an auth-state key) their token.
+    await motor.recibir_de(1, amigo, "Hola, me pasaron su número")
+    jid_amigo, jid_extrano = motor.red.perfil(amigo).jid, motor.red.perfil(extrano).jid
+    guardado = credenciales_de(receptor, 1)["keys"]["tctoken"]
+    assert set(guardado) == {jid_amigo} and guardado[jid_amigo]["token"] and guardado[jid_amigo]["timestamp"]
+    # Read on open (nothing active yet), then the timelock notification.
+    assert [e.timelock_activo for e in receptor.eventos if isinstance(e, EventoRestriccion)] == [False]
+    await motor.inyectar_fallo(1, Fallo.restriccion, duracion_s=6 * 3600)
+    aviso = [e for e in receptor.eventos if isinstance(e, EventoRestriccion)][-1]
+    assert aviso.timelock_activo and aviso.timelock_hasta == reloj.ahora() + timedelta(hours=6)
+    await motor.enviar_texto(1, jid_amigo, "Con gusto le explico", "3EB0T001")
+    await motor.enviar_texto(1, jid_extrano, "Hola, le ofrecemos un crédito", "3EB0T002")
+    await reloj.avanzar(60)
+    assert [r.wa_message_id for r in motor.ledger.de(amigo)] == ["3EB0T001"]
+    assert motor.ledger.de(extrano) == []
+    (rechazo,) = [e for e in receptor.de(EventoEstado) if e.wa_message_id == "3EB0T002"]
+    assert (rechazo.estado, rechazo.codigo_error) == (EstadoEntrega.fallido, 463)
+    # Tokens are auth state: a restart with the stored keys still carries them...
+    credenciales = credenciales_de(receptor, 1)
+    await motor.iniciar_sesion(1, OpcionesInicio(credenciales=credenciales))
+    await reloj.avanzar(3)
+    assert motor.estado_socket(1) == EstadoSocket.conectado
+    # ...and the account reports its timelock again on open.
+    avisos = [e for e in receptor.eventos if isinstance(e, EventoRestriccion)]
+    assert avisos[-1].timelock_activo and avisos[-1].timelock_hasta == aviso.timelock_hasta
+    await motor.enviar_texto(1, jid_amigo, "¿Le marco?", "3EB0T003")
+    await reloj.avanzar(1)
+    assert [r.wa_message_id for r in motor.ledger.de(amigo)] == ["3EB0T001", "3EB0T003"]
+    # Without the keys (lost auth state) the same chat is refused; Baileys' 463 recovery re-issues the
+    # token (the person does trust the account) and the next message passes.
+    sin_llaves = {"creds": credenciales["creds"], "keys": {}}
+    await motor.iniciar_sesion(1, OpcionesInicio(credenciales=sin_llaves))
+    await reloj.avanzar(3)
+    await motor.enviar_texto(1, jid_amigo, "¿Sigue ahí?", "3EB0T004")
+    await reloj.avanzar(2)
+    (perdido,) = [e for e in receptor.de(EventoEstado) if e.wa_message_id == "3EB0T004"]
+    assert perdido.codigo_error == 463
+    await motor.enviar_texto(1, jid_amigo, "¿Sigue ahí?", "3EB0T005")
+    await reloj.avanzar(1)
+    assert [r.wa_message_id for r in motor.ledger.de(amigo)][-1] == "3EB0T005"
+    # Recovery never invents trust: the stranger is still refused.
+    await motor.enviar_texto(1, jid_extrano, "Hola otra vez", "3EB0T006")
+    await reloj.avanzar(2)
+    assert motor.ledger.de(extrano) == []
+    # Tokens expire after ~4 weekly buckets (isTcTokenExpired) while the timelock is still on.
+    await motor.inyectar_fallo(1, Fallo.restriccion, duracion_s=60 * 86400)
+    await reloj.avanzar(35 * 86400)
+    await motor.enviar_texto(1, jid_amigo, "Hace mucho que no hablamos", "3EB0T007")
+    await reloj.avanzar(2)
+    assert [e.codigo_error for e in receptor.de(EventoEstado) if e.wa_message_id == "3EB0T007"] == [463]
+
+
+async def test_cupo_de_chats_nuevos_y_version_desactualizada(sim):
+    reloj, motor, receptor = sim
+    await vincular(reloj, motor, 1)
+    telefonos = [f"+52557777{i:04d}" for i in range(4)]
+    for t in telefonos:
+        fijar_atento(motor, t, prob_respuesta=0.0)
+    await motor.inyectar_fallo(1, Fallo.cupo, cupo=2)
+    assert [e.cupo_chats_nuevos for e in receptor.eventos if isinstance(e, EventoRestriccion)] == [None, 2]
+    for i, t in enumerate(telefonos):
+        await motor.enviar_texto(1, motor.red.perfil(t).jid, "hola", f"3EB0C00{i}")
+    await reloj.avanzar(60)
+    assert [bool(motor.ledger.de(t)) for t in telefonos] == [True, True, False, False]
+    assert sorted(e.wa_message_id for e in receptor.de(EventoEstado) if e.codigo_error == 463) == [
+        "3EB0C002",
+        "3EB0C003",
+    ]
+    # A chat already started is not a new chat.
+    await motor.enviar_texto(1, motor.red.perfil(telefonos[0]).jid, "seguimiento", "3EB0C010")
+    await reloj.avanzar(1)
+    assert len(motor.ledger.de(telefonos[0])) == 2
+    # An outdated WhatsApp Web client is refused with 405 on connect, every time.
+    motor.red.version_minima = (2, 3000, 1030000000)
+    credenciales = credenciales_de(receptor, 1)
+    for _ in range(2):
+        await motor.iniciar_sesion(1, OpcionesInicio(credenciales=credenciales))
+        await reloj.avanzar(3)
+        assert motor.estado_socket(1) == EstadoSocket.inactivo
+    assert [(e.clase, e.codigo) for e in receptor.de(EventoDesconectado)][-2:] == [
+        (ClaseDesconexion.desactualizada, 405)
+    ] * 2
+    await motor.iniciar_sesion(
+        1, OpcionesInicio(credenciales=credenciales, extra={"version_web": [2, 3000, 1030000001]})
+    )
+    await reloj.avanzar(3)
+    assert motor.estado_socket(1) == EstadoSocket.conectado

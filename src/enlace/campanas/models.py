@@ -64,4 +64,6 @@ class ParadaSeguridad(ConCreado, Base):
     motivo: Mapped[str] = mapped_column(String(40))
     detalle: Mapped[str | None] = mapped_column(Text)
     resuelta_at: Mapped[datetime | None]
+    # Until when WhatsApp imposed it (reach-out timelock); the stop lifts itself then. None = until resolved.
+    hasta: Mapped[datetime | None]
     resuelta_por: Mapped[int | None] = mapped_column(ForeignKey("usuarios.id", ondelete="SET NULL"))

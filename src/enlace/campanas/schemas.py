@@ -71,6 +71,8 @@ class CampanaEstado(BaseModel):
     suprimidos: int
     cancelados: int
     inciertos: int
+    sin_whatsapp: int = 0  # the number is not on WhatsApp (looked up before sending): never sent
+    sin_acuse: int = 0  # sent, no delivery receipt after the watchdog's bound
     por_hora: float  # messages sent in the last hour
     eta: datetime | None
     # Contacts of the campaign's cartera held back now because they said «no me interesa» recently.

@@ -345,6 +345,8 @@ async def estado(session: AsyncSession, actor: Actor, campana_id: int, ahora: da
         suprimidos=cuentas.get("suprimido", 0),
         cancelados=cuentas.get("cancelado", 0),
         inciertos=cuentas.get("incierto", 0),
+        sin_whatsapp=cuentas.get("sin_whatsapp", 0),
+        sin_acuse=await repo_envios.contar_sin_acuse(session, campana.id),
         por_hora=float(ultima_hora),
         eta=eta,
         no_interesados=len(

@@ -170,6 +170,27 @@ async def existentes_y_contactos(
 # ---- identifier maps --------------------------------------------------------------------------
 
 
+async def registrar_jids_vistos(session: AsyncSession, vistos: dict[str, tuple[str, datetime]]) -> None:
+    """Contacts seen writing from a phone jid: that jid is their registered one (as good as a lookup)."""
+    if not vistos:
+        return
+    telefonos = sorted(vistos)  # stable order: parallel batches never deadlock on these rows
+    await session.execute(
+        text(
+            "UPDATE contactos k SET telefono_wa = v.jid, en_whatsapp = true,"
+            " wa_verificado_at = GREATEST(k.wa_verificado_at, v.momento)"
+            " FROM unnest(CAST(:t AS text[]), CAST(:j AS text[]), CAST(:m AS timestamptz[])) AS v(tel, jid, momento)"
+            " WHERE k.telefono = v.tel AND (k.telefono_wa IS DISTINCT FROM v.jid OR k.en_whatsapp IS NOT TRUE"
+            " OR k.wa_verificado_at IS NULL OR k.wa_verificado_at < v.momento)"
+        ),
+        {
+            "t": telefonos,
+            "j": [vistos[t][0] for t in telefonos],
+            "m": [vistos[t][1] for t in telefonos],
+        },
+    )
+
+
 async def guardar_mapeos(session: AsyncSession, mapeos: dict[str, str], ahora: datetime) -> None:
     """LID (or Cloud API user id) -> phone, kept for later messages; contacts also get it as an identifier."""
     if not mapeos:

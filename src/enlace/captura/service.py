@@ -27,6 +27,7 @@ from enlace.captura.limpieza import limpiar_evento
 from enlace.captura.lotes import ConsumidorPorLotes
 from enlace.captura.medios import TIPOS_CON_MEDIO, DescargadorMedios, SolicitudMedio, metadatos
 from enlace.captura.plan import Clave, MensajePlan, PlanLote, Recibo, planificar
+from enlace.comun.telefonos import TipoJid, analizar_jid
 from enlace.cumplimiento.bajas import ClaseRespuesta, clasificar
 from enlace.cumplimiento.puerta import bloquear_telefonos
 from enlace.cumplimiento.service import evaluar_respuesta, suprimir
@@ -191,6 +192,18 @@ async def aplicar_plan(
     telefonos = sorted({m.telefono for m in mensajes if m.telefono})
     conocidos, contactos = await repo.existentes_y_contactos(
         session, sorted(set(plan.salientes) | claves_recibos), telefonos
+    )
+    # A person who writes proves where they are registered: their phone jid is where replies must go
+    # (WhatsApp delivers nothing sent to the other 52/521 form), so the contact keeps it as resolved.
+    await repo.registrar_jids_vistos(
+        session,
+        {
+            m.telefono: (m.evento.telefono_jid, m.evento.momento)
+            for m in plan.entrantes.values()
+            if m.telefono in contactos
+            and m.evento.telefono_jid
+            and analizar_jid(m.evento.telefono_jid).tipo == TipoJid.telefono
+        },
     )
     escritos: set[str] = set()
     if alcance == AlcanceCaptura.negocio:

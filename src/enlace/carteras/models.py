@@ -46,6 +46,11 @@ class Contacto(ConCreado, Base):
     nombre: Mapped[str | None] = mapped_column(String(100))
     telefono: Mapped[str] = mapped_column(String(20), unique=True)  # canonical +52XXXXXXXXXX
     telefono_wa: Mapped[str | None] = mapped_column(String(40))  # resolved WhatsApp jid when known
+    # Number resolution (onWhatsApp): True = registered as `telefono_wa`, False = not on WhatsApp,
+    # None = never checked. Valid for `resolucion_ttl_dias` after `wa_verificado_at`; NULL there = re-check.
+    en_whatsapp: Mapped[bool | None]
+    wa_lid: Mapped[str | None] = mapped_column(String(80))
+    wa_verificado_at: Mapped[datetime | None]
     estado_mx: Mapped[str | None] = mapped_column(String(40))  # state, for the time zone
     zona_horaria: Mapped[str | None] = mapped_column(String(40))
     datos_credito: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, literal_column, or_, select, text, true
+from sqlalchemy import ColumnElement, Select, and_, case, delete, func, insert, literal_column, or_, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.carteras.models import Cartera, Contacto, ImportacionCartera, ImportacionFila, ImportacionParte
@@ -75,11 +75,30 @@ async def listar_importaciones(
     return [f[0] for f in filas], total
 
 
+async def conteo_whatsapp(session: AsyncSession, importacion_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """Per import: (contacts looked up with WhatsApp, contacts not on WhatsApp)."""
+    if not importacion_ids:
+        return {}
+    filas = await session.execute(
+        select(
+            Contacto.importacion_id,
+            func.count().filter(Contacto.en_whatsapp.is_not(None)),
+            func.count().filter(Contacto.en_whatsapp.is_(False)),
+        )
+        .where(Contacto.importacion_id.in_(list(importacion_ids)))
+        .group_by(Contacto.importacion_id)
+    )
+    return {f[0]: (int(f[1]), int(f[2])) for f in filas}
+
+
 async def filas_reporte(session: AsyncSession, importacion_id: int) -> AsyncIterator[Sequence[Any]]:
     """Every row of an import's report in file order: accepted contacts plus the stored non-accepted rows."""
     aceptados: Any = select(
         Contacto.fila_origen.label("fila"),
-        literal_column("'aceptado'").label("resultado"),
+        # A contact WhatsApp's lookup found not to be on WhatsApp shows as such (it will never get a message).
+        case(
+            (Contacto.en_whatsapp.is_(False), literal_column("'sin_whatsapp'")), else_=literal_column("'aceptado'")
+        ).label("resultado"),
         literal_column("NULL::varchar").label("campo"),
         literal_column("NULL::text").label("motivo"),
         Contacto.telefono.label("telefono"),

@@ -34,9 +34,12 @@ PorPagina = Annotated[int, Query(alias="porPagina", ge=1, le=500)]
 Pagina_ = Annotated[int, Query(ge=1)]
 
 
-def _salida_importacion(importacion: ImportacionCartera) -> ImportacionSalida:
+def _salida_importacion(
+    importacion: ImportacionCartera, whatsapp: dict[int, tuple[int, int]] | None = None
+) -> ImportacionSalida:
     salida = ImportacionSalida.model_validate(importacion)
     salida.reporte_url = f"/api/cartera/importaciones/{importacion.id}/reporte"
+    salida.verificados_whatsapp, salida.sin_whatsapp = (whatsapp or {}).get(importacion.id, (0, 0))
     return salida
 
 
@@ -84,7 +87,10 @@ async def listar_importaciones(
     filas, total = await repo.listar_importaciones(
         session, actor, agente_id=agente_id, pagina=pagina, por_pagina=por_pagina
     )
-    return Pagina(items=[_salida_importacion(f) for f in filas], total=total, pagina=pagina, por_pagina=por_pagina)
+    whatsapp = await repo.conteo_whatsapp(session, [f.id for f in filas])
+    return Pagina(
+        items=[_salida_importacion(f, whatsapp) for f in filas], total=total, pagina=pagina, por_pagina=por_pagina
+    )
 
 
 @router.get("/cartera/importaciones/{importacion_id}", response_model=ImportacionSalida)
@@ -93,7 +99,7 @@ async def obtener_importacion(importacion_id: int, actor: ActorDep, session: Ses
     importacion = await repo.obtener_importacion(session, actor, importacion_id)
     if importacion is None:
         raise NoEncontrado("La importación no existe o no tienes acceso a ella.")
-    return _salida_importacion(importacion)
+    return _salida_importacion(importacion, await repo.conteo_whatsapp(session, [importacion.id]))
 
 
 _SEGURO = re.compile(r"\+?[0-9 ]*")

@@ -45,6 +45,10 @@ class ImportacionSalida(BaseModel):
     created_at: datetime
     terminada_at: datetime | None
     reporte_url: str = ""
+    # Of the accepted contacts: how many WhatsApp lookups answered so far, and how many said "not on
+    # WhatsApp" (looked up before the first campaign message; see docs/envios.md).
+    verificados_whatsapp: int = 0
+    sin_whatsapp: int = 0
 
 
 class AutoAsignar(BaseModel):

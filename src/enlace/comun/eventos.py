@@ -118,6 +118,18 @@ class EnvioParada(Evento):
     motivo: str | None = None
     detalle: str | None = None
     mensaje: str | None = None
+    hasta: datetime | None = None  # WhatsApp's end for it (a reach-out timelock); it lifts itself then
+
+
+class EnvioSinAcuse(Evento):
+    """Sent messages with no delivery receipt after the watchdog's bound; their numbers get looked up again."""
+
+    nombre: ClassVar[str] = "envio.sin_acuse"
+    agente_id: int
+    mensaje_ids: list[int]
+    campana_ids: list[int]
+    cantidad: int
+    momento: datetime
 
 
 class ContactoBaja(Evento):
@@ -167,6 +179,7 @@ MODELOS: dict[str, type[Evento]] = {
         MensajeRecibido,
         CampanaProgreso,
         EnvioParada,
+        EnvioSinAcuse,
         ContactoBaja,
         ContactoTransferido,
         SupervisionAviso,

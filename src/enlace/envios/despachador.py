@@ -22,13 +22,15 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from enlace.campanas.models import Campana, ParadaSeguridad
-from enlace.comun.eventos import CampanaProgreso, EnvioParada, MensajeEstado
+from enlace.comun.eventos import CampanaProgreso, EnvioParada, EnvioSinAcuse, MensajeEstado
 from enlace.comun.horario import Ventana, zona_del_contacto
 from enlace.comun.telefonos import jid_para_enviar
 from enlace.cumplimiento.puerta import revisar_envio, revisar_suprimido
 from enlace.db.sesion import transaccion
 from enlace.envios import repository as repo
+from enlace.envios.resolucion import Resolutor
 from enlace.envios.ritmo import PerfilRitmo, Ritmo, SinMomentoPermitido
+from enlace.envios.vigia import marcar_sin_acuse
 from enlace.mensajes.repository import CANAL_DESPACHO
 from enlace.motores.base import (
     ClaseDesconexion,
@@ -38,9 +40,11 @@ from enlace.motores.base import (
     EventoConectado,
     EventoDesconectado,
     EventoEstado,
+    EventoRestriccion,
     Motor,
     NivelCapping,
     SesionNoDisponible,
+    TiempoAgotado,
 )
 from enlace.plantillas.render import aplicar_saludo
 from enlace.reloj import Reloj
@@ -53,6 +57,8 @@ MOTIVOS_PARADA = {
     "capping": "WhatsApp avisó que el número está cerca del límite de chats nuevos (SECOND_WARNING).",
     "sesion_perdida": "La sesión de WhatsApp se desconectó; los envíos siguen al reconectar.",
     "tasa_fallos": "Demasiados envíos fallidos seguidos; revisa el número antes de reanudar.",
+    "timelock": "WhatsApp impuso un bloqueo temporal de chats nuevos a este número; los envíos siguen cuando termine.",
+    "cupo_chats_nuevos": "WhatsApp no permite a este número iniciar más chats nuevos por ahora.",
 }
 # Stops that lift themselves when their cause clears (reconnect, capping back to normal).
 AUTO_RESUELTAS_AL_CONECTAR = ("sesion_perdida",)
@@ -79,6 +85,8 @@ class _Estado:
         self.reconciliando = False
         self.tarea: asyncio.Task[None] | None = None
         self.token: int | None = None  # fencing token of the session's lease this loop sends under
+        self.resolver = asyncio.Event()
+        self.tarea_resolucion: asyncio.Task[None] | None = None
 
 
 class Despachador:
@@ -98,6 +106,8 @@ class Despachador:
         umbral_fallos: float = 0.5,
         zona_defecto: str = "America/Mexico_City",
         url_bd: str | None = None,
+        resolutor: Resolutor | None = None,
+        plazo_acuse_s: float = 12 * 3600,
     ) -> None:
         self.reloj = reloj
         self.fabrica = fabrica
@@ -112,6 +122,9 @@ class Despachador:
         self.umbral_fallos = umbral_fallos
         self.zona_defecto = zona_defecto
         self.url_bd = url_bd
+        self.resolutor = resolutor or Resolutor(reloj=reloj, fabrica=fabrica, motor=motor)
+        self.plazo_acuse_s = plazo_acuse_s
+        self._ultima_vigia: datetime | None = None
         self._escucha: asyncio.Task[None] | None = None
         self._estados: dict[int, _Estado] = {}
         self._tareas: set[asyncio.Task[None]] = set()
@@ -121,13 +134,25 @@ class Despachador:
 
     @classmethod
     def desde_nucleo(cls, nucleo: Any) -> Despachador:
+        ajustes = nucleo.settings
+        resolutor = Resolutor(
+            reloj=nucleo.reloj,
+            fabrica=nucleo.fabrica,
+            motor=nucleo.motor,
+            ttl_s=ajustes.resolucion_ttl_dias * 86400,
+            lote=ajustes.resolucion_lote,
+            pausa_s=ajustes.resolucion_pausa_s,
+            max_hora=ajustes.resolucion_max_hora,
+        )
         return cls(
             reloj=nucleo.reloj,
             fabrica=nucleo.fabrica,
             motor=nucleo.motor,
             nodo_id=nucleo.nodo_id,
-            zona_defecto=nucleo.settings.zona_horaria,
+            zona_defecto=ajustes.zona_horaria,
             url_bd=nucleo.database_url,
+            resolutor=resolutor,
+            plazo_acuse_s=ajustes.acuse_plazo_horas * 3600,
         )
 
     def suscribir(self, suscribir: Any) -> None:
@@ -135,6 +160,7 @@ class Despachador:
         suscribir(EventoDesconectado, self._al_desconectado)
         suscribir(EventoCapping, self._al_capping)
         suscribir(EventoEstado, self._al_estado)
+        suscribir(EventoRestriccion, self._al_restriccion)
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -147,7 +173,15 @@ class Despachador:
     async def detener(self) -> None:
         self._deteniendo = True
         tareas = [
-            t for t in [self._vigilancia, self._escucha, *(e.tarea for e in self._estados.values()), *self._tareas] if t
+            t
+            for t in [
+                self._vigilancia,
+                self._escucha,
+                *(e.tarea for e in self._estados.values()),
+                *(e.tarea_resolucion for e in self._estados.values()),
+                *self._tareas,
+            ]
+            if t
         ]
         for t in tareas:
             t.cancel()
@@ -160,13 +194,16 @@ class Despachador:
         """A campaign started or resumed, a reply was queued: don't wait for the next poll."""
         if self.activo(agente_id):
             self._estados[agente_id].despertar.set()
+            self._estados[agente_id].resolver.set()
         else:
             self.asegurar(agente_id)
 
     @property
     def en_reposo(self) -> bool:
         """Every running loop is waiting on the clock (nothing in flight)."""
-        vivos = sum(1 for e in self._estados.values() if e.tarea is not None and not e.tarea.done())
+        vivos = sum(
+            1 for e in self._estados.values() for t in (e.tarea, e.tarea_resolucion) if t is not None and not t.done()
+        )
         return self._durmiendo >= vivos
 
     async def _dormir(self, segundos: float) -> None:
@@ -187,6 +224,10 @@ class Despachador:
         estado = self._estados.get(agente_id) or _Estado(self.ventana_fallos)
         self._estados[agente_id] = estado
         estado.tarea = asyncio.get_running_loop().create_task(self._bucle_protegido(agente_id, estado))
+        if estado.tarea_resolucion is None or estado.tarea_resolucion.done():
+            estado.tarea_resolucion = asyncio.get_running_loop().create_task(
+                self._resolucion_protegida(agente_id, estado)
+            )
 
     async def _vigilar(self) -> None:
         while not self._deteniendo:
@@ -195,6 +236,7 @@ class Despachador:
                     conectados = await repo.sesiones_conectadas(s, self.nodo_id)
                 for agente_id in conectados:
                     self.asegurar(agente_id)
+                await self._vigia_acuses()
             except Exception:
                 log.exception("vigilancia_despachador_fallo")
             await self.reloj.dormir(self.vigilancia_s)
@@ -328,16 +370,31 @@ class Despachador:
         if inicio_escritura > ahora:
             if await self._esperar(estado, (inicio_escritura - ahora).total_seconds()):
                 return False  # woken: a reply may be waiting, or the campaign changed
-        jid = jid_para_enviar(fila.numero_destino, fila.destino_jid)
+        jid = _destino(fila)
         await self._presencia(agente_id, jid, "composing")
         await self._dormir(max(0.0, (momento - self.reloj.ahora()).total_seconds()))
         await self._presencia(agente_id, jid, "paused")
         return True
 
+    async def _parada_activa(self, s: AsyncSession, agente_id: int, ahora: datetime) -> bool:
+        """An unresolved stop holds the session; one WhatsApp imposed until a moment lifts itself then."""
+        vencidas = await repo.levantar_paradas_vencidas(s, agente_id, ahora)
+        if vencidas:
+            equipo = await repo.equipo_de_agente(s, agente_id)
+            for parada_id in vencidas:
+                emitir(
+                    s,
+                    EnvioParada(parada_id=parada_id, agente_id=agente_id, activa=False),
+                    None,
+                    salas_agente(agente_id, equipo),
+                )
+            await s.commit()
+        return bool(await repo.paradas_activas(s, agente_id))
+
     async def _proxima(self, s: AsyncSession, agente_id: int, ahora: datetime) -> repo.FilaDespacho | None:
-        if await repo.paradas_activas(s, agente_id):
+        if await self._parada_activa(s, agente_id, ahora):
             return None
-        return await repo.proxima(s, agente_id, ahora, self.zona_defecto)
+        return await repo.proxima(s, agente_id, ahora, self.zona_defecto, vigente=self.resolutor.vigente_desde(ahora))
 
     async def _ritmo(
         self, s: AsyncSession, agente_id: int, estado: _Estado, campana_id: int | None, ahora: datetime
@@ -389,7 +446,16 @@ class Despachador:
         if token is None:
             return None
         async with transaccion(self.fabrica) as s:
-            fila = await repo.reclamar(s, agente_id, mensaje_id, ahora, self.zona_defecto, self.nodo_id, token)
+            fila = await repo.reclamar(
+                s,
+                agente_id,
+                mensaje_id,
+                ahora,
+                self.zona_defecto,
+                self.nodo_id,
+                token,
+                vigente=self.resolutor.vigente_desde(ahora),
+            )
             if fila is None:
                 return None
             if ritmo is not None and not ritmo.puede_enviar(ahora, zona):
@@ -413,9 +479,13 @@ class Despachador:
             texto = fila.mensaje
             if fila.mensaje_base:
                 texto = aplicar_saludo(fila.mensaje_base, ahora, zona)
-            if not await repo.marcar_enviando(s, fila.id, self.nodo_id, token, intentado_at=ahora, mensaje=texto):
+            # The row records the id it goes to: the one WhatsApp's lookup returned for this number.
+            jid = _destino(fila)
+            if not await repo.marcar_enviando(
+                s, fila.id, self.nodo_id, token, intentado_at=ahora, mensaje=texto, destino_jid=jid
+            ):
                 return None
-        return _Reclamo(fila, texto, jid_para_enviar(fila.numero_destino, fila.destino_jid), token)
+        return _Reclamo(fila, texto, jid, token)
 
     async def _enviar_reclamado(
         self, agente_id: int, estado: _Estado, ritmo: Ritmo | None, reclamo: _Reclamo, zona: ZoneInfo
@@ -440,6 +510,21 @@ class Despachador:
             except SesionNoDisponible:
                 # Not connected: nothing left the phone, the row goes back to the queue.
                 await repo.marcar(s, fila.id, "pendiente", ("enviando",), intentado_at=None)
+                return
+            except TiempoAgotado as exc:
+                # No answer in time: the message may have left. Never resend it; it counts as a send
+                # (pacing and the frequency cap) and an echo or receipt still moves it on.
+                await s.commit()
+                await repo.marcar(
+                    s,
+                    fila.id,
+                    "incierto",
+                    ("enviando",),
+                    detalle_error=f"Sin respuesta de WhatsApp a tiempo: no se reenvía ({exc})"[:500],
+                )
+                if ritmo is not None:
+                    ritmo.registrar_envio(ahora)
+                await self._progreso(s, agente_id, fila, ahora, "incierto")
                 return
             except ErrorMotor as exc:
                 # Release the phone lock before writing (cumplimiento.puerta.revisar_suprimido: no waits under it).
@@ -629,11 +714,27 @@ class Despachador:
 
     # ---- safety stops ---------------------------------------------------------------------------
 
-    async def parar(self, s: AsyncSession, agente_id: int, motivo: str, detalle: str | None = None) -> bool:
-        """Store a stop (once per active cause) and tell the panel; the loop finds no due rows while it lasts."""
-        if any(p.motivo == motivo for p in await repo.paradas_activas(s, agente_id)):
+    async def parar(
+        self,
+        s: AsyncSession,
+        agente_id: int,
+        motivo: str,
+        detalle: str | None = None,
+        *,
+        hasta: datetime | None = None,
+    ) -> bool:
+        """Store a stop (once per active cause) and tell the panel; the loop finds no due rows while it lasts.
+
+        `hasta`: WhatsApp said until when (a reach-out timelock); the stop lifts itself at that moment.
+        """
+        existente = next((p for p in await repo.paradas_activas(s, agente_id) if p.motivo == motivo), None)
+        if existente is not None:
+            if hasta is not None and existente.hasta != hasta:
+                existente.hasta = hasta  # WhatsApp moved the end of the timelock
             return False
-        parada = ParadaSeguridad(agente_id=agente_id, motivo=motivo, detalle=detalle or MOTIVOS_PARADA.get(motivo))
+        parada = ParadaSeguridad(
+            agente_id=agente_id, motivo=motivo, detalle=detalle or MOTIVOS_PARADA.get(motivo), hasta=hasta
+        )
         s.add(parada)
         await s.flush()
         equipo = await repo.equipo_de_agente(s, agente_id)
@@ -646,6 +747,7 @@ class Despachador:
                 detalle=parada.detalle,
                 mensaje=MOTIVOS_PARADA.get(motivo, motivo),
                 activa=True,
+                hasta=hasta,
             ),
             None,
             salas_agente(agente_id, equipo),
@@ -687,6 +789,105 @@ class Despachador:
                 await self.reanudar(s, e.agente_id, ("capping",), None)
         self.despertar(e.agente_id)
 
+    async def _al_restriccion(self, e: EventoRestriccion) -> None:
+        """Timelock / new-chat cap read on open: safety stops with their reason and, when known, their end."""
+        ahora = self.reloj.ahora()
+        async with transaccion(self.fabrica) as s:
+            if e.timelock_activo and (e.timelock_hasta is None or e.timelock_hasta > ahora):
+                hasta = e.timelock_hasta
+                cuando = f" hasta {hasta.isoformat(timespec='minutes')}" if hasta else ""
+                await self.parar(s, e.agente_id, "timelock", f"{MOTIVOS_PARADA['timelock']}{cuando}", hasta=hasta)
+            else:
+                await self.reanudar(s, e.agente_id, ("timelock",), None)
+            if e.cupo_chats_nuevos is not None and e.cupo_chats_nuevos <= 0:
+                await self.parar(
+                    s, e.agente_id, "cupo_chats_nuevos", f"{MOTIVOS_PARADA['cupo_chats_nuevos']} {e.detalle}".strip()
+                )
+            else:
+                await self.reanudar(s, e.agente_id, ("cupo_chats_nuevos",), None)
+        self.despertar(e.agente_id)
+
+    # ---- number resolution and the delivery watchdog -----------------------------------------
+
+    async def _resolucion_protegida(self, agente_id: int, estado: _Estado) -> None:
+        while not self._deteniendo:
+            try:
+                await self._bucle_resolucion(agente_id, estado)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("bucle_resolucion_fallo", agente_id=agente_id)
+                await self._dormir(5)
+
+    async def _bucle_resolucion(self, agente_id: int, estado: _Estado) -> None:
+        """Look up the session's upcoming numbers ahead of its dispatch loop, paced and capped per hour."""
+        while not self._deteniendo:
+            if not await self.conectado(agente_id):
+                return
+            ahora = self.reloj.ahora()
+            async with self.fabrica() as s:
+                detenida = await self._parada_activa(s, agente_id, ahora)
+            if detenida:
+                # A restricted or stopped number makes no lookups either: they are activity WhatsApp watches.
+                await self._esperar_resolucion(estado, self.espera_sin_trabajo_s)
+                continue
+            r = await self.resolutor.resolver_lote(agente_id)
+            campanas = {c for _, c in r.filas_sin_whatsapp or [] if c is not None}
+            if campanas:
+                async with transaccion(self.fabrica) as s:
+                    for campana_id in campanas:
+                        await self._progreso_campana(s, agente_id, campana_id, self.reloj.ahora())
+            if r.consultados or campanas:
+                estado.despertar.set()  # rows just became due (or closed): the dispatch loop looks again
+            espera = self.espera_sin_trabajo_s
+            if r.siguiente is not None:
+                espera = max((r.siguiente - self.reloj.ahora()).total_seconds(), 0.001)
+            await self._esperar_resolucion(estado, espera)
+
+    async def _vigia_acuses(self) -> None:
+        """At most once a minute: flag sends with no delivery receipt after `plazo_acuse_s` (`sin_acuse`)."""
+        ahora = self.reloj.ahora()
+        if self._ultima_vigia is not None and (ahora - self._ultima_vigia).total_seconds() < 60:
+            return
+        self._ultima_vigia = ahora
+        async with transaccion(self.fabrica) as s:
+            por_agente = await marcar_sin_acuse(s, ahora, timedelta(seconds=self.plazo_acuse_s))
+            for agente_id, filas in por_agente.items():
+                equipo = await repo.equipo_de_agente(s, agente_id)
+                campanas = sorted({c for _, c in filas if c is not None})
+                emitir(
+                    s,
+                    EnvioSinAcuse(
+                        agente_id=agente_id,
+                        mensaje_ids=[m for m, _ in filas],
+                        campana_ids=campanas,
+                        cantidad=len(filas),
+                        momento=ahora,
+                    ),
+                    None,
+                    [*salas_agente(agente_id, equipo), *(f"campana:{c}" for c in campanas)],
+                )
+        for agente_id in por_agente:
+            estado = self._estados.get(agente_id)
+            if estado is not None:
+                estado.resolver.set()  # re-check those numbers soon
+
+    async def _esperar_resolucion(self, estado: _Estado, segundos: float) -> None:
+        """The resolver's wait: on the clock, or until a campaign starts or the watchdog asks for a re-check."""
+        if estado.resolver.is_set():
+            estado.resolver.clear()
+            return
+        dormir = asyncio.ensure_future(self._dormir(segundos))
+        senal = asyncio.ensure_future(estado.resolver.wait())
+        try:
+            await asyncio.wait({dormir, senal}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for t in (dormir, senal):
+                if not t.done():
+                    t.cancel()
+        estado.resolver.clear()
+
     async def _al_estado(self, e: EventoEstado) -> None:
         if e.estado != EstadoEntrega.fallido:
             return
@@ -709,3 +910,8 @@ def _ventana(ritmo: Ritmo | None) -> Ventana | None:
     if ritmo is None:
         return None
     return Ventana.de_texto(ritmo.perfil.hora_inicio, ritmo.perfil.hora_fin)
+
+
+def _destino(fila: repo.FilaDespacho) -> str:
+    """Where a row goes: the jid WhatsApp's lookup returned (agent lines claim no unresolved campaign row)."""
+    return jid_para_enviar(fila.numero_destino, fila.jid_resuelto or fila.destino_jid)

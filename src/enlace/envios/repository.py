@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, select, text, update
@@ -41,6 +41,22 @@ async def perfil_de_campana(session: AsyncSession, campana: Campana) -> PerfilRi
 
 async def paradas_activas(session: AsyncSession, agente_id: int) -> list[ParadaSeguridad]:
     stmt = select(ParadaSeguridad).where(ParadaSeguridad.agente_id == agente_id, ParadaSeguridad.resuelta_at.is_(None))
+    return list((await session.scalars(stmt)).all())
+
+
+async def levantar_paradas_vencidas(session: AsyncSession, agente_id: int, ahora: datetime) -> list[int]:
+    """Resolve the agent's stops whose `hasta` (the end WhatsApp gave, e.g. a timelock's) has passed."""
+    stmt = (
+        update(ParadaSeguridad)
+        .where(
+            ParadaSeguridad.agente_id == agente_id,
+            ParadaSeguridad.resuelta_at.is_(None),
+            ParadaSeguridad.hasta.is_not(None),
+            ParadaSeguridad.hasta <= ahora,
+        )
+        .values(resuelta_at=ahora)
+        .returning(ParadaSeguridad.id)
+    )
     return list((await session.scalars(stmt)).all())
 
 
@@ -110,6 +126,8 @@ class FilaDespacho:
     tipo: str = "texto"
     # For `tipo == 'plantilla'` (official lines): {"plantilla": {"nombre", "idioma", "parametros"}}.
     medio: dict[str, Any] | None = None
+    # The jid WhatsApp's lookup returned for the contact (agent lines; None for official ones).
+    jid_resuelto: str | None = None
 
 
 # Rows sent outside any campaign: an agent's inbox reply, the opt-out confirmation. They are due at once,
@@ -120,13 +138,18 @@ DIRECTAS = "m.campana_id IS NULL AND m.origen IN ('respuesta', 'sistema')"
 _SELECT_DUE = """
     SELECT m.id, m.campana_id, m.contacto_id, m.numero_destino, m.destino_jid, m.mensaje, m.mensaje_base,
            m.wa_message_id, m.programado_para, COALESCE(c.zona_horaria, :zona), k.estado_mx, k.zona_horaria,
-           m.tipo, m.medio
+           m.tipo, m.medio, CASE WHEN c.canal = 'oficial' THEN NULL ELSE k.telefono_wa END
       FROM mensajes_enviados m
       LEFT JOIN campanas c ON c.id = m.campana_id
       LEFT JOIN contactos k ON k.id = m.contacto_id
      WHERE m.agente_id = :agente AND m.estado = 'pendiente'
        AND (m.programado_para IS NULL OR m.programado_para <= :ahora)
+       AND (c.id IS NULL OR c.canal = 'oficial' OR m.contacto_id IS NULL
+            OR (k.en_whatsapp AND k.telefono_wa IS NOT NULL AND k.wa_verificado_at >= :vigente))
 """
+# ^ An agent line claims a campaign row only once its number was looked up with WhatsApp within the TTL
+# (envios.resolucion). Replies and confirmations answer someone who wrote (capture stored that jid).
+VIGENCIA_POR_DEFECTO = timedelta(days=30)
 _EN_CAMPANA_ACTIVA = " AND c.estado = 'activa'"
 _ENVIABLE = f" AND (c.estado = 'activa' OR ({DIRECTAS}))"
 
@@ -141,10 +164,12 @@ def _fila(r: Any) -> FilaDespacho:
     return FilaDespacho(*r)
 
 
-async def proxima(session: AsyncSession, agente_id: int, ahora: datetime, zona: str) -> FilaDespacho | None:
+async def proxima(
+    session: AsyncSession, agente_id: int, ahora: datetime, zona: str, *, vigente: datetime | None = None
+) -> FilaDespacho | None:
     """Peek the agent's next due row (no lock): replies and confirmations first, then the campaigns'."""
     orden = " ORDER BY m.programado_para NULLS FIRST, m.id LIMIT 1"
-    valores = {"agente": agente_id, "ahora": ahora, "zona": zona}
+    valores = {"agente": agente_id, "ahora": ahora, "zona": zona, "vigente": vigente or ahora - VIGENCIA_POR_DEFECTO}
     for filtro in (f" AND {DIRECTAS}", _EN_CAMPANA_ACTIVA):
         r = (await session.execute(text(_SELECT_DUE + filtro + orden), valores)).first()
         if r is not None:
@@ -171,7 +196,15 @@ async def arriendo(session: AsyncSession, agente_id: int, nodo_id: str) -> int |
 
 
 async def reclamar(
-    session: AsyncSession, agente_id: int, mensaje_id: int, ahora: datetime, zona: str, nodo_id: str, token: int
+    session: AsyncSession,
+    agente_id: int,
+    mensaje_id: int,
+    ahora: datetime,
+    zona: str,
+    nodo_id: str,
+    token: int,
+    *,
+    vigente: datetime | None = None,
 ) -> FilaDespacho | None:
     """Lock that row if it is still due, sendable and this node holds the lease (SKIP LOCKED: never wait)."""
     r = (
@@ -183,14 +216,29 @@ async def reclamar(
                 + ARRIENDO.format(agente="m.agente_id")
                 + " FOR UPDATE OF m SKIP LOCKED"
             ),
-            {"agente": agente_id, "ahora": ahora, "id": mensaje_id, "zona": zona, "nodo": nodo_id, "token": token},
+            {
+                "agente": agente_id,
+                "ahora": ahora,
+                "id": mensaje_id,
+                "zona": zona,
+                "nodo": nodo_id,
+                "token": token,
+                "vigente": vigente or ahora - VIGENCIA_POR_DEFECTO,
+            },
         )
     ).first()
     return _fila(r) if r else None
 
 
 async def marcar_enviando(
-    session: AsyncSession, mensaje_id: int, nodo_id: str, token: int, *, intentado_at: datetime, mensaje: str
+    session: AsyncSession,
+    mensaje_id: int,
+    nodo_id: str,
+    token: int,
+    *,
+    intentado_at: datetime,
+    mensaje: str,
+    destino_jid: str | None = None,
 ) -> bool:
     """The claim itself: `pendiente` → `enviando`, in the same statement as the lease's fencing check."""
     arriendo_vigente = text(ARRIENDO.format(agente="mensajes_enviados.agente_id")).bindparams(nodo=nodo_id, token=token)
@@ -202,6 +250,8 @@ async def marcar_enviando(
         donde=arriendo_vigente,  # type: ignore[arg-type]
         intentado_at=intentado_at,
         mensaje=mensaje,
+        # The row records where it goes: the jid WhatsApp's lookup returned for the number.
+        **({"destino_jid": destino_jid} if destino_jid else {}),
     )
     return bool(movidos)
 
@@ -286,6 +336,18 @@ async def contar_por_estado(session: AsyncSession, campana_id: int) -> dict[str,
         {"c": campana_id},
     )
     return {estado: n for estado, n in filas}
+
+
+async def contar_sin_acuse(session: AsyncSession, campana_id: int) -> int:
+    """Rows still `enviado` that the delivery watchdog flagged (no receipt after its bound)."""
+    n = await session.scalar(
+        text(
+            "SELECT count(*) FROM mensajes_enviados"
+            " WHERE campana_id = :c AND estado = 'enviado' AND sin_acuse_at IS NOT NULL"
+        ),
+        {"c": campana_id},
+    )
+    return int(n or 0)
 
 
 async def sincronizar_contadores(session: AsyncSession, campana_id: int, ahora: datetime) -> dict[str, int]:

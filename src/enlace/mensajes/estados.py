@@ -9,14 +9,15 @@ calls `sql_funcion_transiciones` with the new table.
 Rank is how much we know about the message reaching the person, so merging receipts is a max (a
 semilattice): duplicated, shuffled or late receipts all end in the same row.
 
-    pendiente = enviando = cancelado = suprimido  <  incierto  <  enviado  <  fallido  <  entregado  <  leido
+    pendiente = enviando = cancelado = suprimido = sin_whatsapp  <  incierto  <  enviado  <  fallido
+        <  entregado  <  leido
 
 - `enviando` is a claim, not a fact: it ranks with `pendiente`, so a claim that provably sent nothing
   (session gone, opt-out seen under the phone lock) may go back to `pendiente` or to `suprimido`.
 - `fallido` sits above `enviado`: a server ack arriving after the failure does not undo it.
 - `entregado`/`leido` sit above `fallido`: a delivery or read receipt is proof the message reached the
   phone, so it wins over an error report (the error code is kept on the row).
-- `cancelado`/`suprimido`/`incierto` are decisions made without proof; an echo or a receipt is proof
+- `cancelado`/`suprimido`/`sin_whatsapp`/`incierto` are decisions made without proof; an echo or a receipt is proof
   the message went out, so it moves them forward like any other row.
 """
 
@@ -34,6 +35,8 @@ ESTADOS: tuple[str, ...] = (
     "cancelado",
     "suprimido",
     "incierto",
+    # onWhatsApp said the number is not on WhatsApp: never sent, terminal (docs/envios.md, resolution).
+    "sin_whatsapp",
 )
 
 RANGO: dict[str, int] = {
@@ -41,6 +44,7 @@ RANGO: dict[str, int] = {
     "enviando": 0,
     "cancelado": 0,
     "suprimido": 0,
+    "sin_whatsapp": 0,
     "incierto": 1,
     "enviado": 2,
     "fallido": 3,
@@ -57,13 +61,17 @@ PRUEBAS: frozenset[str] = frozenset({"enviado", "fallido", "entregado", "leido"}
 TRANSICIONES: dict[str, frozenset[str]] = {
     # claim; campaign cancel / opt-out cancels pending rows; gate finds the number suppressed;
     # an echo or receipt of a row still pending (a previous claim's send that did go out).
-    "pendiente": frozenset({"enviando", "cancelado", "suprimido", "enviado", "fallido", "entregado", "leido"}),
+    # The number lookup found it not on WhatsApp (the resolver closes the row before any claim).
+    "pendiente": frozenset(
+        {"enviando", "cancelado", "suprimido", "sin_whatsapp", "enviado", "fallido", "entregado", "leido"}
+    ),
     # back to the queue when provably nothing left (session gone, engine "not now", engine ledger says
     # unsent); suppressed by the check under the phone lock; engine ack / error; unproven after a crash.
     "enviando": frozenset({"pendiente", "suprimido", "incierto", "enviado", "fallido", "entregado", "leido"}),
     # decisions made without proof: an echo or a receipt proves the message went out after all.
     "cancelado": frozenset({"enviado", "fallido", "entregado", "leido"}),
     "suprimido": frozenset({"enviado", "fallido", "entregado", "leido"}),
+    "sin_whatsapp": frozenset({"enviado", "fallido", "entregado", "leido"}),
     "incierto": frozenset({"enviado", "fallido", "entregado", "leido"}),
     # receipts, by rank.
     "enviado": frozenset({"fallido", "entregado", "leido"}),

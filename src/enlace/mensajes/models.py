@@ -55,6 +55,12 @@ class MensajeEnviado(ConCreado, Base):
             unique=True,
             postgresql_where=text("clave_idempotencia IS NOT NULL"),
         ),
+        # The delivery watchdog's scan: sent, not delivered, not flagged yet.
+        Index(
+            "ix_mensajes_enviados_sin_acuse",
+            "enviado_at",
+            postgresql_where=text("estado = 'enviado' AND sin_acuse_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -83,3 +89,6 @@ class MensajeEnviado(ConCreado, Base):
     # The `Idempotency-Key` of the API request that queued this reply.
     clave_idempotencia: Mapped[str | None] = mapped_column(String(100))
     detalle_error: Mapped[str | None] = mapped_column(Text)
+    # Delivery watchdog (envios.vigia): still `enviado`, no delivery receipt this long after leaving. A late
+    # receipt still moves the row on; the flag stays as history.
+    sin_acuse_at: Mapped[datetime | None]

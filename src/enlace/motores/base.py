@@ -20,6 +20,7 @@ class ClaseDesconexion(StrEnum):
     sesion_cerrada = "sesion_cerrada"  # 401 logged out: credentials are void, link again
     restringida = "restringida"  # 463 / reach-out time lock: stop sending
     bloqueada = "bloqueada"  # 403 banned / forbidden
+    desactualizada = "desactualizada"  # 405: WhatsApp refuses this client version; retrying cannot help
 
 
 class EstadoEntrega(StrEnum):
@@ -143,6 +144,22 @@ class EventoCapping:
 
 
 @dataclass(frozen=True, slots=True)
+class EventoRestriccion:
+    """What the account may do, read when the socket opens (and when WhatsApp changes it).
+
+    `timelock_hasta`: the reach-out timelock (Baileys `fetchAccountReachoutTimelock`) — while active the
+    number may not start chats with people who never wrote to it. `cupo_chats_nuevos`: how many new
+    chats it may still start (`fetchNewChatMessageCap`), None when WhatsApp sets no cap.
+    """
+
+    agente_id: int
+    timelock_activo: bool
+    timelock_hasta: datetime | None = None
+    cupo_chats_nuevos: int | None = None
+    detalle: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class EventoCredenciales:
     """The engine's auth state changed and must be stored (encrypted) before anything else.
 
@@ -175,6 +192,7 @@ Evento = (
     | EventoEstado
     | EventoMapeoIdentificador
     | EventoCapping
+    | EventoRestriccion
     | EventoCredenciales
     | EventoPreferencia
 )
@@ -196,6 +214,10 @@ class ErrorMotor(Exception):
 
 class SesionNoDisponible(ErrorMotor):
     """The agent's session is not connected on this engine."""
+
+
+class TiempoAgotado(ErrorMotor):
+    """The engine did not answer in time: a send may or may not have left (never resend it blindly)."""
 
 
 # ---- the interface -------------------------------------------------------------------------
@@ -252,7 +274,11 @@ class Motor(Protocol):
         ...
 
     async def consultar_numero(self, agente_id: int, telefonos: list[str]) -> dict[str, str | None]:
-        """For each phone (digits, e.g. 5215512345678 or 525512345678) its WhatsApp jid, or None."""
+        """For each phone (digits, e.g. 525512345678) the jid WhatsApp registered it under, or None.
+
+        This is `onWhatsApp`: the only place the server maps a Mexican `52`+10 number to the `521`+10 id
+        its mobiles are registered as. A send to any other id is accepted and never delivered.
+        """
         ...
 
     def nuevo_id_mensaje(self, agente_id: int) -> str:

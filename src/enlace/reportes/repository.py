@@ -225,7 +225,14 @@ async def embudo_campana(session: AsyncSession, campana_id: int) -> tuple[dict[s
             .group_by(MensajeEnviado.estado)
         )
     ).all()
-    return {**dict(fila._mapping), "mediana": mediana}, {e: n for e, n in por_estado}
+    sin_acuse = await session.scalar(
+        select(func.count()).where(
+            MensajeEnviado.campana_id == campana_id,
+            MensajeEnviado.estado == "enviado",
+            MensajeEnviado.sin_acuse_at.is_not(None),
+        )
+    )
+    return {**dict(fila._mapping), "mediana": mediana, "sin_acuse": sin_acuse or 0}, {e: n for e, n in por_estado}
 
 
 # ---- supervision snapshot ---------------------------------------------------------------------------

@@ -70,6 +70,10 @@ class EmbudoCampana(Contadores):
     estado: str
     total_mensajes: int
     por_estado: dict[str, int]
+    # Numbers WhatsApp says are not on it (never sent) and sends with no delivery receipt after the
+    # watchdog's bound (still `enviado`: probably never reached a phone).
+    sin_whatsapp: int = 0
+    sin_acuse: int = 0
 
 
 class ContadoresHoy(BaseModel):

@@ -288,6 +288,8 @@ async def embudo_campana(session: AsyncSession, actor: Actor, campana_id: int) -
         estado=campana.estado,
         total_mensajes=max(campana.total_mensajes, sum(por_estado.values())),
         por_estado=por_estado,
+        sin_whatsapp=por_estado.get("sin_whatsapp", 0),
+        sin_acuse=int(figuras.get("sin_acuse") or 0),
         **_contadores(figuras),
     )
 

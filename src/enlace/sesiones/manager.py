@@ -501,6 +501,14 @@ class SessionManager:
             await self._terminar(c, "sesion_cerrada", motivo, borrar_credenciales=True)
         elif e.clase == ClaseDesconexion.restringida:
             await self._guardar(c, "restringida", detalle)
+        elif e.clase == ClaseDesconexion.desactualizada:
+            # 405: reconnecting with the same client version can only fail again; no loop, a clear alert.
+            await self._terminar(
+                c,
+                "desconectada",
+                "WhatsApp rechazó la versión de WhatsApp Web de la pasarela (405): hay que actualizarla antes de "
+                "volver a conectar.",
+            )
 
     async def _al_credenciales(self, e: EventoCredenciales) -> None:
         c = self._controles.get(e.agente_id)

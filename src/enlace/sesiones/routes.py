@@ -137,6 +137,7 @@ async def simulador_fallo(
             nivel=datos.nivel,
             veces=datos.veces,
             excepcion=datos.excepcion,
+            cupo=datos.cupo,
         )
     )
 

@@ -56,13 +56,14 @@ class ConfirmarCodigoEntrada(BaseModel):
 
 
 class FalloEntrada(BaseModel):
-    tipo: Literal["desconexion", "cierre", "reemplazo", "restriccion", "bloqueo", "capping", "error_envio"]
+    tipo: Literal["desconexion", "cierre", "reemplazo", "restriccion", "bloqueo", "capping", "cupo", "error_envio"]
     codigo: int | None = Field(default=None, ge=100, le=999)
     caida_s: float = Field(default=0, ge=0, le=7 * 86400)
     duracion_s: float = Field(default=86400, gt=0, le=30 * 86400)
     nivel: Literal["ninguno", "primer_aviso", "segundo_aviso", "limitado"] = "primer_aviso"
     veces: int = Field(default=1, ge=1, le=1000)
     excepcion: bool = False
+    cupo: int | None = Field(default=None, ge=0, le=100000)  # tipo=cupo: new chats the account may still start
 
 
 class MensajeSimuladoEntrada(BaseModel):

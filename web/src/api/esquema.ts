@@ -1705,6 +1705,16 @@ export interface components {
             cancelados: number;
             /** Inciertos */
             inciertos: number;
+            /**
+             * Sin Whatsapp
+             * @default 0
+             */
+            sin_whatsapp: number;
+            /**
+             * Sin Acuse
+             * @default 0
+             */
+            sin_acuse: number;
             /** Por Hora */
             por_hora: number;
             /** Eta */
@@ -2023,6 +2033,16 @@ export interface components {
             por_estado: {
                 [key: string]: number;
             };
+            /**
+             * Sin Whatsapp
+             * @default 0
+             */
+            sin_whatsapp: number;
+            /**
+             * Sin Acuse
+             * @default 0
+             */
+            sin_acuse: number;
         };
         /** EntregaSalida */
         EntregaSalida: {
@@ -2117,7 +2137,7 @@ export interface components {
              * Tipo
              * @enum {string}
              */
-            tipo: "desconexion" | "cierre" | "reemplazo" | "restriccion" | "bloqueo" | "capping" | "error_envio";
+            tipo: "desconexion" | "cierre" | "reemplazo" | "restriccion" | "bloqueo" | "capping" | "cupo" | "error_envio";
             /** Codigo */
             codigo?: number | null;
             /**
@@ -2146,6 +2166,8 @@ export interface components {
              * @default false
              */
             excepcion?: boolean;
+            /** Cupo */
+            cupo?: number | null;
         };
         /** FilaAgenteDia */
         FilaAgenteDia: {
@@ -3142,6 +3164,16 @@ export interface components {
              * @default
              */
             reporte_url: string;
+            /**
+             * Verificados Whatsapp
+             * @default 0
+             */
+            verificados_whatsapp: number;
+            /**
+             * Sin Whatsapp
+             * @default 0
+             */
+            sin_whatsapp: number;
         };
         /** ImportacionSalida */
         enlace__cumplimiento__schemas__ImportacionSalida: {

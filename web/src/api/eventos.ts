@@ -90,6 +90,30 @@ export interface components {
              * @default null
              */
             mensaje: string | null;
+            /**
+             * Hasta
+             * @default null
+             */
+            hasta: string | null;
+        };
+        /**
+         * EnvioSinAcuse
+         * @description Sent messages with no delivery receipt after the watchdog's bound; their numbers get looked up again.
+         */
+        EnvioSinAcuse: {
+            /** Agente Id */
+            agente_id: number;
+            /** Mensaje Ids */
+            mensaje_ids: number[];
+            /** Campana Ids */
+            campana_ids: number[];
+            /** Cantidad */
+            cantidad: number;
+            /**
+             * Momento
+             * Format: date-time
+             */
+            momento: string;
         };
         /**
          * MensajeEnviado
@@ -284,6 +308,7 @@ export interface components {
             "mensaje.recibido": components["schemas"]["MensajeRecibido"];
             "campana.progreso": components["schemas"]["CampanaProgreso"];
             "envio.parada": components["schemas"]["EnvioParada"];
+            "envio.sin_acuse": components["schemas"]["EnvioSinAcuse"];
             "contacto.baja": components["schemas"]["ContactoBaja"];
             "contacto.transferido": components["schemas"]["ContactoTransferido"];
             "supervision.aviso": components["schemas"]["SupervisionAviso"];
@@ -300,6 +325,7 @@ export type CampanaProgreso = components['schemas']['CampanaProgreso'];
 export type ContactoBaja = components['schemas']['ContactoBaja'];
 export type ContactoTransferido = components['schemas']['ContactoTransferido'];
 export type EnvioParada = components['schemas']['EnvioParada'];
+export type EnvioSinAcuse = components['schemas']['EnvioSinAcuse'];
 export type MensajeEnviado = components['schemas']['MensajeEnviado'];
 export type MensajeEstado = components['schemas']['MensajeEstado'];
 export type MensajeRecibido = components['schemas']['MensajeRecibido'];

@@ -38,12 +38,14 @@ from enlace.motores.base import (
     EventoMapeoIdentificador,
     EventoMensaje,
     EventoQR,
+    EventoRestriccion,
     Medio,
     NivelCapping,
     OpcionesInicio,
     ReceptorEventos,
     ResultadoEnvio,
     SesionNoDisponible,
+    TiempoAgotado,
     TipoContenido,
 )
 
@@ -160,6 +162,19 @@ def convertir_evento(datos: dict[str, Any]) -> list[Evento]:
         ]
     if tipo == "credenciales":
         return [EventoCredenciales(agente_id=agente_id, datos=datos["datos"])]
+    if tipo == "restriccion":
+        # fetchAccountReachoutTimelock / fetchNewChatMessageCap answers, read by the gateway on open.
+        hasta = datos.get("timelock_hasta")
+        cupo = datos.get("cupo_chats_nuevos")
+        return [
+            EventoRestriccion(
+                agente_id=agente_id,
+                timelock_activo=bool(datos.get("timelock_activo")),
+                timelock_hasta=_momento(hasta) if hasta else None,
+                cupo_chats_nuevos=int(cupo) if cupo is not None else None,
+                detalle=datos.get("detalle") or "",
+            )
+        ]
     return []
 
 
@@ -458,7 +473,9 @@ class MotorBaileys:
             respuesta = await asyncio.wait_for(futuro, tiempo_espera_s or self.tiempo_espera_s)
         except TimeoutError as e:
             # A send that timed out may still have been written: the caller must not blindly retry it.
-            raise ErrorMotor("La pasarela no respondió a tiempo", reintentable=cmd != "enviar_texto") from e
+            if cmd == "enviar_texto":
+                raise TiempoAgotado("La pasarela no respondió a tiempo", codigo=408) from e
+            raise ErrorMotor("La pasarela no respondió a tiempo", reintentable=True) from e
         except (BrokenPipeError, ConnectionResetError) as e:
             raise ErrorMotor("La pasarela de WhatsApp no está disponible", reintentable=True) from e
         finally:
@@ -554,4 +571,11 @@ def entorno_socket_simulado(retraso_ms: int = 5, qr_ms: int = 20000) -> dict[str
 
 
 def crear_motor_baileys(settings: Settings, reloj: Reloj) -> MotorBaileys:
-    return MotorBaileys(node=settings.gateway_node, reloj=reloj)
+    # The gateway gets its own per-command limit; the core waits longer (settings refuse otherwise), so a
+    # send the gateway still completes is never given up on here first.
+    return MotorBaileys(
+        node=settings.gateway_node,
+        reloj=reloj,
+        tiempo_espera_s=settings.gateway_tiempo_espera_s,
+        entorno={"ENLACE_GATEWAY_LIMITE_COMANDO_MS": str(int(settings.gateway_limite_comando_s * 1000))},
+    )

@@ -28,6 +28,7 @@ from enlace.motores.base import (
     EventoCredenciales,
     EventoDesconectado,
     EventoQR,
+    EventoRestriccion,
     Medio,
     NivelCapping,
     OpcionesInicio,
@@ -40,12 +41,14 @@ from enlace.motores.simulador.ledger import Ledger
 from enlace.motores.simulador.perfiles import numero_de_agente, telefono_canonico
 from enlace.motores.simulador.red import (
     Cuenta,
+    NotificacionToken,
     RedVirtual,
     Socket,
     codigo_emparejamiento,
     credenciales_iniciales,
     id_mensaje_web,
     qr_para,
+    token_vencido,
 )
 from enlace.reloj import Reloj
 from enlace.settings import Settings
@@ -55,6 +58,8 @@ log = structlog.get_logger(__name__)
 VIDA_PRIMER_QR_S = 60
 VIDA_QR_S = 20
 MAX_QRS = 6  # then the link attempt times out (408), as WhatsApp Web does
+# The WhatsApp Web version this client speaks (Baileys' built-in one unless the session is given another).
+VERSION_WEB = (2, 3000, 1027934701)
 
 
 class EstadoSocket(StrEnum):
@@ -71,6 +76,7 @@ class Fallo(StrEnum):
     restriccion = "restriccion"  # 463: the account may not start new chats for a while
     bloqueo = "bloqueo"  # 403: the number is banned
     capping = "capping"  # new-chat quota warning
+    cupo = "cupo"  # WhatsApp caps how many new chats the account may start (`cupo` = how many are left)
     error_envio = "error_envio"  # the next send(s) fail
 
 
@@ -94,6 +100,9 @@ class _Sesion:
     tarea: asyncio.Task[None] | None = None
     fallos_envio: list[_FalloEnvio] = field(default_factory=list)
     presencias: dict[str, str] = field(default_factory=dict)
+    # The client's trusted-contact tokens (auth-state keys `tctoken`, stored by the core like any key).
+    tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    version: tuple[int, int, int] = VERSION_WEB
 
 
 class MotorSimulador:
@@ -146,6 +155,10 @@ class MotorSimulador:
         s.generacion += 1
         gen = s.generacion
         creds = (opciones.credenciales or {}).get("creds") or None
+        llaves = (opciones.credenciales or {}).get("keys") or {}
+        s.tokens = {jid: dict(v) for jid, v in (llaves.get("tctoken") or {}).items() if isinstance(v, dict)}
+        version = opciones.extra.get("version_web")
+        s.version = tuple(version) if version else VERSION_WEB  # type: ignore[assignment]
         if creds and creds.get("registered"):
             s.creds = creds
             s.estado = EstadoSocket.conectando
@@ -215,6 +228,15 @@ class MotorSimulador:
         perfil = self.red.resolver(destino_jid)
         if perfil is None:
             raise ErrorMotor(f"Destino desconocido: {destino_jid}", codigo=400)
+        if self.red.destinatario(destino_jid) is None:
+            # relayMessage finds no devices for an id nobody is registered under: it sends to none and
+            # resolves. The sender sees its own copy and nothing else, ever.
+            await self._lanzar(
+                self.red.ciclo_mensaje(
+                    cuenta, perfil, wa_message_id, texto, eco=True, entregable=False, chat_jid=destino_jid
+                )
+            )
+            return ResultadoEnvio(wa_message_id, ahora)
         if s.fallos_envio:
             fallo = s.fallos_envio.pop(0)
             if fallo.excepcion:
@@ -223,8 +245,10 @@ class MotorSimulador:
                 self.red.ciclo_mensaje(cuenta, perfil, wa_message_id, texto, eco=True, codigo_error=fallo.codigo)
             )
             return ResultadoEnvio(wa_message_id, ahora)
-        if cuenta.restringida_hasta is not None and ahora < cuenta.restringida_hasta:
+        rechazo = self._rechazo_chat_nuevo(s, cuenta, perfil)
+        if rechazo is not None:
             await self._lanzar(self.red.ciclo_mensaje(cuenta, perfil, wa_message_id, texto, eco=True, codigo_error=463))
+            await self._lanzar(self._recuperar_token(s, s.generacion, cuenta, perfil))
             return ResultadoEnvio(wa_message_id, ahora)
         if perfil.en_whatsapp:
             # Written (fsync'd) before we return: once the caller hears "sent", the phone has it.
@@ -240,12 +264,8 @@ class MotorSimulador:
 
     async def consultar_numero(self, agente_id: int, telefonos: list[str]) -> dict[str, str | None]:
         self._conectada(agente_id)
-        resultado: dict[str, str | None] = {}
-        for telefono in telefonos:
-            canonico = telefono_canonico(telefono)
-            perfil = self.red.perfil(canonico) if canonico else None
-            resultado[telefono] = perfil.jid if perfil and perfil.en_whatsapp else None
-        return resultado
+        self.red.consultas.setdefault(agente_id, []).append((self.reloj.ahora(), len(telefonos)))
+        return {telefono: self.red.consultar(telefono) for telefono in telefonos}
 
     def nuevo_id_mensaje(self, agente_id: int) -> str:
         return id_mensaje_web()
@@ -256,8 +276,8 @@ class MotorSimulador:
         Optional capability the dispatcher uses to reconcile rows left `enviando` by a crash
         (engines without it rely on echoes and receipts). Only people on WhatsApp leave a ledger line.
         """
-        perfil = self.red.resolver(destino_jid)
-        if perfil is None or not perfil.en_whatsapp:
+        perfil = self.red.destinatario(destino_jid)
+        if perfil is None:
             return None
         recibidos = self.ledger.de(perfil.telefono)
         return any(e.wa_message_id == wa_message_id and e.agente_id == agente_id for e in recibidos)
@@ -312,6 +332,7 @@ class MotorSimulador:
         nivel: NivelCapping | str = NivelCapping.primer_aviso,
         veces: int = 1,
         excepcion: bool = False,
+        cupo: int | None = None,
     ) -> None:
         fallo = Fallo(fallo)
         s = self._sesiones.get(agente_id)
@@ -328,6 +349,12 @@ class MotorSimulador:
                 cuenta,
                 EventoDesconectado(agente_id, ClaseDesconexion.restringida, 463, "Cuenta restringida temporalmente"),
             )
+            # NotificationUserReachoutTimelockUpdate → connection.update reachoutTimeLock.
+            await self.red.entregar(cuenta, self._restriccion(cuenta))
+            return
+        if fallo == Fallo.cupo:
+            cuenta.cupo_chats_nuevos = cupo
+            await self.red.entregar(cuenta, self._restriccion(cuenta))
             return
         if fallo == Fallo.capping:
             cuenta.capping = NivelCapping(nivel)
@@ -422,7 +449,45 @@ class MotorSimulador:
         s.qr_expira = None
         s.codigo = None
 
-    async def _emitir(self, evento: Evento) -> None:
+    def _rechazo_chat_nuevo(self, s: _Sesion, cuenta: Cuenta, perfil: Any) -> str | None:
+        """Why the server refuses this 1:1 message with 463, or None when it passes.
+
+        A message carrying the person's valid trusted-contact token always passes. Without one it is a
+        reach-out: refused while the account is timelocked, and counted against the new-chat cap.
+        """
+        ahora = self.reloj.ahora()
+        token = s.tokens.get(perfil.lid or perfil.jid) or {}
+        if token.get("token") and not token_vencido(token.get("timestamp"), ahora):
+            return None
+        if cuenta.restringida(ahora):
+            return "timelock"
+        if cuenta.cupo_chats_nuevos is not None and perfil.telefono not in cuenta.chats:
+            if cuenta.cupo_chats_nuevos <= 0:
+                return "cupo"
+            cuenta.cupo_chats_nuevos -= 1
+        return None
+
+    async def _recuperar_token(self, s: _Sesion, gen: int, cuenta: Cuenta, perfil: Any) -> None:
+        """Baileys' 463 recovery: issuePrivacyTokens; the server answers with the person's token if they trust us."""
+        notificacion = self.red.token_para(cuenta, perfil)
+        if notificacion is not None and s.generacion == gen:
+            await self._guardar_token(s, notificacion)
+
+    async def _guardar_token(self, s: _Sesion, n: NotificacionToken) -> None:
+        """storeTcTokensFromIqResult: keep the newest token per jid, in the auth state (stored by the core)."""
+        actual = s.tokens.get(n.jid) or {}
+        if int(actual.get("timestamp") or 0) > n.t:
+            return
+        entrada = {**actual, "token": n.token, "timestamp": str(n.t)}
+        s.tokens[n.jid] = entrada
+        await self._emitir(EventoCredenciales(s.agente_id, {"keys": {"tctoken": {n.jid: entrada}}}))
+
+    async def _emitir(self, evento: Evento | NotificacionToken) -> None:
+        if isinstance(evento, NotificacionToken):
+            s = self._sesiones.get(evento.agente_id)
+            if s is not None and s.estado == EstadoSocket.conectado:
+                await self._guardar_token(s, evento)
+            return
         if self._receptor is None:
             return
         try:
@@ -524,6 +589,19 @@ class MotorSimulador:
     async def _abrir(self, s: _Sesion, gen: int, cuenta: Cuenta) -> None:
         if s.generacion != gen:
             return
+        minima = self.red.version_minima
+        if minima is not None and s.version < minima:
+            # The server closes the stream for an outdated client: retrying with the same version cannot help.
+            self._cerrar_socket(s)
+            await self._emitir(
+                EventoDesconectado(
+                    s.agente_id,
+                    ClaseDesconexion.desactualizada,
+                    405,
+                    "WhatsApp rechazó la versión de WhatsApp Web del cliente: hay que actualizarla",
+                )
+            )
+            return
         s.cuenta = cuenta
         s.estado = EstadoSocket.conectado
         socket = Socket(self, s.agente_id)
@@ -531,8 +609,25 @@ class MotorSimulador:
         if anterior is not None:
             await anterior.motor._reemplazada(anterior.agente_id)
         await self._emitir(EventoConectado(s.agente_id, cuenta.numero, cuenta.wa_id, cuenta.lid or None))
+        # What fetchAccountReachoutTimelock / fetchNewChatMessageCap answer right after the socket opens.
+        await self._emitir(self._restriccion(cuenta))
         for evento in en_espera:
             await self._emitir(evento)
+
+    def _restriccion(self, cuenta: Cuenta) -> EventoRestriccion:
+        activo = cuenta.restringida(self.reloj.ahora())
+        partes = []
+        if activo:
+            partes.append("WhatsApp restringió los chats nuevos de esta cuenta")
+        if cuenta.cupo_chats_nuevos is not None:
+            partes.append(f"cupo de chats nuevos: {cuenta.cupo_chats_nuevos}")
+        return EventoRestriccion(
+            cuenta.agente_id,
+            timelock_activo=activo,
+            timelock_hasta=cuenta.restringida_hasta if activo else None,
+            cupo_chats_nuevos=cuenta.cupo_chats_nuevos,
+            detalle="; ".join(partes),
+        )
 
     async def _reemplazada(self, agente_id: int) -> None:
         s = self._sesiones.get(agente_id)

@@ -3,6 +3,15 @@
 Several `MotorSimulador` instances (several nodes) can share one network: a second socket on an account
 replaces the first (440), exactly as WhatsApp does. Events for an account whose socket is closed wait on
 the network and arrive when it reconnects, as offline messages do.
+
+Where the real network is unkind, this one is too (Baileys 7.0.0-rc14 behaviour):
+- Mexican mobiles are registered as `521`+10 digits, landlines and Business numbers as `52`+10; only the
+  `onWhatsApp` lookup (`consultar`) maps `52`→`521`. A message to any other id (the `52` form of a mobile,
+  a number not on WhatsApp) is accepted, echoed to the sender and never delivered: no receipt, no error.
+- A successful send gets no server-ack receipt (Baileys reports acks only when they carry an error).
+- Trusted-contact tokens: a person who writes to an account issues it a token (kept by the client in its
+  auth state, `tctoken` keys). A timelocked account may only write to chats whose token it presents;
+  a first message to someone who never wrote is refused with 463, and so is a new chat beyond the cap.
 """
 
 from __future__ import annotations
@@ -63,6 +72,23 @@ class Cuenta:
     restringida_hasta: datetime | None = None
     capping: NivelCapping = NivelCapping.ninguno
     lids_mapeados: set[str] = field(default_factory=set)
+    # New chats this account may still start (fetchNewChatMessageCap); None = no cap.
+    cupo_chats_nuevos: int | None = None
+    # Chats this account already started or was written in (a second message there is not a new chat).
+    chats: set[str] = field(default_factory=set)
+
+    def restringida(self, ahora: datetime) -> bool:
+        return self.restringida_hasta is not None and ahora < self.restringida_hasta
+
+
+@dataclass(slots=True, frozen=True)
+class NotificacionToken:
+    """A `privacy_token` notification: the person's trusted-contact token for the account's client to keep."""
+
+    agente_id: int
+    jid: str  # storage jid, as Baileys keys it (the LID when known, else the phone jid)
+    token: str
+    t: int  # issue time, unix seconds
 
 
 @dataclass(slots=True, frozen=True)
@@ -98,10 +124,16 @@ class RedVirtual:
         self._cuenta_de_agente: dict[int, Cuenta] = {}
         self._revocados: set[str] = set()
         self._sockets: dict[str, Socket] = {}
-        self._en_espera: dict[str, list[Evento]] = {}
+        self._en_espera: dict[str, list[Evento | NotificacionToken]] = {}
         self._bajas: set[str] = set()
         self._caida_hasta: dict[int, datetime] = {}
         self._tareas: set[asyncio.Task[None]] = set()
+        # (account number, person's phone) → unix time the person last issued the account a token.
+        self._confianza: dict[tuple[str, str], int] = {}
+        # Oldest WhatsApp Web version the server accepts; older clients get 405.
+        self.version_minima: tuple[int, int, int] | None = None
+        # Number lookups per agent (moment, how many numbers): tests check the core paces them.
+        self.consultas: dict[int, list[tuple[datetime, int]]] = {}
 
     # ---- recipients -----------------------------------------------------------------------
 
@@ -135,6 +167,44 @@ class RedVirtual:
 
     def dio_baja(self, telefono: str) -> bool:
         return telefono in self._bajas
+
+    def consultar(self, digitos: str) -> str | None:
+        """`onWhatsApp` for one number as the server answers it: the registered jid, or None.
+
+        `52`+10 digits finds a mobile registered as `521`+10 (the only place that mapping happens);
+        `521`+10 finds only a number registered that way; anything not on WhatsApp is absent.
+        """
+        limpio = "".join(ch for ch in digitos.split("@", 1)[0].split(":", 1)[0] if ch.isdigit())
+        canonico = telefono_canonico(limpio) if len(limpio) in (12, 13) else None
+        if canonico is None:
+            return None
+        perfil = self.perfil(canonico)
+        if not perfil.en_whatsapp:
+            return None
+        if len(limpio) == 13 and not perfil.usa_521:
+            return None  # nobody maps 521 back to 52
+        return perfil.jid
+
+    def destinatario(self, jid: str) -> PerfilDestinatario | None:
+        """Who actually receives a message addressed to `jid`: only the registered id or a known LID."""
+        if jid.endswith(SUFIJO_LID):
+            perfil = self.resolver(jid)
+            return perfil if perfil is not None and perfil.en_whatsapp else None
+        perfil = self.resolver(jid)
+        if perfil is None or not perfil.en_whatsapp or jid.split(":", 1)[0] != perfil.jid:
+            return None
+        return perfil
+
+    def confia(self, cuenta: Cuenta, perfil: PerfilDestinatario) -> int | None:
+        """When the person last issued this account a trusted-contact token (None: never wrote to it)."""
+        return self._confianza.get((cuenta.numero, perfil.telefono))
+
+    def token_para(self, cuenta: Cuenta, perfil: PerfilDestinatario) -> NotificacionToken | None:
+        """The token the server hands back to `issuePrivacyTokens` when the person trusts the account."""
+        t = self.confia(cuenta, perfil)
+        if t is None:
+            return None
+        return NotificacionToken(cuenta.agente_id, perfil.lid or perfil.jid, _token(cuenta, perfil, t), t)
 
     # ---- accounts and sockets -------------------------------------------------------------
 
@@ -208,7 +278,7 @@ class RedVirtual:
         hasta = self._caida_hasta.get(agente_id)
         return hasta is not None and self.reloj.ahora() < hasta
 
-    def enlazar(self, cuenta: Cuenta, socket: Socket) -> tuple[Socket | None, list[Evento]]:
+    def enlazar(self, cuenta: Cuenta, socket: Socket) -> tuple[Socket | None, list[Evento | NotificacionToken]]:
         """Bind the account to `socket`; returns the socket it replaced and the events waiting for it."""
         anterior = self._sockets.get(cuenta.numero)
         self._sockets[cuenta.numero] = socket
@@ -227,7 +297,7 @@ class RedVirtual:
     def socket_de(self, cuenta: Cuenta) -> Socket | None:
         return self._sockets.get(cuenta.numero)
 
-    async def entregar(self, cuenta: Cuenta, evento: Evento) -> None:
+    async def entregar(self, cuenta: Cuenta, evento: Evento | NotificacionToken) -> None:
         """Hand `evento` to the account's open socket, or keep it until one opens."""
         socket = self._sockets.get(cuenta.numero)
         if socket is not None:
@@ -299,9 +369,31 @@ class RedVirtual:
         *,
         eco: bool,
         codigo_error: int | None = None,
+        entregable: bool = True,
+        chat_jid: str | None = None,
     ) -> None:
-        """What happens to one message after it leaves: echo, server ack, delivery, read, maybe a reply."""
+        """What happens to one message after it leaves: echo, delivery, read, maybe a reply.
+
+        No server-ack receipt on success (Baileys emits acks only with an error). `entregable=False` is a
+        message to an id nobody is registered under: echoed, then silence.
+        """
         rng = random.Random(f"{self.semilla}|{wa_message_id}")
+        if not entregable:
+            if eco:
+                await self.entregar(
+                    cuenta,
+                    EventoMensaje(
+                        agente_id=cuenta.agente_id,
+                        wa_message_id=wa_message_id,
+                        de_mi=True,
+                        chat_jid=chat_jid or perfil.jid,
+                        telefono_jid=chat_jid or perfil.jid,
+                        momento=self.reloj.ahora(),
+                        tipo=TipoContenido.texto,
+                        texto=texto,
+                    ),
+                )
+            return
         chat = self._chat_jid(perfil)
         await self._mapear_lid(cuenta, perfil)
         if eco:
@@ -323,9 +415,9 @@ class RedVirtual:
         if codigo_error is not None:
             await self._estado(cuenta, wa_message_id, EstadoEntrega.fallido, chat, codigo_error)
             return
-        await self._estado(cuenta, wa_message_id, EstadoEntrega.enviado, chat)
         if not perfil.en_whatsapp:
-            return  # one grey tick forever: nobody there to receive it
+            return  # nobody there to receive it
+        cuenta.chats.add(perfil.telefono)
         espera = rng.uniform(*perfil.entrega_s)
         if perfil.horas_fuera_de_linea:
             espera += perfil.horas_fuera_de_linea * 3600 * rng.uniform(0.3, 1.0)
@@ -375,6 +467,13 @@ class RedVirtual:
         if texto and tipo == TipoContenido.texto and _es_baja(texto):
             self._bajas.add(perfil.telefono)
         await self._mapear_lid(cuenta, perfil)
+        # Writing to the account makes it a trusted contact: the person's client issues it a token.
+        t = int(self.reloj.ahora().timestamp())
+        self._confianza[(cuenta.numero, perfil.telefono)] = t
+        cuenta.chats.add(perfil.telefono)
+        await self.entregar(
+            cuenta, NotificacionToken(cuenta.agente_id, perfil.lid or perfil.jid, _token(cuenta, perfil, t), t)
+        )
         await self.entregar(
             cuenta,
             EventoMensaje(
@@ -415,6 +514,28 @@ class RedVirtual:
         self.programar(self.ciclo_mensaje(cuenta, perfil, wa_id, texto, eco=False))
         await asyncio.sleep(0)
         return wa_id
+
+
+def _token(cuenta: Cuenta, perfil: PerfilDestinatario, t: int) -> str:
+    """Opaque token bytes (base64), the same for the same issue so a re-issue is recognisable."""
+    return base64.b64encode(f"{cuenta.numero}|{perfil.telefono}|{t}".encode()).decode()
+
+
+# Baileys tc-token-utils: tokens live in 7-day buckets, 4 of them (~28-day rolling window).
+TC_TOKEN_CUBETA_S = 604800
+TC_TOKEN_CUBETAS = 4
+
+
+def token_vencido(t: int | str | None, ahora: datetime) -> bool:
+    """`isTcTokenExpired`, on the injected clock."""
+    if t is None:
+        return True
+    try:
+        marca = int(t)
+    except (TypeError, ValueError):
+        return True
+    cubeta = int(ahora.timestamp()) // TC_TOKEN_CUBETA_S
+    return marca < (cubeta - (TC_TOKEN_CUBETAS - 1)) * TC_TOKEN_CUBETA_S
 
 
 def _es_baja(texto: str) -> bool:
@@ -461,9 +582,11 @@ def codigo_emparejamiento() -> str:
 
 __all__ = [
     "Cuenta",
+    "NotificacionToken",
     "RedVirtual",
     "Socket",
     "credenciales_iniciales",
     "id_mensaje_web",
     "qr_para",
+    "token_vencido",
 ]
