@@ -88,7 +88,7 @@ async def conteo_whatsapp(session: AsyncSession, importacion_ids: Sequence[int])
         .where(Contacto.importacion_id.in_(list(importacion_ids)))
         .group_by(Contacto.importacion_id)
     )
-    return {f[0]: (int(f[1]), int(f[2])) for f in filas}
+    return {f[0]: (int(f[1]), int(f[2])) for f in filas if f[0] is not None}
 
 
 async def filas_reporte(session: AsyncSession, importacion_id: int) -> AsyncIterator[Sequence[Any]]:
