@@ -159,6 +159,43 @@ def _vista_previa(mp: MensajePlan) -> str:
     return f"[{ev.tipo}]"
 
 
+@dataclass(slots=True)
+class _Lote:
+    """What every step of one batch shares: the plan, the rows and contacts it touches, the counters."""
+
+    plan: PlanLote
+    alcance: AlcanceCaptura
+    zona: ZoneInfo
+    ahora: datetime
+    evaluar_respuestas: bool
+    agentes: dict[int, repo.InfoAgente]
+    conocidos: dict[Clave, repo.FilaEnviada]
+    contactos: dict[str, repo.InfoContacto]
+    escritos: set[str]
+    res: ResultadoLote = field(default_factory=lambda: ResultadoLote())
+    conteos: dict[tuple[int, date], list[int]] = field(default_factory=dict)
+    conversaciones: list[dict[str, Any]] = field(default_factory=list)
+    respondieron: dict[int, datetime] = field(default_factory=dict)  # contact → its latest reply
+
+    def contar(self, mp: MensajePlan, entrante: bool) -> None:
+        """An out-of-scope message: only counted per agent and local day."""
+        self.res.fuera_de_alcance += 1
+        k = (mp.evento.agente_id, mp.evento.momento.astimezone(self.zona).date())
+        c = self.conteos.setdefault(k, [0, 0])
+        c[0 if entrante else 1] += 1
+
+    def decision(self, mp: MensajePlan, conocido: bool) -> Decision:
+        ctx = Contexto(
+            telefono=mp.telefono,
+            es_grupo=mp.es_grupo,
+            es_difusion=mp.es_difusion,
+            es_contacto=bool(mp.telefono and mp.telefono in self.contactos),
+            sistema_escribio=bool(mp.telefono and mp.telefono in self.escritos),
+            mensaje_conocido=conocido,
+        )
+        return decidir(self.alcance, ctx)
+
+
 async def aplicar_plan(
     session: AsyncSession,
     plan: PlanLote,
@@ -170,9 +207,23 @@ async def aplicar_plan(
     cache_agentes: dict[int, tuple[float, repo.InfoAgente]] | None = None,
 ) -> ResultadoLote:
     """Write one planned batch inside the caller's transaction (never commits)."""
-    res = ResultadoLote()
+    await _resolver_identidades(session, plan, alcance, ahora, evaluar_respuestas)
+    lote = await _preparar_lote(session, plan, alcance, zona, ahora, evaluar_respuestas, cache_agentes)
+    enviadas = await _aplicar_enviados(session, lote)
+    await _aplicar_recibos_del_lote(session, lote, enviadas)
+    await _aplicar_recibidos(session, lote)
+    await _aplicar_ediciones(session, lote)
+    await repo.contar_fuera_de_alcance(session, {k: (v[0], v[1]) for k, v in lote.conteos.items()})
+    await repo.respondio_y_conversaciones(session, lote.respondieron, lote.conversaciones)
+    if plan.preferencias:
+        await _aplicar_preferencias(session, plan.preferencias, ahora)
+    return lote.res
 
-    # 1. Identifier maps first: later messages in this batch (and LID-only messages) need them.
+
+async def _resolver_identidades(
+    session: AsyncSession, plan: PlanLote, alcance: AlcanceCaptura, ahora: datetime, evaluar_respuestas: bool
+) -> None:
+    """1. Identifier maps first: later messages in this batch (and LID-only messages) need them."""
     if plan.mapeos:
         await repo.guardar_mapeos(session, plan.mapeos, ahora)
         if alcance == AlcanceCaptura.todo:
@@ -183,6 +234,17 @@ async def aplicar_plan(
     if evaluar_respuestas:
         await _bloquear_telefonos_de_bajas(session, plan)
 
+
+async def _preparar_lote(
+    session: AsyncSession,
+    plan: PlanLote,
+    alcance: AlcanceCaptura,
+    zona: ZoneInfo,
+    ahora: datetime,
+    evaluar_respuestas: bool,
+    cache_agentes: dict[int, tuple[float, repo.InfoAgente]] | None,
+) -> _Lote:
+    """The agents, the rows that already exist and the contacts by phone, in as few queries as possible."""
     mensajes = [*plan.salientes.values(), *plan.entrantes.values()]
     agentes_ids = sorted({m.evento.agente_id for m in mensajes} | {r.agente_id for r in plan.recibos})
     agentes = await _info_agentes(session, agentes_ids, cache_agentes)
@@ -208,42 +270,25 @@ async def aplicar_plan(
     escritos: set[str] = set()
     if alcance == AlcanceCaptura.negocio:
         escritos = await repo.telefonos_escritos_por_sistema(session, [t for t in telefonos if t not in contactos])
+    return _Lote(plan, alcance, zona, ahora, evaluar_respuestas, agentes, conocidos, contactos, escritos)
 
-    conteos: dict[tuple[int, date], list[int]] = {}
-    conversaciones: list[dict[str, Any]] = []
 
-    def contar(mp: MensajePlan, entrante: bool) -> None:
-        res.fuera_de_alcance += 1
-        k = (mp.evento.agente_id, mp.evento.momento.astimezone(zona).date())
-        c = conteos.setdefault(k, [0, 0])
-        c[0 if entrante else 1] += 1
-
-    def decision(mp: MensajePlan, conocido: bool) -> Decision:
-        ctx = Contexto(
-            telefono=mp.telefono,
-            es_grupo=mp.es_grupo,
-            es_difusion=mp.es_difusion,
-            es_contacto=bool(mp.telefono and mp.telefono in contactos),
-            sistema_escribio=bool(mp.telefono and mp.telefono in escritos),
-            mensaje_conocido=conocido,
-        )
-        return decidir(alcance, ctx)
-
-    # 2. Sent messages: the echo of a system-sent row (proof it left) or a message typed on the phone.
+async def _aplicar_enviados(session: AsyncSession, lote: _Lote) -> list[repo.FilaEnviada]:
+    """2. Sent messages: the echo of a system-sent row (proof it left) or a message typed on the phone."""
     filas_enviadas: list[dict[str, Any]] = []
     planes_enviados: dict[Clave, MensajePlan] = {}
-    for clave, mp in plan.salientes.items():
-        d = decision(mp, clave in conocidos)
+    for clave, mp in lote.plan.salientes.items():
+        d = lote.decision(mp, clave in lote.conocidos)
         if d == Decision.contar:
-            contar(mp, entrante=False)
+            lote.contar(mp, entrante=False)
         if d != Decision.guardar:
             continue
         ev = mp.evento
-        contacto = contactos.get(mp.telefono) if mp.telefono else None
-        conocido = conocidos.get(clave)
+        contacto = lote.contactos.get(mp.telefono) if mp.telefono else None
+        conocido = lote.conocidos.get(clave)
         if conocido is not None and _eco_sin_cambios(conocido, ev.momento):
             continue  # the usual echo of a row the dispatcher already marked: no statement at all
-        agente = agentes.get(ev.agente_id)
+        agente = lote.agentes.get(ev.agente_id)
         filas_enviadas.append(
             {
                 "agente_id": ev.agente_id,
@@ -264,38 +309,42 @@ async def aplicar_plan(
     for fila in enviadas:
         clave = (fila.agente_id, fila.wa_message_id)
         mp = planes_enviados[clave]
-        previa = conocidos.get(clave)
+        previa = lote.conocidos.get(clave)
         fila.estado_anterior = previa.estado if previa else None
-        agente = agentes.get(fila.agente_id)
+        agente = lote.agentes.get(fila.agente_id)
         salas = _salas(agente, fila.agente_id, fila.campana_id)
         if fila.insertada:
-            res.enviados_nuevos += 1
+            lote.res.enviados_nuevos += 1
             if not mp.evento.historial:
                 emitir(session, "mensaje.enviado", _datos_enviado(fila, mp), salas)
             if fila.numero_destino:
-                conversaciones.append(
+                lote.conversaciones.append(
                     _conversacion(fila.agente_id, fila.numero_destino, fila.contacto_id, mp, "saliente", False)
                 )
             if mp.evento.medio is not None and mp.evento.tipo in TIPOS_CON_MEDIO:
-                res.solicitudes_medio.append(
+                lote.res.solicitudes_medio.append(
                     SolicitudMedio(
                         "mensajes_enviados", fila.agente_id, fila.wa_message_id, mp.evento.momento, mp.evento.medio
                     )
                 )
         else:
-            res.enviados_confirmados += 1
+            lote.res.enviados_confirmados += 1
             if fila.estado != fila.estado_anterior and not mp.evento.historial:
                 emitir(session, "mensaje.estado", _datos_estado(fila), salas)
 
-    # 3. Receipts: every one appended, each row merged once; unknown ids wait for their message.
-    ids = {c: f.id for c, f in conocidos.items()}
-    previos = {f.id: f.estado for f in conocidos.values()}
+    return enviadas
+
+
+async def _aplicar_recibos_del_lote(session: AsyncSession, lote: _Lote, enviadas: list[repo.FilaEnviada]) -> None:
+    """3. Receipts: every one appended, each row merged once; unknown ids wait for their message."""
+    ids = {c: f.id for c, f in lote.conocidos.items()}
+    previos = {f.id: f.estado for f in lote.conocidos.values()}
     for fila in enviadas:
         ids[(fila.agente_id, fila.wa_message_id)] = fila.id
         previos[fila.id] = fila.estado
     encontrados: list[tuple[int, Recibo]] = []
     en_espera: list[Recibo] = []
-    for r in plan.recibos:
+    for r in lote.plan.recibos:
         mensaje_id = ids.get((r.agente_id, r.wa_message_id))
         if mensaje_id is None:
             en_espera.append(r)
@@ -304,29 +353,31 @@ async def aplicar_plan(
     nuevas = [(f.agente_id, f.wa_message_id) for f in enviadas if f.insertada]
     if nuevas:
         encontrados.extend(await repo.tomar_pendientes(session, nuevas))
-    res.recibos_aplicados = len(encontrados)
-    res.recibos_en_espera = len(en_espera)
+    lote.res.recibos_aplicados = len(encontrados)
+    lote.res.recibos_en_espera = len(en_espera)
     await repo.guardar_pendientes(session, en_espera)
-    await _aplicar_recibos(session, encontrados, agentes, previos)
+    await _aplicar_recibos(session, encontrados, lote.agentes, previos)
 
-    # 4. Received messages (replies), tied to the last message this agent sent to that number.
+
+async def _aplicar_recibidos(session: AsyncSession, lote: _Lote) -> None:
+    """4. Received messages (replies), tied to the last message this agent sent to that number."""
     filas_recibidas: list[dict[str, Any]] = []
     planes_recibidos: dict[Clave, MensajePlan] = {}
     preclasificados: set[Clave] = set()
     bajas_lid: dict[Clave, tuple[int, str, str, datetime]] = {}
-    for clave, mp in plan.entrantes.items():
-        d = decision(mp, False)
+    for clave, mp in lote.plan.entrantes.items():
+        d = lote.decision(mp, False)
         if d == Decision.contar:
-            contar(mp, entrante=True)
-        baja_lid = _baja_de_lid(mp) if evaluar_respuestas and d != Decision.ignorar else None
+            lote.contar(mp, entrante=True)
+        baja_lid = _baja_de_lid(mp) if lote.evaluar_respuestas and d != Decision.ignorar else None
         if baja_lid is not None:
             bajas_lid[clave] = baja_lid
         if d != Decision.guardar:
             continue
         ev = mp.evento
-        contacto = contactos.get(mp.telefono) if mp.telefono else None
-        agente = agentes.get(ev.agente_id)
-        clase, regla = _preclasificar(mp) if evaluar_respuestas else (None, None)
+        contacto = lote.contactos.get(mp.telefono) if mp.telefono else None
+        agente = lote.agentes.get(ev.agente_id)
+        clase, regla = _preclasificar(mp) if lote.evaluar_respuestas else (None, None)
         filas_recibidas.append(
             {
                 "agente_id": ev.agente_id,
@@ -349,7 +400,7 @@ async def aplicar_plan(
         if clase is not None:
             preclasificados.add(clave)
     recibidas = await repo.insertar_recibidos(session, filas_recibidas)
-    res.recibidos_nuevos = len(recibidas)
+    lote.res.recibidos_nuevos = len(recibidas)
     if bajas_lid:
         # Kept (LID and rule only, no text) until the LID's phone is known; the sweep applies them then.
         guardadas = {(f.agente_id, f.wa_message_id): f.id for f in recibidas}
@@ -369,22 +420,26 @@ async def aplicar_plan(
                 session,
                 "mensaje.recibido",
                 _datos_recibido(recibida, mp),
-                _salas(agentes.get(recibida.agente_id), recibida.agente_id, recibida.campana_id),
+                _salas(lote.agentes.get(recibida.agente_id), recibida.agente_id, recibida.campana_id),
             )
         if recibida.numero_origen:
-            conversaciones.append(
+            lote.conversaciones.append(
                 _conversacion(recibida.agente_id, recibida.numero_origen, recibida.contacto_id, mp, "entrante", vivo)
             )
         if mp.evento.medio is not None and mp.evento.tipo in TIPOS_CON_MEDIO:
-            res.solicitudes_medio.append(
+            lote.res.solicitudes_medio.append(
                 SolicitudMedio(
                     "mensajes_recibidos", recibida.agente_id, recibida.wa_message_id, mp.evento.momento, mp.evento.medio
                 )
             )
-    if evaluar_respuestas and por_evaluar:
-        await _evaluar_respuestas(session, por_evaluar, ahora)
+    if lote.evaluar_respuestas and por_evaluar:
+        await _evaluar_respuestas(session, por_evaluar, lote.ahora)
 
-    # 5. Edits and deletes of captured replies.
+    lote.respondieron = respondieron
+
+
+async def _aplicar_ediciones(session: AsyncSession, lote: _Lote) -> None:
+    """5. Edits and deletes of captured replies."""
     mods = [
         {
             "agente_id": mp.evento.agente_id,
@@ -393,16 +448,10 @@ async def aplicar_plan(
             "borrado": mp.evento.tipo == TipoContenido.borrado,
             "momento": mp.evento.momento,
         }
-        for mp in plan.modificaciones
+        for mp in lote.plan.modificaciones
         if not mp.evento.de_mi
     ]
-    res.modificaciones = await repo.aplicar_modificaciones(session, mods)
-
-    await repo.contar_fuera_de_alcance(session, {k: (v[0], v[1]) for k, v in conteos.items()})
-    await repo.respondio_y_conversaciones(session, respondieron, conversaciones)
-    if plan.preferencias:
-        await _aplicar_preferencias(session, plan.preferencias, ahora)
-    return res
+    lote.res.modificaciones = await repo.aplicar_modificaciones(session, mods)
 
 
 async def _aplicar_recibos(
