@@ -123,5 +123,18 @@ def test_restriccion_al_abrir() -> None:
         }
     )
     assert e == EventoRestriccion(4, True, datetime.fromtimestamp(1_800_000_000, UTC), 3, "reachout timelock")
+    # As the gateway sends it: Date.toISOString(), plus fields the core does not need.
+    [iso] = convertir_evento(
+        {
+            "evento": "restriccion",
+            "agente_id": 4,
+            "timelock_activo": True,
+            "timelock_hasta": "2027-01-15T08:00:00.000Z",
+            "timelock_tipo": "DEFAULT",
+            "cupo_chats_nuevos": None,
+            "cuota_total": None,
+        }
+    )
+    assert iso.timelock_hasta == datetime(2027, 1, 15, 8, 0, tzinfo=UTC) and iso.cupo_chats_nuevos is None
     [libre] = convertir_evento({"evento": "restriccion", "agente_id": 4, "timelock_activo": False})
     assert libre == EventoRestriccion(4, False, None, None, "")

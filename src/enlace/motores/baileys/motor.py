@@ -84,6 +84,19 @@ def _momento(segundos: Any) -> datetime:
         return datetime.now(UTC)
 
 
+def _instante(valor: Any) -> datetime | None:
+    """A moment the gateway sends as an ISO 8601 string (`Date.toISOString()`) or unix seconds; None if absent."""
+    if valor is None or valor == "":
+        return None
+    if isinstance(valor, str) and not valor.replace(".", "", 1).isdigit():
+        try:
+            momento = datetime.fromisoformat(valor.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return momento if momento.tzinfo else momento.replace(tzinfo=UTC)
+    return _momento(valor)
+
+
 def _mensaje(agente_id: int, datos: dict[str, Any]) -> EventoMensaje:
     medio = datos.get("medio")
     return EventoMensaje(
@@ -170,7 +183,7 @@ def convertir_evento(datos: dict[str, Any]) -> list[Evento]:
             EventoRestriccion(
                 agente_id=agente_id,
                 timelock_activo=bool(datos.get("timelock_activo")),
-                timelock_hasta=_momento(hasta) if hasta else None,
+                timelock_hasta=_instante(hasta),
                 cupo_chats_nuevos=int(cupo) if cupo is not None else None,
                 detalle=datos.get("detalle") or "",
             )
