@@ -1,7 +1,7 @@
 """resolucion: números resueltos con WhatsApp antes del primer contacto, sin_whatsapp, vigía de acuses.
 
-Revision ID: 0012_resolucion
-Revises: 0011_respuestas_despachadas
+Revision ID: 0013_resolucion
+Revises: 0012_lotes_capturados
 
 Adds the `sin_whatsapp` status: the CHECK list and the trigger's transition table (a frozen copy of
 `enlace.mensajes.estados.TRANSICIONES` at this revision, as 0009 asks).
@@ -14,8 +14,8 @@ from alembic import op
 
 from enlace.mensajes.estados import sql_funcion_transiciones
 
-revision = "0012_resolucion"
-down_revision = "0011_respuestas_despachadas"
+revision = "0013_resolucion"
+down_revision = "0012_lotes_capturados"
 branch_labels = None
 depends_on = None
 
