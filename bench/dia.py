@@ -1,4 +1,4 @@
-"""A full working day on the virtual clock: every agent paced by the real `envios.ritmo`, vs the original queue.
+"""A full working day on the virtual clock: every agent paced by the real `campanas.ritmo`, vs the original queue.
 
     .venv/bin/python bench/dia.py                 # 210 agents
     .venv/bin/python bench/dia.py --agentes 2000
@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from enlace.envios.ritmo import PERFIL_ORIGINAL, Ritmo, SinMomentoPermitido, auditar
+from enlace.campanas.ritmo import PERFIL_ORIGINAL, Ritmo, SinMomentoPermitido, auditar
 from enlace.plantillas.render import elegir_variante, renderizar
 
 CDMX = ZoneInfo("America/Mexico_City")

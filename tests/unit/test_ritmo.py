@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from enlace.envios.ritmo import PERFIL_ORIGINAL, ErrorPerfil, PerfilRitmo, Ritmo, SinMomentoPermitido, auditar
+from enlace.campanas.ritmo import PERFIL_ORIGINAL, ErrorPerfil, PerfilRitmo, Ritmo, SinMomentoPermitido, auditar
 
 CDMX = ZoneInfo("America/Mexico_City")
 ZONAS = [None, CDMX, ZoneInfo("America/Tijuana"), ZoneInfo("America/Cancun"), ZoneInfo("America/Hermosillo")]

@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.campanas.models import Campana
+from enlace.campanas.models import Campana, PerfilEnvio
+from enlace.campanas.ritmo import PERFIL_ORIGINAL, PerfilRitmo
 from enlace.carteras.models import Contacto
 from enlace.comun.actor import Actor
 from enlace.comun.alcance import condicion_agente
-from enlace.mensajes.estados import CANCELABLES
+from enlace.mensajes.estados import ABIERTOS, CANCELABLES, ENVIADOS
 from enlace.mensajes.models import MensajeEnviado
 from enlace.mensajes.repository import transicionar
 
@@ -82,3 +83,67 @@ async def enviados_desde(session: AsyncSession, campana_id: int, desde: datetime
 
 def hace_una_hora(ahora: datetime) -> datetime:
     return ahora - timedelta(hours=1)
+
+
+# ---- sending profile and counters (the dispatcher in envios reads them from here) ----
+
+
+async def perfil_por_defecto(session: AsyncSession) -> PerfilEnvio | None:
+    return await session.scalar(select(PerfilEnvio).where(PerfilEnvio.por_defecto.is_(True)).limit(1))
+
+
+async def perfil_de_campana(session: AsyncSession, campana: Campana) -> PerfilRitmo:
+    """The campaign's profile (or the default one, or the original table) with its configDelay on top."""
+    base: dict[str, Any] = PERFIL_ORIGINAL.a_config()
+    fila = await session.get(PerfilEnvio, campana.perfil_id) if campana.perfil_id else None
+    if fila is None:
+        fila = await perfil_por_defecto(session)
+    if fila is not None:
+        base.update(fila.config or {})
+    base.update(campana.config_delay or {})
+    return PerfilRitmo.desde_config(base)
+
+
+async def contar_por_estado(session: AsyncSession, campana_id: int) -> dict[str, int]:
+    filas = await session.execute(
+        text("SELECT estado, count(*) FROM mensajes_enviados WHERE campana_id = :c GROUP BY estado"),
+        {"c": campana_id},
+    )
+    return {estado: n for estado, n in filas}
+
+
+async def sincronizar_contadores(session: AsyncSession, campana_id: int, ahora: datetime) -> dict[str, int]:
+    """Counters are derived from the rows in the same transaction, so they always agree with them."""
+    cuentas = await contar_por_estado(session, campana_id)
+    enviados = sum(cuentas.get(e, 0) for e in ENVIADOS)
+    fallidos = cuentas.get("fallido", 0)
+    abiertos = sum(cuentas.get(e, 0) for e in ABIERTOS)
+    await session.execute(
+        text(
+            """UPDATE campanas SET enviados = :e, fallidos = :f, total_mensajes = :t,
+                      estado = CASE WHEN :abiertos = 0 AND estado = 'activa' THEN 'completada' ELSE estado END,
+                      completada_at = CASE WHEN :abiertos = 0 AND estado = 'activa' THEN :ahora ELSE completada_at END
+                WHERE id = :c"""
+        ),
+        {
+            "e": enviados,
+            "f": fallidos,
+            "t": sum(cuentas.values()),
+            "abiertos": abiertos,
+            "ahora": ahora,
+            "c": campana_id,
+        },
+    )
+    return cuentas
+
+
+async def contar_sin_acuse(session: AsyncSession, campana_id: int) -> int:
+    """Rows still `enviado` that the delivery watchdog flagged (no receipt after its bound)."""
+    n = await session.scalar(
+        text(
+            "SELECT count(*) FROM mensajes_enviados"
+            " WHERE campana_id = :c AND estado = 'enviado' AND sin_acuse_at IS NOT NULL"
+        ),
+        {"c": campana_id},
+    )
+    return int(n or 0)

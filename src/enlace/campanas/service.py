@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from enlace.agentes.models import Agente
 from enlace.campanas import repository as repo
 from enlace.campanas.models import Campana, PerfilEnvio
+from enlace.campanas.ritmo import ErrorPerfil
 from enlace.campanas.schemas import (
     CampanaCambioEstado,
     CampanaCrear,
@@ -28,8 +29,6 @@ from enlace.comun.alcance import exigir_agente, puede_ver_agente
 from enlace.comun.eventos import CampanaProgreso
 from enlace.cumplimiento.ajustes import ajustes_cumplimiento
 from enlace.cumplimiento.service import no_interesados_vigentes
-from enlace.envios import repository as repo_envios
-from enlace.envios.ritmo import ErrorPerfil
 from enlace.errores import Conflicto, EntradaInvalida, NoEncontrado, Prohibido
 from enlace.mensajes.estados import ENTREGADOS, ENVIADOS
 from enlace.plantillas import service as plantillas
@@ -149,7 +148,7 @@ async def _validar_perfil(session: AsyncSession, campana: Campana, datos: Campan
     if datos.config_delay is not None:
         campana.config_delay = datos.config_delay
     try:
-        await repo_envios.perfil_de_campana(session, campana)
+        await repo.perfil_de_campana(session, campana)
     except ErrorPerfil as exc:
         raise EntradaInvalida(f"configDelay.{exc.campo}: {exc.mensaje}", campos=[f"configDelay.{exc.campo}"]) from exc
 
@@ -316,7 +315,7 @@ async def cambiar_estado(
         await repo.cancelar_pendientes(session, campana.id)
         campana.completada_at = ahora
     await session.flush()
-    await repo_envios.sincronizar_contadores(session, campana.id, ahora)
+    await repo.sincronizar_contadores(session, campana.id, ahora)
     await session.refresh(campana)
     await _emitir_progreso(session, campana, ahora)
     return campana
@@ -324,7 +323,7 @@ async def cambiar_estado(
 
 async def estado(session: AsyncSession, actor: Actor, campana_id: int, ahora: datetime) -> CampanaEstado:
     campana = await _campana(session, actor, campana_id)
-    cuentas = await repo_envios.contar_por_estado(session, campana.id)
+    cuentas = await repo.contar_por_estado(session, campana.id)
     enviados = sum(cuentas.get(e, 0) for e in ENVIADOS)
     pendientes = cuentas.get("pendiente", 0)
     ultima_hora = await repo.enviados_desde(session, campana.id, repo.hace_una_hora(ahora))
@@ -346,7 +345,7 @@ async def estado(session: AsyncSession, actor: Actor, campana_id: int, ahora: da
         cancelados=cuentas.get("cancelado", 0),
         inciertos=cuentas.get("incierto", 0),
         sin_whatsapp=cuentas.get("sin_whatsapp", 0),
-        sin_acuse=await repo_envios.contar_sin_acuse(session, campana.id),
+        sin_acuse=await repo.contar_sin_acuse(session, campana.id),
         por_hora=float(ultima_hora),
         eta=eta,
         no_interesados=len(
@@ -361,7 +360,7 @@ async def estado(session: AsyncSession, actor: Actor, campana_id: int, ahora: da
 
 
 async def _emitir_progreso(session: AsyncSession, campana: Campana, ahora: datetime) -> None:
-    cuentas = await repo_envios.contar_por_estado(session, campana.id)
+    cuentas = await repo.contar_por_estado(session, campana.id)
     equipo = await session.scalar(select(Agente.equipo_id).where(Agente.id == campana.agente_id))
     emitir(
         session,

@@ -6,7 +6,7 @@ Precedence of the recipient's time zone (DOMINIO.md: "a campaign time zone, over
 2. the zone of the contact's Mexican state (`estado_mx`, see `enlace.comun.estados_mx`);
 3. the campaign's zone (or, for messages with no campaign, the `ENLACE_ZONA_HORARIA` setting).
 
-The pacing (`envios.ritmo`), the compliance gate (`cumplimiento.puerta`), the templates' greeting
+The pacing (`campanas.ritmo`), the compliance gate (`cumplimiento.puerta`), the templates' greeting
 (`plantillas`) and the panel (`GET /api/cumplimiento/horario`) all read it from here.
 """
 

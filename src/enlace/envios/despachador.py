@@ -21,7 +21,9 @@ from zoneinfo import ZoneInfo
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from enlace.campanas import repository as repo_campanas
 from enlace.campanas.models import Campana, ParadaSeguridad
+from enlace.campanas.ritmo import PerfilRitmo, Ritmo, SinMomentoPermitido
 from enlace.comun.eventos import CampanaProgreso, EnvioParada, EnvioSinAcuse, MensajeEstado
 from enlace.comun.horario import Ventana, zona_del_contacto
 from enlace.comun.telefonos import jid_para_enviar
@@ -29,7 +31,6 @@ from enlace.cumplimiento.puerta import revisar_envio, revisar_suprimido
 from enlace.db.sesion import transaccion
 from enlace.envios import repository as repo
 from enlace.envios.resolucion import Resolutor
-from enlace.envios.ritmo import PerfilRitmo, Ritmo, SinMomentoPermitido
 from enlace.envios.vigia import marcar_sin_acuse
 from enlace.mensajes.repository import CANAL_DESPACHO
 from enlace.motores.base import (
@@ -400,7 +401,7 @@ class Despachador:
         self, s: AsyncSession, agente_id: int, estado: _Estado, campana_id: int | None, ahora: datetime
     ) -> Ritmo:
         campana = await s.get(Campana, campana_id) if campana_id else None
-        perfil = await repo.perfil_de_campana(s, campana) if campana else PerfilRitmo()
+        perfil = await repo_campanas.perfil_de_campana(s, campana) if campana else PerfilRitmo()
         clave = json.dumps(perfil.a_config(), sort_keys=True)
         if estado.ritmo is None or estado.perfil_clave != clave:
             # Rebuild the counters from what this number already sent today (restart, profile change).
@@ -629,7 +630,7 @@ class Despachador:
     async def _progreso_campana(self, s: AsyncSession, agente_id: int, campana_id: int | None, ahora: datetime) -> None:
         if campana_id is None:
             return
-        cuentas = await repo.sincronizar_contadores(s, campana_id, ahora)
+        cuentas = await repo_campanas.sincronizar_contadores(s, campana_id, ahora)
         equipo = await repo.equipo_de_agente(s, agente_id)
         emitir(
             s,

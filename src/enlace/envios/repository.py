@@ -10,33 +10,16 @@ from sqlalchemy import and_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.agentes.models import Agente
-from enlace.campanas.models import Campana, ParadaSeguridad, PerfilEnvio
+from enlace.campanas.models import ParadaSeguridad, PerfilEnvio
 from enlace.comun.actor import Actor
 from enlace.comun.alcance import condicion_agente
-from enlace.envios.ritmo import PERFIL_ORIGINAL, PerfilRitmo
-from enlace.mensajes.estados import ABIERTOS, ENVIADOS, SALIDOS
+from enlace.mensajes.estados import SALIDOS
 from enlace.mensajes.models import MensajeEnviado
 from enlace.mensajes.repository import transicionar, transicionar_uno
 
 
 async def listar_perfiles(session: AsyncSession) -> list[PerfilEnvio]:
     return list((await session.scalars(select(PerfilEnvio).order_by(PerfilEnvio.id))).all())
-
-
-async def perfil_por_defecto(session: AsyncSession) -> PerfilEnvio | None:
-    return await session.scalar(select(PerfilEnvio).where(PerfilEnvio.por_defecto.is_(True)).limit(1))
-
-
-async def perfil_de_campana(session: AsyncSession, campana: Campana) -> PerfilRitmo:
-    """The campaign's profile (or the default one, or the original table) with its configDelay on top."""
-    base: dict[str, Any] = PERFIL_ORIGINAL.a_config()
-    fila = await session.get(PerfilEnvio, campana.perfil_id) if campana.perfil_id else None
-    if fila is None:
-        fila = await perfil_por_defecto(session)
-    if fila is not None:
-        base.update(fila.config or {})
-    base.update(campana.config_delay or {})
-    return PerfilRitmo.desde_config(base)
 
 
 async def paradas_activas(session: AsyncSession, agente_id: int) -> list[ParadaSeguridad]:
@@ -328,48 +311,3 @@ async def marcar_inciertos(session: AsyncSession, agente_id: int, antes_de: date
         detalle_error="Sin confirmación tras un reinicio: no se reenvía automáticamente",
     )
     return [(m.id, m.campana_id) for m in movidos]
-
-
-async def contar_por_estado(session: AsyncSession, campana_id: int) -> dict[str, int]:
-    filas = await session.execute(
-        text("SELECT estado, count(*) FROM mensajes_enviados WHERE campana_id = :c GROUP BY estado"),
-        {"c": campana_id},
-    )
-    return {estado: n for estado, n in filas}
-
-
-async def contar_sin_acuse(session: AsyncSession, campana_id: int) -> int:
-    """Rows still `enviado` that the delivery watchdog flagged (no receipt after its bound)."""
-    n = await session.scalar(
-        text(
-            "SELECT count(*) FROM mensajes_enviados"
-            " WHERE campana_id = :c AND estado = 'enviado' AND sin_acuse_at IS NOT NULL"
-        ),
-        {"c": campana_id},
-    )
-    return int(n or 0)
-
-
-async def sincronizar_contadores(session: AsyncSession, campana_id: int, ahora: datetime) -> dict[str, int]:
-    """Counters are derived from the rows in the same transaction, so they always agree with them."""
-    cuentas = await contar_por_estado(session, campana_id)
-    enviados = sum(cuentas.get(e, 0) for e in ENVIADOS)
-    fallidos = cuentas.get("fallido", 0)
-    abiertos = sum(cuentas.get(e, 0) for e in ABIERTOS)
-    await session.execute(
-        text(
-            """UPDATE campanas SET enviados = :e, fallidos = :f, total_mensajes = :t,
-                      estado = CASE WHEN :abiertos = 0 AND estado = 'activa' THEN 'completada' ELSE estado END,
-                      completada_at = CASE WHEN :abiertos = 0 AND estado = 'activa' THEN :ahora ELSE completada_at END
-                WHERE id = :c"""
-        ),
-        {
-            "e": enviados,
-            "f": fallidos,
-            "t": sum(cuentas.values()),
-            "abiertos": abiertos,
-            "ahora": ahora,
-            "c": campana_id,
-        },
-    )
-    return cuentas

@@ -8,10 +8,10 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.campanas.models import ParadaSeguridad, PerfilEnvio
+from enlace.campanas.ritmo import PERFIL_ORIGINAL, ErrorPerfil, PerfilRitmo
 from enlace.comun.actor import Actor
 from enlace.comun.alcance import exigir_rol
 from enlace.envios import repository as repo
-from enlace.envios.ritmo import PERFIL_ORIGINAL, ErrorPerfil, PerfilRitmo
 from enlace.envios.schemas import PerfilActualizar, PerfilCrear
 from enlace.errores import Conflicto, EntradaInvalida, NoEncontrado
 
