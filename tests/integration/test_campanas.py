@@ -259,7 +259,7 @@ async def test_no_interesado_fuera_de_campanas_nuevas_por_90_dias(nucleo: Any, c
     the contact was reassigned to agent 2 (the hold follows the phone, not the agent)."""
     from datetime import timedelta
 
-    from enlace.captura.models import MensajeRecibido
+    from enlace.mensajes.models import MensajeRecibido
 
     uno = await cliente_como("agente")
     dos = await cliente_como("agente")

@@ -12,7 +12,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.campanas.models import Campana
-from enlace.captura.models import EventoEntrega, MensajeRecibido
 from enlace.carteras.models import Contacto, IdentificadorContacto
 from enlace.comun.actor import Actor
 from enlace.comun.horario import Ventana
@@ -22,7 +21,7 @@ from enlace.cumplimiento.ajustes import cambiar_ajuste
 from enlace.cumplimiento.models import Supresion
 from enlace.cumplimiento.puerta import revisar_envio, revisar_suprimido
 from enlace.errores import EntradaInvalida, NoEncontrado
-from enlace.mensajes.models import MensajeEnviado
+from enlace.mensajes.models import EventoEntrega, MensajeEnviado, MensajeRecibido
 
 CDMX = "America/Mexico_City"
 # RelojManual starts on Monday 2026-11-23 15:00 UTC = 09:00 in Mexico City.

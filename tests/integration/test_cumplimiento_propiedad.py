@@ -15,11 +15,10 @@ from sqlalchemy import select
 
 from enlace.agentes.models import Agente
 from enlace.campanas.models import Campana
-from enlace.captura.models import MensajeRecibido
 from enlace.carteras.models import Contacto
 from enlace.cumplimiento import service
 from enlace.cumplimiento.puerta import revisar_envio, revisar_suprimido
-from enlace.mensajes.models import MensajeEnviado
+from enlace.mensajes.models import MensajeEnviado, MensajeRecibido
 
 AHORA = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 09:00 in Mexico City
 

@@ -13,9 +13,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select, text
 
 from enlace.campanas.models import Campana, ParadaSeguridad
-from enlace.captura.models import MensajeRecibido
 from enlace.comun.models import Auditoria
-from enlace.mensajes.models import MensajeEnviado
+from enlace.mensajes.models import MensajeEnviado, MensajeRecibido
 from enlace.sesiones.models import SesionWA
 
 # RelojManual starts on Monday 2026-11-23 15:00 UTC = 09:00 in Mexico City.

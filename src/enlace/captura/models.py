@@ -1,13 +1,15 @@
-"""Replies (`mensajes_recibidos`), receipts (`eventos_entrega`) and receipts waiting for their message."""
+"""Capture's own tables: receipts waiting for their message, LID opt-outs, identifier maps, conversations, batches.
+
+The reply rows (`mensajes_recibidos`) and the receipt log (`eventos_entrega`) are message tables: they live in
+`enlace.mensajes.models`, below both capture (which writes them) and cumplimiento (which reads them).
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -16,60 +18,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    func,
-    text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from enlace.db.base import Base, ConCreado, check_en
-
-TIPOS_EVENTO = ("enviado", "entregado", "leido", "reproducido", "fallido")
-CLASIFICACIONES = ("baja", "no_interesado", "otro")
-
-
-class MensajeRecibido(ConCreado, Base):
-    __tablename__ = "mensajes_recibidos"
-    __table_args__ = (
-        UniqueConstraint("agente_id", "wa_message_id", name="uq_mensajes_recibidos_agente_wa_message_id"),
-        CheckConstraint(f"clasificacion IS NULL OR {check_en('clasificacion', CLASIFICACIONES)}", name="clasificacion"),
-        Index("ix_mensajes_recibidos_agente_recibido", "agente_id", "recibido_at"),
-        Index("ix_mensajes_recibidos_origen_recibido", "numero_origen", "recibido_at"),
-        # Scope `todo` stores LID-only messages; their phone is filled in when the map arrives.
-        Index("ix_mensajes_recibidos_sin_telefono", "chat_jid", postgresql_where=text("numero_origen IS NULL")),
-        # The compliance sweep: live replies with text and no opt-out decision stored yet.
-        Index(
-            "ix_mensajes_recibidos_sin_clasificar",
-            "id",
-            postgresql_where=text("clasificacion IS NULL AND mensaje IS NOT NULL AND NOT historial"),
-        ),
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    agente_id: Mapped[int] = mapped_column(ForeignKey("agentes.id", ondelete="CASCADE"))
-    mensaje_origen_id: Mapped[int | None] = mapped_column(
-        ForeignKey("mensajes_enviados.id", ondelete="SET NULL"), index=True
-    )
-    campana_id: Mapped[int | None] = mapped_column(ForeignKey("campanas.id", ondelete="SET NULL"), index=True)
-    contacto_id: Mapped[int | None] = mapped_column(ForeignKey("contactos.id", ondelete="SET NULL"), index=True)
-    numero_origen: Mapped[str | None] = mapped_column(String(20))  # the person, canonical
-    numero_destino: Mapped[str | None] = mapped_column(String(20))  # the agent's number
-    chat_jid: Mapped[str | None] = mapped_column(String(80))
-    mensaje: Mapped[str | None] = mapped_column(Text)
-    tipo: Mapped[str] = mapped_column(String(12), default="texto", server_default="texto")
-    medio: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    referencia_id: Mapped[str | None] = mapped_column(String(100))
-    wa_message_id: Mapped[str] = mapped_column(String(100))
-    recibido_at: Mapped[datetime]
-    leido_por_agente_at: Mapped[datetime | None]
-    # The person edited or deleted the message after it was captured (the text kept is the latest).
-    editado_at: Mapped[datetime | None]
-    borrado_at: Mapped[datetime | None]
-    # Opt-out classifier decision and the rule that fired (explainable).
-    clasificacion: Mapped[str | None] = mapped_column(String(20))
-    regla: Mapped[str | None] = mapped_column(String(80))
-    # Came from history sync: stored, never evaluated for opt-outs (nor re-evaluated by the sweep).
-    historial: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
 
 class BajaLidPendiente(ConCreado, Base):
@@ -87,21 +39,6 @@ class BajaLidPendiente(ConCreado, Base):
     regla: Mapped[str] = mapped_column(String(80))
     recibido_at: Mapped[datetime]
     mensaje_recibido_id: Mapped[int | None] = mapped_column(ForeignKey("mensajes_recibidos.id", ondelete="SET NULL"))
-
-
-class EventoEntrega(Base):
-    """Every receipt as it arrived (append-only); the message row keeps the maximum."""
-
-    __tablename__ = "eventos_entrega"
-    __table_args__ = (CheckConstraint(check_en("tipo", TIPOS_EVENTO), name="tipo"),)
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    mensaje_id: Mapped[int] = mapped_column(ForeignKey("mensajes_enviados.id", ondelete="CASCADE"), index=True)
-    tipo: Mapped[str] = mapped_column(String(20))
-    timestamp: Mapped[datetime]
-    codigo_error: Mapped[int | None] = mapped_column(Integer)
-    detalle: Mapped[str | None] = mapped_column(Text)
-    registrado_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class LoteCapturado(ConCreado, Base):

@@ -9,12 +9,12 @@ from sqlalchemy import and_, exists, func, literal, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.campanas.models import ParadaSeguridad
-from enlace.captura.models import ConteoFueraAlcance, Conversacion, MensajeRecibido
+from enlace.captura.models import ConteoFueraAlcance, Conversacion
 from enlace.carteras.models import Contacto, IdentificadorContacto
 from enlace.comun.actor import Actor
 from enlace.comun.alcance import condicion_agente, puede_ver_agente
 from enlace.mensajes.estados import NO_SALIDOS
-from enlace.mensajes.models import MensajeEnviado
+from enlace.mensajes.models import MensajeEnviado, MensajeRecibido
 
 
 async def listar(

@@ -10,11 +10,10 @@ from sqlalchemy import Select, delete, func, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.captura.models import EventoEntrega, MensajeRecibido
 from enlace.carteras.models import Contacto, IdentificadorContacto
 from enlace.cumplimiento.models import Supresion
 from enlace.mensajes.estados import CANCELABLES, FINALES
-from enlace.mensajes.models import MensajeEnviado
+from enlace.mensajes.models import EventoEntrega, MensajeEnviado, MensajeRecibido
 from enlace.mensajes.repository import transicionar
 
 # JSONB columns: Python None would store JSON 'null'; erasing means SQL NULL.

@@ -14,7 +14,6 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.captura.models import MensajeRecibido
 from enlace.carteras.models import Contacto
 from enlace.comun.actor import Actor
 from enlace.comun.auditoria import enmascarar_telefono, registrar_auditoria
@@ -26,6 +25,7 @@ from enlace.cumplimiento.bajas import ClaseRespuesta, clasificar
 from enlace.cumplimiento.models import Supresion
 from enlace.cumplimiento.puerta import bloquear_telefono, bloquear_telefonos
 from enlace.errores import EntradaInvalida, NoEncontrado
+from enlace.mensajes.models import MensajeRecibido
 from enlace.mensajes.repository import encolar_directo
 from enlace.settings import Settings
 
