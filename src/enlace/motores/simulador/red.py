@@ -467,13 +467,9 @@ class RedVirtual:
         if texto and tipo == TipoContenido.texto and _es_baja(texto):
             self._bajas.add(perfil.telefono)
         await self._mapear_lid(cuenta, perfil)
-        # Writing to the account makes it a trusted contact: the person's client issues it a token.
         t = int(self.reloj.ahora().timestamp())
         self._confianza[(cuenta.numero, perfil.telefono)] = t
         cuenta.chats.add(perfil.telefono)
-        await self.entregar(
-            cuenta, NotificacionToken(cuenta.agente_id, perfil.lid or perfil.jid, _token(cuenta, perfil, t), t)
-        )
         await self.entregar(
             cuenta,
             EventoMensaje(
@@ -489,6 +485,11 @@ class RedVirtual:
                 referencia_id=referencia_id,
                 nombre_perfil=perfil.nombre,
             ),
+        )
+        # Writing to the account makes it a trusted contact: the person's client issues it a token
+        # (a `privacy_token` notification that follows the message).
+        await self.entregar(
+            cuenta, NotificacionToken(cuenta.agente_id, perfil.lid or perfil.jid, _token(cuenta, perfil, t), t)
         )
         return wa_id
 
