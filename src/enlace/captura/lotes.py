@@ -43,6 +43,13 @@ class Estadisticas:
     reintentos: int = 0  # batches retried because the database was unreachable
 
 
+def describir(exc: BaseException) -> str:
+    """The error for the log without the statement's parameters (they may hold message bodies and phones)."""
+    origen = getattr(exc, "orig", None) or exc
+    primera = (str(origen).strip().splitlines() or [""])[0]
+    return f"{type(origen).__name__}: {primera[:200]}"
+
+
 def es_transitorio(exc: BaseException) -> bool:
     """A failure of the connection, not of the data: the same batch will work once the database is back.
 
@@ -200,7 +207,10 @@ class ConsumidorPorLotes(Generic[T]):
                 await self._fallo(items[0], exc)
             else:
                 log.warning(
-                    "lote_fallido_reintento_individual", consumidor=self._nombre, items=len(items), error=str(exc)
+                    "lote_fallido_reintento_individual",
+                    consumidor=self._nombre,
+                    items=len(items),
+                    error=describir(exc),
                 )
                 for item in items:
                     try:
@@ -234,7 +244,11 @@ class ConsumidorPorLotes(Generic[T]):
                     raise
                 self.estadisticas.reintentos += 1
                 log.warning(
-                    "lote_reintento_bd", consumidor=self._nombre, items=len(items), espera_s=espera, error=str(exc)
+                    "lote_reintento_bd",
+                    consumidor=self._nombre,
+                    items=len(items),
+                    espera_s=espera,
+                    error=describir(exc),
                 )
                 await asyncio.sleep(espera)
                 espera = min(espera * 2, self.espera_max_s)
@@ -245,7 +259,7 @@ class ConsumidorPorLotes(Generic[T]):
 
     async def _fallo(self, item: T, exc: BaseException) -> None:
         self.estadisticas.items_perdidos += 1
-        log.error("item_descartado", consumidor=self._nombre, error=repr(exc))
+        log.error("item_descartado", consumidor=self._nombre, error=describir(exc))
         if self._al_fallar is not None:
             try:
                 resultado = self._al_fallar(item, exc)

@@ -24,7 +24,7 @@ from enlace.captura import repository as repo
 from enlace.captura.alcance import Contexto, Decision, decidir
 from enlace.captura.estados import Resumen
 from enlace.captura.limpieza import limpiar_evento
-from enlace.captura.lotes import ConsumidorPorLotes
+from enlace.captura.lotes import ConsumidorPorLotes, describir
 from enlace.captura.medios import TIPOS_CON_MEDIO, DescargadorMedios, SolicitudMedio, metadatos
 from enlace.captura.plan import Clave, MensajePlan, PlanLote, Recibo, planificar
 from enlace.comun.telefonos import TipoJid, analizar_jid
@@ -493,8 +493,9 @@ async def _evaluar_respuestas(
                     agente_id=fila.agente_id,
                     ahora=ahora,
                 )
-        except Exception:
-            log.exception("evaluar_respuesta_fallo", mensaje_recibido_id=fila.id)
+        except Exception as exc:
+            # Left unclassified: the compliance sweep evaluates it again (`reevaluar_cumplimiento`).
+            log.error("evaluar_respuesta_fallo", mensaje_recibido_id=fila.id, error=describir(exc))
 
 
 async def _aplicar_preferencias(session: AsyncSession, preferencias: list[EventoPreferencia], ahora: datetime) -> None:
@@ -747,8 +748,9 @@ class Captura:
                     )
                 hechos += 1
                 log.warning("respuesta_reevaluada", mensaje_recibido_id=r.id)
-            except Exception:
-                log.exception("reevaluar_respuesta_fallo", mensaje_recibido_id=r.id)
+            except Exception as exc:
+                # No traceback: the statement's parameters would put the reply's text in the log.
+                log.error("reevaluar_respuesta_fallo", mensaje_recibido_id=r.id, error=describir(exc))
         async with transaccion(self._fabrica) as session:
             for agente_id, telefono, regla, momento, mensaje_id in await repo.tomar_bajas_de_lid_mapeadas(
                 session, limite
@@ -777,8 +779,8 @@ class Captura:
             if vueltas % 15 == 0:
                 try:
                     await self.reevaluar_cumplimiento()
-                except Exception:
-                    log.exception("barrido_cumplimiento_fallo")
+                except Exception as exc:
+                    log.error("barrido_cumplimiento_fallo", error=describir(exc))
             if not self._hay_pendientes:
                 continue
             try:
