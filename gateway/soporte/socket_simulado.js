@@ -3,7 +3,13 @@
 // Used by the node tests (in-process) and by the Python tests through ENLACE_GATEWAY_FABRICA_SOCKET.
 // It never opens a network connection. Behaviour without commands: a fresh socket shows a QR (refreshed
 // every ENLACE_SIMULADO_QR_MS); a registered one opens. `simular(accion, datos)` drives the rest.
+//
+// It is as strict as WhatsApp where the code could rely on kindness: no server-ack on a successful send
+// (Baileys emits none), a send to an id nobody is registered under is accepted and never delivered,
+// an outdated client version is refused with 405, a timelocked account gets 463 when it writes to
+// someone who never wrote to it (no trusted-contact token), and those tokens live in the auth state.
 
+import { appendFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 
@@ -14,10 +20,56 @@ import { bytesToCrockford, generateMessageIDV2, proto } from 'baileys'
 export const sockets = []
 export const bitacora = []
 
+// What the "server" knows about each account (by phone digits), across sockets and reconnects.
+const cuentas = new Map()
+
 export function reiniciarRegistro() {
   sockets.length = 0
   bitacora.length = 0
+  cuentas.clear()
 }
+
+function cuenta(numero) {
+  let c = cuentas.get(numero)
+  if (!c) {
+    c = { timelock: null, tope: null, chatsNuevos: new Set() }
+    cuentas.set(numero, c)
+  }
+  return c
+}
+
+/**
+ * The id a number is registered under, or null when it is not on WhatsApp. Mexican mobiles are
+ * registered as 521 + 10 digits; landlines and Business numbers (here: national numbers ending in
+ * 1111) as 52 + 10. Numbers ending in 0000 are not on WhatsApp.
+ */
+export function idRegistrado(digitos) {
+  let d = String(digitos).replace(/\D/g, '')
+  if (d.endsWith('0000')) return null
+  if (d.length === 13 && d.startsWith('521')) d = '52' + d.slice(3)
+  if (d.length === 12 && d.startsWith('52')) return d.endsWith('1111') ? d : '521' + d.slice(2)
+  return d.length >= 8 && d.length <= 15 ? d : null
+}
+
+/** Does a send to `jid` reach anyone? Only the exact registered id (or a LID) does. */
+function entregable(jid) {
+  const [usuario, dominio] = String(jid).split('@')
+  if (dominio === 'lid') return true
+  if (dominio !== 's.whatsapp.net') return false
+  const d = usuario.split(':')[0]
+  return idRegistrado(d) === d
+}
+
+function compararVersion(a, b) {
+  for (let i = 0; i < 3; i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0)
+    if (d) return d
+  }
+  return 0
+}
+
+const TC_INDICE = '__index'
+const TC_VIGENCIA_S = 28 * 24 * 3600 // Baileys: 4 buckets of 7 days
 
 const Estado = proto.WebMessageInfo.Status
 const NUMERO_AGENTE = '5215512345678'
@@ -28,13 +80,6 @@ const entero = (nombre, defecto) => {
 
 function ahora() {
   return Math.floor(Date.now() / 1000)
-}
-
-/** A Mexican 52+10 number as WhatsApp usually addresses it (521+10); anything else unchanged. */
-function jidDeTelefono(digitos) {
-  const d = String(digitos).replace(/\D/g, '')
-  const usuario = d.length === 12 && d.startsWith('52') ? '521' + d.slice(2) : d
-  return `${usuario}@s.whatsapp.net`
 }
 
 class SocketSimulado {
@@ -58,7 +103,18 @@ class SocketSimulado {
     this.temporizadores = new Set()
     this.lids = new Map()
     this.signalRepository = { lidMapping: { getPNForLID: async (lid) => this.lids.get(lid) ?? null } }
+    // A real socket has a websocket that can be paused (backpressure); this one only records it.
+    this.pausado = false
+    this.ws = { socket: { pause: () => (this.pausado = true), resume: () => (this.pausado = false) } }
+    if (process.env.ENLACE_SIMULADO_BITACORA) {
+      // One line per socket start, for the storm test across processes.
+      appendFileSync(process.env.ENLACE_SIMULADO_BITACORA, JSON.stringify({ t: Date.now(), pid: process.pid }) + '\n')
+    }
     this.programar(0, () => this.arrancar())
+  }
+
+  get numeroCuenta() {
+    return String(this.auth.creds.me?.id ?? '').split('@')[0].split(':')[0]
   }
 
   programar(ms, fn) {
@@ -72,6 +128,11 @@ class SocketSimulado {
 
   arrancar() {
     this.ev.emit('connection.update', { connection: 'connecting', receivedPendingNotifications: false })
+    // WhatsApp refuses an outdated client at the handshake: 405, before any QR or login.
+    const minima = process.env.ENLACE_SIMULADO_VERSION_MINIMA?.split('.').map(Number)
+    if (minima && compararVersion(this.config.version ?? [0, 0, 0], minima) < 0) {
+      return this.end(new Boom('Connection Failure', { statusCode: 405, data: { reason: '405' } }))
+    }
     if (this.auth.creds.registered && this.auth.creds.me) return this.abrir()
     this.emitirQr()
   }
@@ -88,6 +149,13 @@ class SocketSimulado {
   async abrir() {
     const me = this.auth.creds.me
     this.user = { id: me.id, lid: me.lid, name: me.name }
+    const registroClaves = process.env.ENLACE_SIMULADO_BITACORA_CLAVES
+    if (registroClaves) {
+      // Kill test: the session keys this socket starts from, to compare with what was confirmed before.
+      const ids = Array.from({ length: entero('ENLACE_SIMULADO_CHURN_CLAVES', 200) }, (_, i) => `c${i}`)
+      const claves = await this.auth.keys.get('session', ids)
+      appendFileSync(registroClaves, JSON.stringify({ fase: 'inicio', pid: process.pid, claves }) + '\n')
+    }
     // A real socket uploads pre-keys when it connects: that goes through keys.set.
     await this.auth.keys.set({ 'pre-key': { [String(this.numero + 1)]: { public: randomBytes(32), private: randomBytes(32) } } })
     this.abierto = true
@@ -115,6 +183,32 @@ class SocketSimulado {
     return codigo
   }
 
+  /** A valid (unexpired) trusted-contact token for this chat, as Baileys' buildTcTokenFromJid checks it. */
+  async tieneToken(jid) {
+    const candidatos = [jid, ...[...this.lids].filter(([, pn]) => pn === jid).map(([lid]) => lid)]
+    const guardados = await this.auth.keys.get('tctoken', candidatos)
+    return candidatos.some((j) => {
+      const t = guardados[j]
+      return t?.token?.length && Number(t.timestamp) > ahora() - TC_VIGENCIA_S
+    })
+  }
+
+  /** Someone wrote to us: WhatsApp hands out a trusted-contact token for that chat, stored as an auth key. */
+  async guardarToken(jid) {
+    const indice = await this.auth.keys.get('tctoken', [TC_INDICE])
+    let lista = []
+    try {
+      lista = JSON.parse(Buffer.from(indice[TC_INDICE]?.token ?? '[]').toString())
+    } catch {}
+    if (!lista.includes(jid)) lista.push(jid)
+    await this.auth.keys.set({
+      tctoken: {
+        [jid]: { token: randomBytes(16), timestamp: String(ahora()) },
+        [TC_INDICE]: { token: Buffer.from(JSON.stringify(lista)) },
+      },
+    })
+  }
+
   async sendMessage(jid, contenido, opciones = {}) {
     if (!this.abierto) throw new Boom('Connection Closed', { statusCode: 428 })
     const id = opciones.messageId ?? generateMessageIDV2(this.user.id)
@@ -129,17 +223,24 @@ class SocketSimulado {
       if (!this.cerrado) this.ev.emit('messages.upsert', { messages: [msg], type: 'append' })
     })
     const key = { remoteJid: jid, fromMe: true, id }
-    const codigo = this.codigoFallo ?? (String(jid).startsWith('52999') || String(jid).startsWith('521999') ? 463 : null)
+    const servidor = cuenta(this.numeroCuenta)
+    const conToken = await this.tieneToken(jid)
+    const bloqueado = servidor.timelock?.isActive && !conToken
+    const codigo = this.codigoFallo ?? (bloqueado ? 463 : null)
     if (codigo) {
+      // A bad ack: Baileys turns it into an ERROR status with the code (no retry: it counts as reaching out).
       this.programar(this.retrasoMs, () =>
         this.ev.emit('messages.update', [{ key, update: { status: Estado.ERROR, messageStubParameters: [String(codigo)] } }]),
       )
-    } else {
+      return msg
+    }
+    if (!conToken) servidor.chatsNuevos.add(jid)
+    // Success: no SERVER_ACK (Baileys emits none). An id nobody is registered under gets nothing at all.
+    if (entregable(jid)) {
       const paso = (n, status) =>
         this.programar(this.retrasoMs * n, () => this.ev.emit('messages.update', [{ key, update: { status, messageTimestamp: ahora() } }]))
-      paso(1, Estado.SERVER_ACK)
-      paso(2, Estado.DELIVERY_ACK)
-      paso(3, Estado.READ)
+      paso(1, Estado.DELIVERY_ACK)
+      paso(2, Estado.READ)
     }
     return msg
   }
@@ -149,10 +250,31 @@ class SocketSimulado {
     this.presencias.push({ estado, jid })
   }
 
-  /** Numbers ending in 0000 are "not on WhatsApp"; Mexican 52+10 come back as 521+10 like the real server. */
+  /** Like the server: only numbers on WhatsApp come back, each with the id it is registered under. */
   async onWhatsApp(...telefonos) {
+    if (!this.abierto) throw new Boom('Connection Closed', { statusCode: 428 })
     this.consultas.push(telefonos)
-    return telefonos.filter((t) => !String(t).endsWith('0000')).map((t) => ({ jid: jidDeTelefono(t), exists: true }))
+    return telefonos.map((t) => idRegistrado(t)).filter(Boolean).map((d) => ({ jid: `${d}@s.whatsapp.net`, exists: true }))
+  }
+
+  /** Baileys rc14: reads the account's reach-out timelock and also emits it as connection.update. */
+  async fetchAccountReachoutTimelock() {
+    if (!this.abierto) throw new Boom('Connection Closed', { statusCode: 428 })
+    const t = cuenta(this.numeroCuenta).timelock
+    const resultado = t?.isActive
+      ? { isActive: true, timeEnforcementEnds: t.timeEnforcementEnds, enforcementType: t.enforcementType }
+      : { isActive: false, timeEnforcementEnds: undefined, enforcementType: 'DEFAULT' }
+    this.ev.emit('connection.update', { reachoutTimeLock: resultado })
+    return resultado
+  }
+
+  /** Baileys rc14: the new-chat cap (the xwa2_message_capping_info payload). */
+  async fetchNewChatMessageCap() {
+    if (!this.abierto) throw new Boom('Connection Closed', { statusCode: 428 })
+    const c = cuenta(this.numeroCuenta)
+    if (!c.tope) return { capping_status: 'NONE' }
+    const usada = c.tope.usada + c.chatsNuevos.size
+    return { capping_status: usada >= c.tope.total ? 'CAPPED' : c.tope.estado ?? 'NONE', total_quota: c.tope.total, used_quota: usada }
   }
 
   async logout() {
@@ -189,12 +311,53 @@ class SocketSimulado {
     return { wa_message_id: wa }
   }
 
+  /**
+   * Heavy key churn (kill test): one keys.set after another on 'session' keys c0..cN-1, each a few
+   * random sets or deletes, every one awaited. Before each write a 'pide' line and after it resolves an
+   * 'ok' line go to ENLACE_SIMULADO_BITACORA_CLAVES, so a test knows what the socket saw confirmed.
+   */
+  churn({ pausaMs = 0 } = {}) {
+    const ruta = process.env.ENLACE_SIMULADO_BITACORA_CLAVES
+    const total = entero('ENLACE_SIMULADO_CHURN_CLAVES', 200)
+    if (!ruta || this.churnActivo) return { churn: false }
+    this.churnActivo = true
+    const bucle = async () => {
+      for (let n = 1; !this.cerrado; n++) {
+        const delta = {}
+        const cuantas = 1 + Math.floor(Math.random() * 4)
+        for (let i = 0; i < cuantas; i++) {
+          const id = `c${Math.floor(Math.random() * total)}`
+          delta[id] = Math.random() < 0.3 ? null : { n, v: randomBytes(6).toString('hex') }
+        }
+        const seq = `${process.pid}-${this.numero}-${n}`
+        appendFileSync(ruta, JSON.stringify({ fase: 'pide', seq, delta }) + '\n')
+        try {
+          await this.auth.keys.set({ session: delta })
+        } catch {
+          return // the session ended: this write was never confirmed
+        }
+        appendFileSync(ruta, JSON.stringify({ fase: 'ok', seq }) + '\n')
+        if (pausaMs) await new Promise((r) => setTimeout(r, pausaMs))
+      }
+    }
+    bucle()
+    return { churn: true }
+  }
+
+  /** A person writes: the message arrives, and the chat gets a trusted-contact token (an auth key). */
+  async recibirDePersona(datos) {
+    const r = this.recibir(datos)
+    const jid = datos.lid ?? datos.de
+    if (jid) await this.guardarToken(jid)
+    return r
+  }
+
   async simular(accion, datos = {}) {
     switch (accion) {
       case 'escanear':
         return this.escanear(datos)
       case 'recibir':
-        return this.recibir(datos)
+        return this.recibirDePersona(datos)
       case 'escribir_en_telefono':
         return this.recibir({ ...datos, de: datos.a, deMi: true })
       case 'estado':
@@ -211,15 +374,22 @@ class SocketSimulado {
       case 'capping':
         this.ev.emit('message-capping.update', { capping_status: datos.capping_status, total_quota: datos.total_quota, used_quota: datos.used_quota })
         return {}
-      case 'restringir':
-        this.ev.emit('connection.update', {
-          reachoutTimeLock: {
-            isActive: datos.activo !== false,
-            timeEnforcementEnds: datos.hasta ? new Date(datos.hasta) : undefined,
-            enforcementType: datos.tipo ?? 'BIZ_QUALITY',
-          },
-        })
+      case 'restringir': {
+        // The server restricts the account (kept across reconnects) and notifies the open socket.
+        const lock = {
+          isActive: datos.activo !== false,
+          timeEnforcementEnds: datos.hasta ? new Date(datos.hasta) : undefined,
+          enforcementType: datos.tipo ?? 'BIZ_QUALITY',
+        }
+        cuenta(this.numeroCuenta).timelock = lock.isActive ? lock : null
+        this.ev.emit('connection.update', { reachoutTimeLock: lock })
         return {}
+      }
+      case 'tope':
+        cuenta(this.numeroCuenta).tope = { total: datos.total ?? 0, usada: datos.usada ?? 0, estado: datos.estado }
+        return {}
+      case 'churn':
+        return this.churn(datos)
       case 'mapeo':
         this.lids.set(datos.lid, datos.pn)
         this.ev.emit('lid-mapping.update', { lid: datos.lid, pn: datos.pn })

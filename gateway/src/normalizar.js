@@ -62,8 +62,10 @@ export function clasificarDesconexion(codigo) {
       return 'reemplazada'
     case 403:
       return 'bloqueada'
+    case 405:
+      return 'desactualizada' // this client version is refused: retrying with it cannot help
     default:
-      return 'transitoria' // 408, 428, 500, 503, 411, network errors without a code
+      return 'transitoria' // 408, 428, 500, 503, 411 (bounded by the supervisor), network errors without a code
   }
 }
 

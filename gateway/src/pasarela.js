@@ -43,6 +43,16 @@ function digitos(telefono) {
   return limpio
 }
 
+/**
+ * Digits for requestPairingCode: the id WhatsApp registered the number under. Mexican mobiles are
+ * registered as 521 + 10 digits, so a typed 52 + 10 is resolved to that form first.
+ */
+export function numeroParaCodigo(telefono) {
+  const d = digitos(telefono)
+  if (d.length === 12 && d.startsWith('52')) return '521' + d.slice(2)
+  return d
+}
+
 function conLimite(promesa, ms, mensaje) {
   let temporizador
   const limite = new Promise((_, rechazar) => {
@@ -76,6 +86,8 @@ class Sesion {
     this.mapeos = new Set()
     this.esperasQr = []
     this.cola = Promise.resolve()
+    this.aperturas = 0 // bumped on every abrir(): a turn granted to an older attempt is ignored
+    this.disponible = false // presence 'available' sent and not yet 'unavailable'
   }
 
   emitir(evento, datos = {}) {
@@ -87,8 +99,21 @@ class Sesion {
     this.cola = this.cola.then(trabajo).catch((err) => this.registro.error({ err }, 'fallo procesando un evento'))
   }
 
+  /** Every socket start (first, after 515, after a drop) waits for a turn of the node-wide rate limit. */
   abrir() {
     this.retirarSocket()
+    this.estado = 'esperando_turno'
+    const apertura = ++this.aperturas
+    Promise.resolve(this.pasarela.pedirTurno(this.agenteId)).then(
+      () => {
+        if (this.terminada || apertura !== this.aperturas || this.pasarela.sesiones.get(this.agenteId) !== this) return
+        this.crearSocket()
+      },
+      (err) => this.registro.error({ err }, 'no se obtuvo turno de conexión'),
+    )
+  }
+
+  crearSocket() {
     this.estado = 'conectando'
     this.qrVistos = 0
     let sock
@@ -178,7 +203,9 @@ class Sesion {
       // `conectado` (and every event after it) waits until the creds that made the link are committed.
       this.enCola(async () => {
         await this.auth.vaciar()
-        if (sock === this.socket) this.emitir('conectado', { ...cuenta, nuevo_inicio: Boolean(u.isNewLogin) })
+        if (sock !== this.socket) return
+        this.emitir('conectado', { ...cuenta, nuevo_inicio: Boolean(u.isNewLogin) })
+        await this.leerLimites(sock)
       })
     }
     if (u.reachoutTimeLock) this.alCambiarRestriccion(u.reachoutTimeLock)
@@ -243,7 +270,8 @@ class Sesion {
 
   async pedirCodigo(telefono) {
     if (this.estado === 'abierta') throw new ErrorPasarela('ya_conectada', 'La sesión ya está vinculada')
-    const numero = digitos(telefono)
+    // WhatsApp matches the code request against the id the number is registered under (521… in Mexico).
+    const numero = numeroParaCodigo(telefono)
     this.telefono = numero
     this.codigoPedido = true
     await this.esperarQr(this.pasarela.esperaQrMs)
@@ -270,6 +298,50 @@ class Sesion {
       this.restringida = false
       if (this.estado === 'abierta' && this.cuenta) this.emitir('conectado', { ...this.cuenta, restriccion_levantada: true })
     }
+  }
+
+  /**
+   * On open: the account's reach-out timelock and its new-chat cap, read from WhatsApp (Baileys
+   * rc14 `fetchAccountReachoutTimelock`, `fetchNewChatMessageCap`) and reported as one `restriccion`
+   * event the core turns into safety stops. The timelock read also fires connection.update, which
+   * reports `desconectado restringida` as before.
+   */
+  async leerLimites(sock) {
+    const limite = this.pasarela.limiteComandoMs
+    let bloqueo = null
+    let cupo = null
+    if (typeof sock.fetchAccountReachoutTimelock === 'function') {
+      try {
+        bloqueo = await conLimite(sock.fetchAccountReachoutTimelock(), limite, 'timelock sin respuesta')
+      } catch (err) {
+        this.registro.warn({ err }, 'no se pudo leer el reachout timelock')
+      }
+    }
+    if (typeof sock.fetchNewChatMessageCap === 'function') {
+      try {
+        cupo = await conLimite(sock.fetchNewChatMessageCap(), limite, 'tope de chats nuevos sin respuesta')
+      } catch (err) {
+        this.registro.warn({ err }, 'no se pudo leer el tope de chats nuevos')
+      }
+    }
+    if (sock !== this.socket || (!bloqueo && !cupo)) return
+    const hasta = bloqueo?.timeEnforcementEnds instanceof Date ? bloqueo.timeEnforcementEnds.toISOString() : null
+    const total = Number.isFinite(Number(cupo?.total_quota)) && cupo?.total_quota !== null && cupo?.total_quota !== undefined ? Number(cupo.total_quota) : null
+    const usada = Number.isFinite(Number(cupo?.used_quota)) && cupo?.used_quota !== null && cupo?.used_quota !== undefined ? Number(cupo.used_quota) : null
+    const nivel = cupo ? nivelCapping(cupo) : 'ninguno'
+    const motivos = []
+    if (bloqueo?.isActive) motivos.push(`WhatsApp restringió iniciar chats nuevos (${bloqueo.enforcementType ?? 'timelock'})${hasta ? ' hasta ' + hasta : ''}`)
+    if (nivel === 'limitado' || (total !== null && usada !== null && usada >= total)) motivos.push(`tope de chats nuevos alcanzado (${usada ?? '?'} de ${total ?? '?'})`)
+    this.emitir('restriccion', {
+      timelock_activo: Boolean(bloqueo?.isActive),
+      timelock_hasta: bloqueo?.isActive ? hasta : null,
+      timelock_tipo: bloqueo?.enforcementType ?? null,
+      cupo_chats_nuevos: total !== null && usada !== null ? Math.max(0, total - usada) : null,
+      cuota_total: total,
+      cuota_usada: usada,
+      nivel,
+      detalle: motivos.join('; '),
+    })
   }
 
   alCambiarCapping(info) {
@@ -359,6 +431,7 @@ export class Pasarela {
     esperaQrMs = 30000,
     limiteComandoMs = 60000,
     esperaCredencialesMs = 30000,
+    pedirTurno = () => Promise.resolve(),
   } = {}) {
     this.crearSocket = crearSocket
     this.emitirCrudo = emitir
@@ -368,6 +441,7 @@ export class Pasarela {
     this.esperaQrMs = esperaQrMs
     this.limiteComandoMs = limiteComandoMs
     this.esperaCredencialesMs = esperaCredencialesMs
+    this.pedirTurno = pedirTurno
     this.sesiones = new Map()
   }
 
@@ -486,13 +560,29 @@ export class Pasarela {
         estado: codigo,
       })
     }
+    // Typing ends like on a phone: the account goes back to unavailable once the message left.
+    if (sesion.disponible) {
+      sesion.disponible = false
+      sock.sendPresenceUpdate('unavailable').catch((err) => sesion.registro.warn({ err }, 'presencia unavailable falló'))
+    }
     return { wa_message_id: msg?.key?.id ?? wa_message_id, momento: segundos(msg?.messageTimestamp) }
   }
 
+  /**
+   * WhatsApp only shows 'composing' from an account that is 'available' (we connect with
+   * markOnlineOnConnect false), so typing is available → composing; the send then goes unavailable.
+   */
   async presencia({ agente_id, jid, estado }) {
     if (!PRESENCIAS.has(estado)) throw new ErrorPasarela('datos_invalidos', `Presencia inválida: ${estado}`)
-    const sock = this.sesion(agente_id).requerirAbierta()
-    await sock.sendPresenceUpdate(estado, jid)
+    const sesion = this.sesion(agente_id)
+    const sock = sesion.requerirAbierta()
+    if ((estado === 'composing' || estado === 'paused') && !sesion.disponible) {
+      await sock.sendPresenceUpdate('available')
+      sesion.disponible = true
+    }
+    await sock.sendPresenceUpdate(estado, estado === 'available' || estado === 'unavailable' ? undefined : jid)
+    if (estado === 'available') sesion.disponible = true
+    if (estado === 'unavailable') sesion.disponible = false
     return {}
   }
 
@@ -520,6 +610,23 @@ export class Pasarela {
       throw new ErrorPasarela('no_soportado', 'simular solo existe con el socket de pruebas')
     }
     return (await sock.simular(accion, datos)) ?? {}
+  }
+
+  /** stdout is full: stop reading from WhatsApp (TCP flow control) until it drains. */
+  pausarEntrada() {
+    for (const s of this.sesiones.values()) {
+      try {
+        s.socket?.ws?.socket?.pause?.()
+      } catch {}
+    }
+  }
+
+  reanudarEntrada() {
+    for (const s of this.sesiones.values()) {
+      try {
+        s.socket?.ws?.socket?.resume?.()
+      } catch {}
+    }
   }
 
   cerrarTodo() {

@@ -246,7 +246,7 @@ describe('desconexiones', () => {
 })
 
 describe('mensajes y estados', () => {
-  test('enviar con id elegido: eco de_mi con ese id y estados enviado/entregado/leido', async () => {
+  test('enviar con id elegido: eco de_mi con ese id y estados entregado/leido (sin server-ack, como Baileys)', async () => {
     const m = montar()
     await vincular(m)
     const id = '3EB0123456789ABCDEF012'
@@ -259,7 +259,53 @@ describe('mensajes y estados', () => {
     assert.equal(eco.telefono_jid, '5215511112222@s.whatsapp.net')
     await m.esperar((e) => e.evento === 'estado' && e.estado === 'leido')
     const estados = m.eventos.filter((e) => e.evento === 'estado' && e.wa_message_id === id).map((e) => e.estado)
-    assert.deepEqual(estados, ['enviado', 'entregado', 'leido'])
+    assert.deepEqual(estados, ['entregado', 'leido'])
+  })
+
+  test('a un id sin registrar (52 + 10 de un celular, o fuera de WhatsApp) se acepta y nunca se entrega', async () => {
+    const m = montar()
+    await vincular(m)
+    for (const [jid, id] of [
+      ['525511112222@s.whatsapp.net', '3EB0000000000000000A52'],
+      ['5215511110000@s.whatsapp.net', '3EB0000000000000000B00'],
+    ]) {
+      const r = await m.pasarela.ejecutar({ cmd: 'enviar_texto', agente_id: 1, jid, texto: 'hola', wa_message_id: id })
+      assert.equal(r.wa_message_id, id) // no error, exactly like relayMessage with no devices
+    }
+    await m.esperar((e) => e.evento === 'mensaje' && e.wa_message_id === '3EB0000000000000000B00')
+    await m.pausa(40)
+    assert.equal(m.eventos.filter((e) => e.evento === 'estado').length, 0)
+    // The resolved ids are delivered: the mobile's 521 form and a landline registered as 52.
+    await m.pasarela.ejecutar({ cmd: 'enviar_texto', agente_id: 1, jid: '5215511112222@s.whatsapp.net', texto: 'hola', wa_message_id: '3EB0000000000000000C21' })
+    await m.pasarela.ejecutar({ cmd: 'enviar_texto', agente_id: 1, jid: '525511111111@s.whatsapp.net', texto: 'hola', wa_message_id: '3EB0000000000000000D52' })
+    await m.esperar((e) => e.evento === 'estado' && e.wa_message_id === '3EB0000000000000000C21' && e.estado === 'entregado')
+    await m.esperar((e) => e.evento === 'estado' && e.wa_message_id === '3EB0000000000000000D52' && e.estado === 'entregado')
+  })
+
+  test('cuenta con timelock: 463 a quien nunca escribió; el token de contacto de confianza (clave del estado) deja pasar', async () => {
+    const m = montar()
+    await vincular(m)
+    const socket = sockets.at(-1)
+    // The person writes first: WhatsApp gives the chat a tctoken, stored through keys.set like every key.
+    await m.pasarela.ejecutar({ cmd: 'simular', agente_id: 1, accion: 'recibir', datos: { de: '5215533334444@s.whatsapp.net', texto: 'hola' } })
+    const token = await m.esperar((e) => e.evento === 'credenciales' && e.datos.keys?.tctoken?.['5215533334444@s.whatsapp.net'])
+    assert.equal(token.datos.keys.tctoken['5215533334444@s.whatsapp.net'].token.type, 'Buffer')
+    assert.ok(token.datos.keys.tctoken.__index)
+    // The timelock: the session reports it and stays open (replies keep arriving), sends are refused.
+    await m.pasarela.ejecutar({ cmd: 'simular', agente_id: 1, accion: 'restringir', datos: { activo: true, hasta: '2030-01-01T00:00:00Z' } })
+    await m.esperar((e) => e.evento === 'desconectado' && e.clase === 'restringida')
+    // Lifted at the gateway level so we can watch the server: the stand-in keeps refusing new chats with 463.
+    m.pasarela.sesiones.get(1).restringida = false
+    await m.pasarela.ejecutar({ cmd: 'enviar_texto', agente_id: 1, jid: '5215599998888@s.whatsapp.net', texto: 'x', wa_message_id: '3EB00000000000000463AA' })
+    const e = await m.esperar((x) => x.evento === 'estado' && x.wa_message_id === '3EB00000000000000463AA')
+    assert.deepEqual([e.estado, e.codigo_error], ['fallido', 463])
+    await m.pasarela.ejecutar({ cmd: 'enviar_texto', agente_id: 1, jid: '5215533334444@s.whatsapp.net', texto: 'gracias', wa_message_id: '3EB0000000000000000TOK' })
+    await m.esperar((x) => x.evento === 'estado' && x.wa_message_id === '3EB0000000000000000TOK' && x.estado === 'entregado')
+    // The token survives a restart: it is an auth-state key that comes back with the stored state.
+    const guardado = fusionar(m.eventos, 1)
+    m.pasarela.ejecutar({ cmd: 'detener', agente_id: 1 })
+    assert.ok(guardado.keys.tctoken['5215533334444@s.whatsapp.net'])
+    assert.equal(socket.cerrado, true)
   })
 
   test('463: estado fallido con el código de messageStubParameters', async () => {
@@ -396,8 +442,19 @@ describe('comandos', () => {
     const m = montar()
     await assert.rejects(m.pasarela.ejecutar({ cmd: 'presencia', agente_id: 1, jid: 'x@s.whatsapp.net', estado: 'composing' }), (e) => e.codigo === 'sin_sesion')
     await vincular(m)
-    await m.pasarela.ejecutar({ cmd: 'presencia', agente_id: 1, jid: '5215511112222@s.whatsapp.net', estado: 'composing' })
-    assert.deepEqual(sockets[1].presencias, [{ estado: 'composing', jid: '5215511112222@s.whatsapp.net' }])
+    const jid = '5215511112222@s.whatsapp.net'
+    await m.pasarela.ejecutar({ cmd: 'presencia', agente_id: 1, jid, estado: 'composing' })
+    // WhatsApp shows typing only from an available account: available → composing → (pause) → send → unavailable.
+    await m.pasarela.ejecutar({ cmd: 'enviar_texto', agente_id: 1, jid, texto: 'hola', wa_message_id: '3EB0AA' })
+    await m.pausa(5)
+    assert.deepEqual(sockets[1].presencias, [
+      { estado: 'available', jid: undefined },
+      { estado: 'composing', jid },
+      { estado: 'unavailable', jid: undefined },
+    ])
+    // A second message starts from unavailable again.
+    await m.pasarela.ejecutar({ cmd: 'presencia', agente_id: 1, jid, estado: 'composing' })
+    assert.deepEqual(sockets[1].presencias.slice(3).map((p) => p.estado), ['available', 'composing'])
     await assert.rejects(m.pasarela.ejecutar({ cmd: 'presencia', agente_id: 1, jid: 'x', estado: 'bailando' }), (e) => e.codigo === 'datos_invalidos')
     await assert.rejects(m.pasarela.ejecutar({ cmd: 'nada' }), (e) => e.codigo === 'comando_desconocido')
   })
@@ -431,5 +488,96 @@ describe('makeWASocket real', () => {
     const d = await m.esperar((e) => e.evento === 'desconectado', 8000)
     assert.equal(d.clase, 'transitoria')
     assert.equal(m.pasarela.sesiones.size, 0)
+  })
+})
+
+describe('higiene de conexión', () => {
+  test('al abrir lee el timelock y el tope de chats nuevos y los reporta como restricción con motivo y fecha', async () => {
+    const m = montar()
+    await vincular(m)
+    await m.pasarela.ejecutar({ cmd: 'simular', agente_id: 1, accion: 'restringir', datos: { activo: true, hasta: '2030-01-01T00:00:00Z' } })
+    await m.pasarela.ejecutar({ cmd: 'simular', agente_id: 1, accion: 'tope', datos: { total: 5, usada: 5 } })
+    const guardado = fusionar(m.eventos, 1)
+    m.pasarela.ejecutar({ cmd: 'detener', agente_id: 1 })
+    m.eventos.length = 0
+    // Reconnect: nothing is pushed by the server, the gateway asks on open.
+    await m.pasarela.ejecutar({ cmd: 'iniciar', agente_id: 1, credenciales: guardado })
+    const r = await m.esperar((e) => e.evento === 'restriccion')
+    assert.equal(r.timelock_activo, true)
+    assert.equal(r.timelock_hasta, '2030-01-01T00:00:00.000Z')
+    assert.deepEqual([r.cuota_total, r.cuota_usada, r.cupo_chats_nuevos, r.nivel], [5, 5, 0, 'limitado'])
+    assert.match(r.detalle, /restringió.*hasta 2030/)
+    assert.match(r.detalle, /tope de chats nuevos/)
+    const d = await m.esperar((e) => e.evento === 'desconectado' && e.clase === 'restringida')
+    assert.equal(d.hasta, '2030-01-01T00:00:00.000Z')
+    const orden = m.eventos.map((e) => e.evento)
+    assert.ok(orden.indexOf('conectado') < orden.indexOf('restriccion'))
+  })
+
+  test('405 (versión de WhatsApp Web obsoleta): desactualizada, sin reintentar', async () => {
+    process.env.ENLACE_SIMULADO_VERSION_MINIMA = '2.3000.9999999999'
+    try {
+      const m = montar({ opcionesSocket: { version: [2, 3000, 1043857760] } })
+      await m.pasarela.ejecutar({ cmd: 'iniciar', agente_id: 1, credenciales: null })
+      const d = await m.esperar((e) => e.evento === 'desconectado')
+      assert.deepEqual([d.clase, d.codigo], ['desactualizada', 405])
+      await m.pausa(30)
+      assert.equal(sockets.length, 1) // no loop
+      assert.equal(m.eventos.filter((e) => e.evento === 'qr').length, 0)
+    } finally {
+      delete process.env.ENLACE_SIMULADO_VERSION_MINIMA
+    }
+  })
+
+  test('código de emparejamiento con el número resuelto (521 + 10 para celulares de México)', async () => {
+    const m = montar()
+    await m.pasarela.ejecutar({ cmd: 'iniciar', agente_id: 1, credenciales: null })
+    await m.esperar((e) => e.evento === 'qr')
+    const r = await m.pasarela.ejecutar({ cmd: 'codigo_emparejamiento', agente_id: 1, telefono: '525512345678' })
+    assert.equal(r.codigo.length, 8)
+    assert.equal(sockets[0].auth.creds.me.id, '5215512345678@s.whatsapp.net')
+  })
+
+  test('cada apertura de socket pide turno al limitador, también el reinicio 515', async () => {
+    const turnos = []
+    const m = montar({ pedirTurno: (agenteId) => (turnos.push(agenteId), Promise.resolve()) })
+    await vincular(m, 3)
+    assert.deepEqual(turnos, [3, 3]) // first socket and the one after pairing's 515
+  })
+
+  test('el núcleo no confirma las credenciales: keys.set no se resuelve y el socket se cierra (transitoria)', async () => {
+    const m = montar({ confirmar: false, esperaCredencialesMs: 50 })
+    await m.pasarela.ejecutar({ cmd: 'iniciar', agente_id: 1, credenciales: null })
+    await m.esperar((e) => e.evento === 'qr')
+    await m.pasarela.ejecutar({ cmd: 'simular', agente_id: 1, accion: 'escanear' })
+    const d = await m.esperar((e) => e.evento === 'desconectado')
+    assert.deepEqual([d.clase, d.detalle], ['transitoria', 'credenciales sin confirmar por el núcleo'])
+    assert.equal(m.eventos.filter((e) => e.evento === 'conectado').length, 0) // never "connected" on unstored keys
+  })
+
+  test('keys.set espera la confirmación de su lote; lo que cambia mientras tanto va en el siguiente', async () => {
+    const { crearEstadoAuth } = await import('../src/credenciales.js')
+    const enviados = []
+    const auth = crearEstadoAuth(null, { enviar: (lote, delta) => enviados.push({ lote, delta }) })
+    let primero = false
+    auth.keys.set({ session: { a: { v: 1 } } }).then(() => (primero = true))
+    await new Promise((r) => setImmediate(r))
+    assert.equal(enviados.length, 1)
+    let segundo = false
+    auth.keys.set({ session: { b: { v: 2 }, a: null } }).then(() => (segundo = true))
+    auth.keys.set({ 'pre-key': { 9: { v: 3 } } })
+    await new Promise((r) => setImmediate(r))
+    assert.equal(enviados.length, 1) // one batch in flight per session
+    assert.equal(primero, false)
+    auth.confirmar(1)
+    await new Promise((r) => setImmediate(r))
+    assert.equal(primero, true)
+    assert.equal(segundo, false)
+    assert.deepEqual(enviados[1], { lote: 2, delta: { keys: { session: { b: { v: 2 }, a: null }, 'pre-key': { 9: { v: 3 } } } } })
+    assert.equal(auth.confirmar(1), false) // an old or unknown batch changes nothing
+    auth.confirmar(2)
+    await new Promise((r) => setImmediate(r))
+    assert.equal(segundo, true)
+    assert.deepEqual(auth.instantanea(), { session: { b: { v: 2 } }, 'pre-key': { 9: { v: 3 } } })
   })
 })

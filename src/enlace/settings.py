@@ -7,7 +7,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values that mean "nobody set a real secret yet".
@@ -109,6 +109,12 @@ class Settings(BaseSettings):
     resolucion_max_hora: int = 300  # numbers one session may look up per rolling hour
     # Delivery watchdog: a message still `enviado` this long after leaving is flagged `sin_acuse`.
     acuse_plazo_horas: float = 12.0
+
+    # Baileys gateway processes: at most this many sockets per worker process, each with this V8 heap,
+    # and every socket start on the node passes one rate limit (starts per second, with jitter).
+    gateway_sockets_por_proceso: int = Field(default=50, ge=1, le=500)
+    gateway_heap_mb: int = Field(default=1024, ge=128)
+    gateway_conexiones_por_s: float = Field(default=2.0, gt=0, le=50)
 
     # Official numbers (WhatsApp Cloud API), JSON list; see docs/oficial.md. Each entry:
     # {"phone_number_id", "waba_id", "token", "app_secret", "verify_token", "agente_id",

@@ -97,7 +97,8 @@ async def test_vincular_conectar_enviar_estados_y_recibir(motor: tuple[MotorBail
     assert eco.de_mi and eco.texto == "Hola, le escribe Enlace" and eco.tipo == TipoContenido.texto
     await r.esperar(lambda e: isinstance(e, EventoEstado) and e.estado == EstadoEntrega.leido)
     estados = [e.estado for e in r.de_tipo(EventoEstado) if e.wa_message_id == wa_id]
-    assert estados == [EstadoEntrega.enviado, EstadoEntrega.entregado, EstadoEntrega.leido]
+    # No server-ack: Baileys emits none on success, so neither does the stand-in.
+    assert estados == [EstadoEntrega.entregado, EstadoEntrega.leido]
 
     await m.simular(
         7,

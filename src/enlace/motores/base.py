@@ -21,6 +21,7 @@ class ClaseDesconexion(StrEnum):
     restringida = "restringida"  # 463 / reach-out time lock: stop sending
     bloqueada = "bloqueada"  # 403 banned / forbidden
     desactualizada = "desactualizada"  # 405: WhatsApp refuses this client version; retrying cannot help
+    fallida = "fallida"  # 411/500 again and again (the gateway retried a bounded number of times): stop
 
 
 class EstadoEntrega(StrEnum):

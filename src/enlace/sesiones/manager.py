@@ -503,11 +503,20 @@ class SessionManager:
             await self._guardar(c, "restringida", detalle)
         elif e.clase == ClaseDesconexion.desactualizada:
             # 405: reconnecting with the same client version can only fail again; no loop, a clear alert.
+            log.error("sesion_version_obsoleta", agente_id=e.agente_id, detalle=detalle)
             await self._terminar(
                 c,
                 "desconectada",
                 "WhatsApp rechazó la versión de WhatsApp Web de la pasarela (405): hay que actualizarla antes de "
                 "volver a conectar.",
+            )
+        elif e.clase == ClaseDesconexion.fallida:
+            log.error("sesion_fallida", agente_id=e.agente_id, codigo=e.codigo, detalle=detalle)
+            await self._terminar(
+                c,
+                "desconectada",
+                f"WhatsApp rechazó la sesión varias veces seguidas ({e.codigo}). Se detuvo para no insistir; "
+                "vuelve a conectar y, si se repite, vincula de nuevo.",
             )
 
     async def _al_credenciales(self, e: EventoCredenciales) -> None:
@@ -516,12 +525,15 @@ class SessionManager:
             log.warning("credenciales_sin_sesion", agente_id=e.agente_id)
             return
         # Only the keys this delta names are encrypted and written: the cost follows the change, not the state.
-        async with self._candado(e.agente_id), transaccion(self.fabrica) as s:
-            hecho = await almacen.guardar(s, self.llavero, e.agente_id, self.nodo_id, c.token, e.datos)
+        async with self._candado(e.agente_id):
+            async with transaccion(self.fabrica) as s:
+                hecho = await almacen.guardar(s, self.llavero, e.agente_id, self.nodo_id, c.token, e.datos)
+            if hecho:
+                # Memory follows the database (a reconnect starts from it), under the same lock.
+                c.credenciales = aplicar_delta(c.credenciales or {"creds": None, "keys": {}}, e.datos)
         if not hecho:
             await self._perdida(e.agente_id)
             return
-        c.credenciales = aplicar_delta(c.credenciales or {"creds": None, "keys": {}}, e.datos)
         if e.confirmar is not None:
             # Committed: now the engine may let the library go on (Baileys' keys.set resolves).
             await e.confirmar()
@@ -614,8 +626,11 @@ class SessionManager:
             return
         c.reconexion = None
         log.info("sesion_reconectando", agente_id=c.agente_id, intento=c.intentos)
+        async with self._candado(c.agente_id):
+            # A batch of keys still committing finishes first: the new socket starts from all of it.
+            credenciales = c.credenciales
         try:
-            await self.motor.iniciar_sesion(c.agente_id, OpcionesInicio(credenciales=c.credenciales))
+            await self.motor.iniciar_sesion(c.agente_id, OpcionesInicio(credenciales=credenciales))
         except Exception:
             log.exception("reconexion_fallo", agente_id=c.agente_id)
             self._programar_reconexion(c)

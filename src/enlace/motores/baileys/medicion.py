@@ -88,9 +88,8 @@ async def medir_rss_gateway(
             str(i): {"public": _buffer(), "private": _buffer()} for i in range(1, prekeys + 1)
         }
         await asyncio.sleep(reposo_s)
-        pid = motor.pid
-        assert pid is not None
-        base = rss_mb(pid)
+        # Supervisor + worker processes: the sockets live in the workers.
+        base = int((await motor.ping())["rss"]) / 2**20
         ids = list(range(1000, 1000 + sockets))
         for inicio in range(0, sockets, 20):
             await asyncio.gather(
@@ -98,7 +97,8 @@ async def medir_rss_gateway(
             )
         await esperar(lambda: all(a in conectados for a in ids))
         await asyncio.sleep(reposo_s)
-        return MedicionRSS(sockets=sockets, rss_base_mb=base, rss_final_mb=rss_mb(pid))
+        final = int((await motor.ping())["rss"]) / 2**20
+        return MedicionRSS(sockets=sockets, rss_base_mb=base, rss_final_mb=final)
     finally:
         await motor.detener()
 

@@ -307,7 +307,13 @@ class MotorBaileys:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             raise ErrorMotor("La pasarela de WhatsApp no arrancó a tiempo", reintentable=True) from e
-        log.info("gateway_listo", pid=proc.pid, baileys=self.info_gateway.get("baileys"))
+        log.info(
+            "gateway_listo",
+            pid=proc.pid,
+            baileys=self.info_gateway.get("baileys"),
+            version_wa=self.info_gateway.get("version_wa"),
+            version_origen=self.info_gateway.get("version_origen"),
+        )
 
     async def _supervisar(self) -> None:
         espera = 0.5
@@ -583,6 +589,15 @@ def entorno_socket_simulado(retraso_ms: int = 5, qr_ms: int = 20000) -> dict[str
     }
 
 
+def entorno_gateway(settings: Settings) -> dict[str, str]:
+    """The settings the gateway supervisor reads from its environment (processes, heap, rate limit)."""
+    return {
+        "ENLACE_GATEWAY_SOCKETS_POR_PROCESO": str(settings.gateway_sockets_por_proceso),
+        "ENLACE_GATEWAY_HEAP_MB": str(settings.gateway_heap_mb),
+        "ENLACE_GATEWAY_CONEXIONES_POR_S": str(settings.gateway_conexiones_por_s),
+    }
+
+
 def crear_motor_baileys(settings: Settings, reloj: Reloj) -> MotorBaileys:
     # The gateway gets its own per-command limit; the core waits longer (settings refuse otherwise), so a
     # send the gateway still completes is never given up on here first.
@@ -590,5 +605,8 @@ def crear_motor_baileys(settings: Settings, reloj: Reloj) -> MotorBaileys:
         node=settings.gateway_node,
         reloj=reloj,
         tiempo_espera_s=settings.gateway_tiempo_espera_s,
-        entorno={"ENLACE_GATEWAY_LIMITE_COMANDO_MS": str(int(settings.gateway_limite_comando_s * 1000))},
+        entorno={
+            **entorno_gateway(settings),
+            "ENLACE_GATEWAY_LIMITE_COMANDO_MS": str(int(settings.gateway_limite_comando_s * 1000)),
+        },
     )
