@@ -91,11 +91,15 @@ function crearTrabajador() {
   })
   // iniciando: agente_id → `iniciar` sent and not answered yet (a `desconectado` seen meanwhile is the old socket's).
   const t = { numero, proc, agentes: new Set(), pendientes: new Map(), iniciando: new Map(), vivo: true, entradaLlena: false }
+  t.listo = new Promise((resolver) => (t.alListo = resolver))
   t.lector = createInterface({ input: proc.stdout, crlfDelay: Infinity })
   if (salidaLlena) t.lector.pause()
   t.lector.on('line', (linea) => alRecibirDeTrabajador(t, linea))
   proc.stdin.on('error', () => {})
-  proc.on('exit', (codigo, senal) => alMorirTrabajador(t, codigo, senal))
+  proc.on('exit', (codigo, senal) => {
+    t.alListo()
+    alMorirTrabajador(t, codigo, senal)
+  })
   trabajadores.set(numero, t)
   registro.info({ trabajador: numero, pid: proc.pid, heap_mb: HEAP_MB }, 'proceso de la pasarela iniciado')
   return t
@@ -136,7 +140,7 @@ function alRecibirDeTrabajador(t, linea) {
     registro.error({ trabajador: t.numero }, 'línea inválida de un proceso de la pasarela')
     return
   }
-  if (obj.evento === '_listo') return
+  if (obj.evento === '_listo') return t.alListo()
   if (obj.evento === '_turno') {
     limitador.pedir(t, { agente_id: obj.agente_id, trabajador: t.numero }).then(() => {
       if (t.vivo) enviarATrabajador(t, { cmd: '_turno_concedido', ref: obj.ref })
@@ -355,6 +359,8 @@ lector.on('close', () => salir(0))
 
 const resuelta = await resolverVersionWa({ registro })
 versionResuelta = resuelta.version
+// The first worker is started (Baileys loaded) before `listo`, so the first sessions do not wait for it.
+await Promise.race([crearTrabajador().listo, new Promise((r) => setTimeout(r, 60000).unref())])
 lector.resume()
 escribir({
   evento: 'listo',
