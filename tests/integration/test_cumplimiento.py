@@ -433,7 +433,7 @@ async def test_la_zona_propia_del_contacto_gana_como_en_el_despachador(db: Async
     """One precedence (enlace.comun.horario): the contact's own zone, then its state, then the campaign's."""
     a1 = await nuevo_agente(crear_usuario)
     tel = telefono_nuevo()
-    # 14:30 UTC: 06:30 in Tijuana (its state) but 09:30 in Cancún (the zone its file row gave).
+    # 14:30 UTC: 06:30 in Tijuana (its state) but 09:30 in Cancún (the zone stored on the contact).
     contacto = await nuevo_contacto(db, tel, a1, estado_mx="Baja California", zona_horaria="America/Cancun")
     assert await gate(db, a1, tel, contacto.id, ahora=AHORA - timedelta(minutes=30)) is None
     await db.rollback()

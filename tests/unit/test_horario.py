@@ -39,7 +39,7 @@ def test_el_estado_del_contacto_gana_sobre_la_zona_de_campana() -> None:
 
 
 def test_precedencia_zona_propia_luego_estado_luego_campana() -> None:
-    # The contact's own zone (a file column) wins over its state, which wins over the campaign's.
+    # The contact's stored zone wins over its state, which wins over the campaign's.
     assert zona_del_contacto("America/Cancun", "Baja California", CDMX).key == "America/Cancun"
     assert zona_del_contacto(None, "Baja California", CDMX).key == "America/Tijuana"
     assert zona_del_contacto("", None, "America/Hermosillo").key == "America/Hermosillo"

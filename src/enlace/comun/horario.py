@@ -2,7 +2,7 @@
 
 Precedence of the recipient's time zone (DOMINIO.md: "a campaign time zone, overridable per contact"):
 
-1. the contact's own `zona_horaria` (a column of the portfolio file, validated on import);
+1. the contact's stored `zona_horaria` (filled on import from a recognised state, or set later);
 2. the zone of the contact's Mexican state (`estado_mx`, see `enlace.comun.estados_mx`);
 3. the campaign's zone (or, for messages with no campaign, the `ENLACE_ZONA_HORARIA` setting).
 

@@ -4,7 +4,7 @@ import { Text } from "@mantine/core";
 import { api, datos } from "../api/cliente";
 
 const FUENTES: Record<string, string> = {
-  contacto: "la zona horaria del contacto (columna del archivo)",
+  contacto: "la zona horaria guardada en el contacto",
   estado: "la de su estado",
   campana: "la de la campaña",
 };
