@@ -61,6 +61,9 @@ DESCRIPCIONES: dict[str, str] = {
         "segundos que el núcleo espera a la pasarela; debe ser mayor que el límite de la pasarela (un envío "
         "sin respuesta queda `incierto`, nunca se reenvía)"
     ),
+    "gateway_sockets_por_proceso": "sockets de WhatsApp por proceso trabajador de la pasarela (docs/gateway.md)",
+    "gateway_heap_mb": "límite de heap de V8 de cada proceso trabajador de la pasarela, en MB",
+    "gateway_conexiones_por_s": "arranques de socket por segundo en todo el nodo, con jitter (nunca una tormenta)",
     "resolucion_ttl_dias": "días que vale la consulta de un número con WhatsApp (`onWhatsApp`) antes de repetirla",
     "resolucion_lote": "números por consulta a WhatsApp",
     "resolucion_pausa_s": "segundos entre dos consultas de números de una misma sesión",
