@@ -66,7 +66,9 @@ process.on('unhandledRejection', (err) => registro.error({ err }, 'promesa recha
 // ---- workers -----------------------------------------------------------------------------------
 const trabajadores = new Map() // numero → {numero, proc, lector, agentes:Set, pendientes:Map, vivo}
 const asignacion = new Map() // agente_id → worker
-const fallosSeguidos = new Map() // agente_id → consecutive 411/500 closes without an open
+const fallosSeguidos = new Map() // agente_id → {n, t}: 411/500 closes in a row (any other close resets)
+// A session that opens and is closed with 500 again and again is a loop too; ten quiet minutes forgive.
+const PERDON_FALLOS_MS = 10 * 60 * 1000
 const generaciones = new Map() // agente_id → number of `iniciar` routed (a late `detener` answer must not undo a newer start)
 let siguienteTrabajador = 1
 let siguienteInterno = 1
@@ -156,7 +158,6 @@ function alRecibirDeTrabajador(t, linea) {
     if (pendiente.idExterno !== undefined) escribir({ ...obj, id: pendiente.idExterno })
     return
   }
-  if (obj.evento === 'conectado') fallosSeguidos.delete(obj.agente_id)
   if (obj.evento === 'desconectado' && obj.clase !== 'restringida') {
     // The worker forgot that session (unless a new `iniciar` is already on its way there).
     if (asignacion.get(obj.agente_id) === t && !t.iniciando.get(obj.agente_id)) {
@@ -174,8 +175,9 @@ function acotarReintentos(evento) {
     if (evento.clase !== 'transitoria') fallosSeguidos.delete(evento.agente_id)
     return
   }
-  const n = (fallosSeguidos.get(evento.agente_id) ?? 0) + 1
-  fallosSeguidos.set(evento.agente_id, n)
+  const previo = fallosSeguidos.get(evento.agente_id)
+  const n = previo && Date.now() - previo.t < PERDON_FALLOS_MS ? previo.n + 1 : 1
+  fallosSeguidos.set(evento.agente_id, { n, t: Date.now() })
   if (n >= REINTENTOS_SESION) {
     fallosSeguidos.delete(evento.agente_id)
     evento.clase = 'fallida'

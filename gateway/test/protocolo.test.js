@@ -50,3 +50,56 @@ test('stdio: listo, respuesta por id, eventos, error sin tumbar el proceso, cier
   hijo.stdin.end()
   assert.equal(await salida, 0)
 })
+
+test('supervisor: 411/500 se reintentan acotado y a la tercera vez seguida la sesión es fallida', async () => {
+  const hijo = spawn(process.execPath, [join(raiz, 'src/index.js')], {
+    env: { ...process.env, ENLACE_GATEWAY_FABRICA_SOCKET: join(raiz, 'soporte/socket_simulado.js'), ENLACE_SIMULADO_RETRASO_MS: '1' },
+    stdio: ['pipe', 'pipe', 'ignore'],
+  })
+  const lineas = []
+  const enviar = (obj) => hijo.stdin.write(JSON.stringify(obj) + '\n')
+  createInterface({ input: hijo.stdout }).on('line', (l) => {
+    const obj = JSON.parse(l)
+    lineas.push(obj)
+    if (obj.evento === 'credenciales') enviar({ id: `k${obj.lote}`, cmd: 'confirmar_credenciales', agente_id: obj.agente_id, lote: obj.lote })
+  })
+  const esperar = async (pred) => {
+    for (let i = 0; i < 1000; i++) {
+      const hallado = lineas.find(pred)
+      if (hallado) return hallado
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    throw new Error('no llegó')
+  }
+  await esperar((l) => l.evento === 'listo')
+  const creds = { registered: true, me: { id: '5215512345678:7@s.whatsapp.net', name: 'A' } }
+  const clases = []
+  for (let vez = 1; vez <= 3; vez++) {
+    enviar({ id: `i${vez}`, cmd: 'iniciar', agente_id: 9, credenciales: { creds, keys: {} } })
+    await esperar(() => lineas.filter((x) => x.evento === 'conectado').length === vez)
+    // WhatsApp closes the session with 500 (bad session) or 411 (multi-device mismatch) every time.
+    enviar({ id: `s${vez}`, cmd: 'simular', agente_id: 9, accion: 'desconectar', datos: { codigo: vez === 2 ? 411 : 500 } })
+    await esperar(() => lineas.filter((x) => x.evento === 'desconectado').length === vez)
+    clases.push(lineas.filter((x) => x.evento === 'desconectado')[vez - 1].clase)
+  }
+  assert.deepEqual(clases, ['transitoria', 'transitoria', 'fallida'])
+  hijo.stdin.end()
+  await new Promise((r) => hijo.on('exit', r))
+})
+
+test('versión de WhatsApp Web: consultada, fija si falla (y se avisa), configurada o fija sin red', async () => {
+  const { resolverVersionWa, VERSION_FIJA } = await import('../src/version.js')
+  const avisos = []
+  const registro = { warn: (datos, msg) => avisos.push(msg) }
+  const web = await resolverVersionWa({ registro, entorno: {}, consultar: async () => ({ version: [2, 3000, 5], isLatest: true }) })
+  assert.deepEqual(web, { version: [2, 3000, 5], origen: 'web' })
+  const fallo = await resolverVersionWa({ registro, entorno: {}, consultar: async () => ({ version: [1, 1, 1], isLatest: false, error: new Error('sin red') }) })
+  assert.deepEqual(fallo, { version: VERSION_FIJA, origen: 'fija_por_fallo' })
+  assert.equal(avisos.length, 1)
+  const excepcion = await resolverVersionWa({ registro, entorno: {}, consultar: async () => { throw new Error('dns') } })
+  assert.equal(excepcion.origen, 'fija_por_fallo')
+  assert.deepEqual(await resolverVersionWa({ entorno: { ENLACE_GATEWAY_VERSION_WA: '2.3000.77' } }), { version: [2, 3000, 77], origen: 'configurada' })
+  let consultada = false
+  const sinRed = await resolverVersionWa({ entorno: { ENLACE_GATEWAY_CONSULTAR_VERSION: '0' }, consultar: async () => (consultada = true) })
+  assert.deepEqual([sinRed.origen, consultada], ['fija', false])
+})
