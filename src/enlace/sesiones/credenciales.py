@@ -46,10 +46,7 @@ async def guardar(
 ) -> bool:
     """Store one delta if this node still holds the session; False (nothing written) when it lost it."""
     filas, borrar = filas_de_delta(llavero, agente_id, delta)
-    if not await repo.lease_vigente(s, agente_id, nodo_id, token):
-        return False
-    await repo.escribir_credenciales(s, agente_id, filas, borrar)
-    return True
+    return await repo.guardar_cercado(s, agente_id, nodo_id, token, filas, borrar)
 
 
 async def cargar(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select, tuple_, update
+from sqlalchemy import and_, delete, exists, func, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -330,3 +330,56 @@ async def credenciales_a_rotar(
 async def agentes_con_filas(session: AsyncSession) -> set[int]:
     filas = await session.scalars(select(CredencialWA.agente_id).where(CredencialWA.tipo == CREDS))
     return set(filas)
+
+
+# One statement, one round trip: the fence (share lock on the session row, still ours with this token),
+# the upserts and the deletes. A takeover updates the row, so it waits for our commit and then bumps the
+# token; if it committed first, the locked re-check finds another token and nothing is written.
+_GUARDAR_CERCADO = text(
+    """
+    WITH dueno AS (
+        SELECT 1 FROM sesiones_wa
+        WHERE agente_id = :agente AND nodo_id = :nodo AND fencing_token = :token
+        FOR SHARE
+    ), escritas AS (
+        INSERT INTO credenciales_wa (agente_id, tipo, ident, clave_id, cifrado)
+        SELECT :agente, x.tipo, x.ident, x.clave_id, x.cifrado
+        FROM unnest(CAST(:tipos AS text[]), CAST(:idents AS text[]), CAST(:claves AS text[]),
+                    CAST(:cifrados AS bytea[])) AS x(tipo, ident, clave_id, cifrado)
+        WHERE EXISTS (SELECT 1 FROM dueno)
+        ON CONFLICT (agente_id, tipo, ident)
+        DO UPDATE SET cifrado = EXCLUDED.cifrado, clave_id = EXCLUDED.clave_id, updated_at = now()
+    ), borradas AS (
+        DELETE FROM credenciales_wa c
+        USING unnest(CAST(:btipos AS text[]), CAST(:bidents AS text[])) AS b(tipo, ident)
+        WHERE c.agente_id = :agente AND c.tipo = b.tipo AND c.ident = b.ident AND EXISTS (SELECT 1 FROM dueno)
+    )
+    SELECT count(*) FROM dueno
+    """
+)
+
+
+async def guardar_cercado(
+    session: AsyncSession,
+    agente_id: int,
+    nodo_id: str,
+    token: int,
+    filas: list[tuple[str, str, str, bytes]],
+    borrar: list[tuple[str, str]],
+) -> bool:
+    """Write one delta's rows only while this node holds the session with `token`; False otherwise."""
+    dueno = await session.scalar(
+        _GUARDAR_CERCADO,
+        {
+            "agente": agente_id,
+            "nodo": nodo_id,
+            "token": token,
+            "tipos": [f[0] for f in filas],
+            "idents": [f[1] for f in filas],
+            "claves": [f[2] for f in filas],
+            "cifrados": [f[3] for f in filas],
+            "btipos": [b[0] for b in borrar],
+            "bidents": [b[1] for b in borrar],
+        },
+    )
+    return bool(dueno)
