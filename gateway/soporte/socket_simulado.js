@@ -105,7 +105,16 @@ class SocketSimulado {
     this.signalRepository = { lidMapping: { getPNForLID: async (lid) => this.lids.get(lid) ?? null } }
     // A real socket has a websocket that can be paused (backpressure); this one only records it.
     this.pausado = false
-    this.ws = { socket: { pause: () => (this.pausado = true), resume: () => (this.pausado = false) } }
+    this.pausas = 0
+    this.ws = {
+      socket: {
+        pause: () => {
+          this.pausado = true
+          this.pausas += 1
+        },
+        resume: () => (this.pausado = false),
+      },
+    }
     if (process.env.ENLACE_SIMULADO_BITACORA) {
       // One line per socket start, for the storm test across processes.
       appendFileSync(process.env.ENLACE_SIMULADO_BITACORA, JSON.stringify({ t: Date.now(), pid: process.pid }) + '\n')
@@ -390,6 +399,15 @@ class SocketSimulado {
         return {}
       case 'churn':
         return this.churn(datos)
+      case 'rafaga': {
+        // Many incoming messages at once (backpressure test); `pausas` tells whether the gateway paused us.
+        for (let i = 0; i < (datos.cuantos ?? 100); i++) {
+          this.recibir({ de: datos.de ?? '5215511112222@s.whatsapp.net', texto: 'x'.repeat(datos.tamano ?? 10000), id: `RAF${i}` })
+        }
+        return {}
+      }
+      case 'pausas':
+        return { pausas: this.pausas, pausado: this.pausado }
       case 'mapeo':
         this.lids.set(datos.lid, datos.pn)
         this.ev.emit('lid-mapping.update', { lid: datos.lid, pn: datos.pn })

@@ -103,3 +103,43 @@ test('versión de WhatsApp Web: consultada, fija si falla (y se avisa), configur
   const sinRed = await resolverVersionWa({ entorno: { ENLACE_GATEWAY_CONSULTAR_VERSION: '0' }, consultar: async () => (consultada = true) })
   assert.deepEqual([sinRed.origen, consultada], ['fija', false])
 })
+
+test('contrapresión: si el núcleo no lee, la pasarela pausa los websockets en vez de acumular, y no pierde nada', async () => {
+  const hijo = spawn(process.execPath, [join(raiz, 'src/index.js')], {
+    env: { ...process.env, ENLACE_GATEWAY_FABRICA_SOCKET: join(raiz, 'soporte/socket_simulado.js'), ENLACE_SIMULADO_RETRASO_MS: '1' },
+    stdio: ['pipe', 'pipe', 'ignore'],
+  })
+  const lineas = []
+  const enviar = (obj) => hijo.stdin.write(JSON.stringify(obj) + '\n')
+  createInterface({ input: hijo.stdout }).on('line', (l) => {
+    const obj = JSON.parse(l)
+    lineas.push(obj)
+    if (obj.evento === 'credenciales') enviar({ id: `k${obj.lote}`, cmd: 'confirmar_credenciales', agente_id: obj.agente_id, lote: obj.lote })
+  })
+  const esperar = async (pred) => {
+    for (let i = 0; i < 2000; i++) {
+      const hallado = lineas.find(pred)
+      if (hallado) return hallado
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    throw new Error('no llegó')
+  }
+  await esperar((l) => l.evento === 'listo')
+  const creds = { registered: true, me: { id: '5215512345678:7@s.whatsapp.net', name: 'A' } }
+  enviar({ id: 'i', cmd: 'iniciar', agente_id: 5, credenciales: { creds, keys: {} } })
+  await esperar((l) => l.evento === 'conectado')
+  // The core stops reading: ~4 MB of incoming messages cannot all fit in the pipes.
+  hijo.stdout.pause()
+  enviar({ id: 'r', cmd: 'simular', agente_id: 5, accion: 'rafaga', datos: { cuantos: 400, tamano: 10000 } })
+  await new Promise((r) => setTimeout(r, 1500))
+  hijo.stdout.resume()
+  await esperar(() => lineas.filter((l) => l.evento === 'mensaje').length === 400)
+  enviar({ id: 'p', cmd: 'simular', agente_id: 5, accion: 'pausas', datos: {} })
+  const p = await esperar((l) => l.id === 'p')
+  assert.ok(p.resultado.pausas >= 1, 'el websocket nunca se pausó')
+  assert.equal(p.resultado.pausado, false) // resumed once the core read again
+  const ids = lineas.filter((l) => l.evento === 'mensaje').map((l) => l.wa_message_id)
+  assert.equal(new Set(ids).size, 400) // nothing lost, nothing repeated
+  hijo.stdin.end()
+  await new Promise((r) => hijo.on('exit', r))
+})
