@@ -66,7 +66,8 @@ def preparar(url: str, clientes: int) -> list[tuple[str, str, int | None, int | 
                 (usuario_id, f"u{usuario_id}", f"Usuario {usuario_id}", rol),
             )
             c.execute(
-                "INSERT INTO tokens_api (usuario_id, nombre, prefijo, token_hash) VALUES (%s, 'bench', %s, %s)",
+                "INSERT INTO tokens_api (usuario_id, nombre, prefijo, token_hash, alcances) "
+                "VALUES (%s, 'bench', %s, %s, '{*}')",
                 (usuario_id, token[:8], hashlib.sha256(token.encode()).hexdigest()),
             )
             return usuario_id, token

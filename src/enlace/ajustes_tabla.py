@@ -11,9 +11,15 @@ from enlace.settings import Settings
 DESCRIPCIONES: dict[str, str] = {
     "entorno": "`desarrollo`, `produccion` o `pruebas`; en `produccion` se exigen clave y cifrado propios",
     "database_url": "URL de PostgreSQL; vacía → PostgreSQL embebido bajo `ENLACE_DIRECTORIO_DATOS/postgres`",
-    "directorio_datos": "datos locales: PostgreSQL embebido y el archivo 0600 con la contraseña inicial de `admin`",
-    "secret_key": "clave del servidor (firma); en `produccion` vacía o de ejemplo impide arrancar",
-    "claves_credenciales": "claves AES-256 `id:base64,...` que cifran las credenciales de WhatsApp; la primera cifra",
+    "directorio_datos": (
+        "datos locales: PostgreSQL embebido, el archivo 0600 con la contraseña inicial de `admin` y, en "
+        "desarrollo, la clave aleatoria `clave-credenciales` (0600)"
+    ),
+    "secret_key": "clave del servidor (firma); en `produccion` vacía, de ejemplo o poco aleatoria impide arrancar",
+    "claves_credenciales": (
+        "claves AES-256 `id:base64,...` que cifran las credenciales de WhatsApp; la primera cifra (vacío en "
+        "desarrollo: una aleatoria bajo el directorio de datos; en `produccion` obligatoria, sin bytes repetidos)"
+    ),
     "motor": "`baileys` (número personal), `simulador` (demos y pruebas) o `cloud_api` (oficial)",
     "redis_url": "Redis para repartir eventos en vivo entre varios nodos (vacío: un solo nodo)",
     "zona_horaria": "zona por defecto de campañas y de la ventana de escucha de las sesiones",
@@ -21,10 +27,17 @@ DESCRIPCIONES: dict[str, str] = {
     "port": "puerto de `enlace serve`",
     "nodo_id": "nombre de este nodo en leases y registros (vacío: host-pid)",
     "log_json": "registros en JSON (vacío: sí en `produccion`)",
+    "limite_json_kb": "tamaño máximo de un cuerpo JSON o formulario (KB); más → 413 antes de leerlo",
+    "limite_subida_mb": "tamaño máximo de un archivo subido, p. ej. una cartera (MB); más → 413 antes de leerlo",
     "sesion_horas": "duración de una sesión de inicio de sesión en el panel (horas reales)",
     "login_max_fallos": "intentos fallidos de inicio de sesión antes de frenar",
     "login_ventana_minutos": "ventana en la que se cuentan esos fallos",
+    "login_espera_base_s": (
+        "tras esos fallos (por usuario y dirección) cada nuevo intento espera esto, duplicándose (docs/seguridad.md)"
+    ),
+    "hash_hilos": "hilos que calculan Argon2id de las contraseñas, fuera del bucle de eventos",
     "cookie_segura": "cookies solo por HTTPS (vacío: sí en `produccion`)",
+    "docs": "`/docs`, `/redoc` y `/openapi.json` (vacío: sí, salvo en `produccion`)",
     "max_sesiones_nodo": "sesiones de WhatsApp por nodo (503 al superarlas)",
     "sesion_inactiva_minutos": (
         "minutos sin actividad tras los que una sesión se detiene fuera de horario; con el simulador se "
@@ -45,6 +58,8 @@ DESCRIPCIONES: dict[str, str] = {
     "pais_telefonos": "país por defecto al normalizar teléfonos de las carteras",
     "solo_moviles": "rechazar números fijos al importar",
     "asignacion_expira_dias": "días tras los que una asignación de contactos de la bolsa expira sin actividad",
+    "importaciones_por_hora": "cuota por usuario de carteras subidas por hora (cuentan también las fallidas)",
+    "importacion_mb_por_dia": "cuota por usuario de MB de carteras subidas por día",
     "alcance_captura": "`negocio` (solo chats con contactos o números a los que el sistema escribió) o `todo`",
     "frecuencia_max_mensajes": "piso legal: máximo de mensajes de campaña por número en el periodo (admins solo bajan)",
     "frecuencia_dias": "piso legal: periodo de ese tope en días (admins solo alargan)",
@@ -69,6 +84,10 @@ DESCRIPCIONES: dict[str, str] = {
     "resolucion_pausa_s": "segundos entre dos consultas de números de una misma sesión",
     "resolucion_max_hora": "números que una sesión puede consultar por hora móvil (las consultas también se vigilan)",
     "acuse_plazo_horas": "horas sin acuse de entrega tras las que un mensaje enviado se marca `sin_acuse`",
+    "webhooks_destinos_permitidos": (
+        "redes (CIDR) o nombres internos a los que sí pueden ir los webhooks, p. ej. el CRM on-premise; "
+        "por omisión sólo direcciones públicas"
+    ),
     "cloud_numeros": "números oficiales de la Cloud API, lista JSON (docs/oficial.md)",
 }
 

@@ -14,14 +14,18 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from enlace import __version__
 from enlace.auth.service import autenticar_peticion
+from enlace.cabeceras import CabecerasSeguridad
+from enlace.comun.alcances_token import documentar as documentar_alcances
 from enlace.entrada import RechazarNulos
 from enlace.errores import ErrorEnlace, cuerpo_error
+from enlace.limites import CuerpoDemasiadoGrande, LimiteCuerpo
 from enlace.nucleo import Nucleo
 
 log = structlog.get_logger(__name__)
@@ -132,6 +136,12 @@ class IdPeticion:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
+def _entero_enorme(valor: Any) -> bool:
+    """A path id no integer column can hold (so nothing can have it)."""
+    texto = str(valor)
+    return texto.lstrip("-").isdigit() and abs(int(texto)) > 2**31 - 1
+
+
 def create_app(nucleo: Nucleo, *, iniciar_nucleo: bool = True) -> FastAPI:
     @asynccontextmanager
     async def ciclo(app: FastAPI) -> AsyncIterator[None]:
@@ -148,11 +158,26 @@ def create_app(nucleo: Nucleo, *, iniciar_nucleo: bool = True) -> FastAPI:
         version=__version__,
         description="API de Enlace: sesiones de WhatsApp, carteras, campañas, captura, cumplimiento y supervisión.",
         lifespan=ciclo,
+        # Off in production unless ENLACE_DOCS=true: the schema maps every route for whoever asks.
+        docs_url="/docs" if nucleo.settings.docs_activas else None,
+        redoc_url="/redoc" if nucleo.settings.docs_activas else None,
+        openapi_url="/openapi.json" if nucleo.settings.docs_activas else None,
     )
     app.state.nucleo = nucleo
     app.state.autenticar = autenticar_peticion
-    app.add_middleware(IdPeticion)
+    ajustes = nucleo.settings
+    # Outermost last. The body limit wraps the NUL guard, which reads JSON bodies whole: nothing past
+    # the limit is ever buffered.
     app.add_middleware(RechazarNulos)
+    app.add_middleware(
+        LimiteCuerpo, limite_json=ajustes.limite_json_kb * 1024, limite_subida=ajustes.limite_subida_mb * 1024 * 1024
+    )
+    app.add_middleware(CabecerasSeguridad)
+    app.add_middleware(IdPeticion)
+
+    @app.exception_handler(CuerpoDemasiadoGrande)
+    async def _cuerpo_grande(_request: Request, exc: CuerpoDemasiadoGrande) -> JSONResponse:
+        return JSONResponse(cuerpo_error("demasiado_grande", exc.mensaje), 413)
 
     @app.exception_handler(ErrorEnlace)
     async def _error_enlace(_request: Request, exc: ErrorEnlace) -> JSONResponse:
@@ -173,6 +198,16 @@ def create_app(nucleo: Nucleo, *, iniciar_nucleo: bool = True) -> FastAPI:
         if isinstance(exc.detail, str) and exc.detail and exc.status_code not in NOMBRES_HTTP:
             mensaje = exc.detail
         return JSONResponse(cuerpo_error(codigo, mensaje), exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(DataError)
+    async def _dato_invalido(request: Request, exc: DataError) -> JSONResponse:
+        """A value PostgreSQL refuses (an id beyond integer range, text too long): the caller's input."""
+        estado = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        log.info("dato_rechazado_por_bd", sqlstate=estado)
+        if estado == "22003" and any(_entero_enorme(v) for v in request.path_params.values()):
+            return JSONResponse(cuerpo_error("no_encontrado", NOMBRES_HTTP[404][1]), 404)
+        mensaje = "Un dato de la petición está fuera de rango o no tiene el formato esperado. Revísalo."
+        return JSONResponse(cuerpo_error("entrada_invalida", mensaje), 422)
 
     @app.exception_handler(Exception)
     async def _error_interno(_request: Request, exc: Exception) -> JSONResponse:
@@ -205,9 +240,41 @@ def create_app(nucleo: Nucleo, *, iniciar_nucleo: bool = True) -> FastAPI:
 
     for router in _routers():
         app.include_router(router)
+    documentar_alcances(app)
 
     _montar_panel(app)
+    _documentar_errores(app)
     return app
+
+
+ESQUEMA_ERROR = {
+    "title": "Error",
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {"codigo": {"type": "string"}, "mensaje": {"type": "string"}},
+            "required": ["codigo", "mensaje"],
+        }
+    },
+    "required": ["error"],
+}
+
+
+def _documentar_errores(app: FastAPI) -> None:
+    """The schema says what errors really look like: every 422 is `{"error": {codigo, mensaje}}`."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            esquema = original()
+            componentes = esquema.setdefault("components", {}).setdefault("schemas", {})
+            componentes["HTTPValidationError"] = ESQUEMA_ERROR
+            componentes.pop("ValidationError", None)
+            app.openapi_schema = esquema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _montar_panel(app: FastAPI) -> None:

@@ -19,10 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp
 
+from enlace.auth.seguridad import hash_token
 from enlace.auth.service import COOKIE_SESION, autenticar_cookie, autenticar_token
 from enlace.comun.actor import Actor
 from enlace.comun.alcance import puede_ver_agente
-from enlace.tiempo_real.salas import salas_permitidas
+from enlace.comun.alcances_token import token_permite
+from enlace.tiempo_real.salas import PREFIJOS_INTERNOS, sala_credencial, salas_permitidas
 
 if TYPE_CHECKING:
     from enlace.nucleo import Nucleo
@@ -98,11 +100,11 @@ def crear_servidor(nucleo: Nucleo) -> socketio.AsyncServer:
 
     @sio.event
     async def connect(sid: str, environ: dict[str, Any], auth: dict[str, Any] | None = None) -> bool:
-        actor = await _autenticar(nucleo, environ, auth)
-        if actor is None:
+        actor, credencial = await _autenticar(nucleo, environ, auth)
+        if actor is None or credencial is None:
             raise socketio.exceptions.ConnectionRefusedError("no_autenticado")
         await sio.save_session(sid, {"actor": actor})
-        for sala in salas_permitidas(actor):
+        for sala in [*salas_permitidas(actor), f"usuario:{actor.usuario_id}", sala_credencial(credencial)]:
             await sio.enter_room(sid, sala)
         return True
 
@@ -127,22 +129,31 @@ def crear_servidor(nucleo: Nucleo) -> socketio.AsyncServer:
     @sio.event
     async def salas(sid: str, _datos: Any = None) -> list[str]:
         """The rooms this client is in (the panel shows what it is listening to)."""
-        return [s for s in sio.rooms(sid) if s != sid]
+        return [s for s in sio.rooms(sid) if s != sid and not s.startswith(PREFIJOS_INTERNOS)]
 
     return sio
 
 
-async def _autenticar(nucleo: Nucleo, environ: dict[str, Any], auth: dict[str, Any] | None) -> Actor | None:
+async def _autenticar(
+    nucleo: Nucleo, environ: dict[str, Any], auth: dict[str, Any] | None
+) -> tuple[Actor | None, str | None]:
+    """The actor and the hash of the credential it connected with (session cookie or API token)."""
     ahora = nucleo.reloj_seguridad.ahora()
+    credencial: str | None
     async with nucleo.fabrica() as session:
         if isinstance(auth, dict) and auth.get("token"):
+            credencial = hash_token(str(auth["token"]))
             actor = await autenticar_token(session, str(auth["token"]), ahora)
+            # Realtime events carry message texts: a token needs the inbox's read scope.
+            if actor is not None and not token_permite(actor.alcances, "conversaciones", "GET"):
+                actor = None
         else:
             cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
             valor = cookie[COOKIE_SESION].value if COOKIE_SESION in cookie else None
+            credencial = hash_token(valor) if valor else None
             actor = await autenticar_cookie(session, valor, ahora)
         await session.commit()
-    return actor
+    return actor, credencial
 
 
 def montar(nucleo: Nucleo, app: ASGIApp) -> tuple[ASGIApp, socketio.AsyncServer]:

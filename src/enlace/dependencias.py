@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.comun.actor import Actor
-from enlace.errores import NoAutenticado
+from enlace.comun.alcances_token import verificar_alcance_token
+from enlace.errores import NoAutenticado, Prohibido
 
 if TYPE_CHECKING:
     from enlace.nucleo import Nucleo
@@ -42,7 +43,18 @@ async def obtener_actor(request: Request, session: SessionBD) -> Actor:
     actor = await autenticar(session, request)
     if actor is None:
         raise NoAutenticado("Tu sesión no es válida o expiró. Inicia sesión de nuevo.")
+    # Deny by default: a token reaches only the routes whose declared area its scopes name.
+    verificar_alcance_token(actor, request.scope.get("route"), request.method)
+    if actor.debe_cambiar_password and request.url.path not in RUTAS_SIN_CAMBIO:
+        raise Prohibido(
+            "Cambia tu contraseña temporal antes de continuar: es de un solo uso.",
+            codigo="cambiar_password",
+        )
     return actor
+
+
+# What a user whose one-time password is still unchanged may do.
+RUTAS_SIN_CAMBIO = frozenset({"/api/auth/yo", "/api/auth/password", "/api/auth/logout"})
 
 
 ActorDep = Annotated[Actor, Depends(obtener_actor)]

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from enlace.auth.seguridad import configurar_hilos
 from enlace.db.sesion import crear_fabrica, crear_motor_bd, esperar_post_commit
 from enlace.motores.base import Evento, Motor
 from enlace.reloj import Reloj, RelojAcelerado, RelojReal
@@ -55,6 +56,7 @@ class Nucleo:
         # Logins, tokens and throttling follow the wall clock even when the simulator accelerates time
         # (a 12-hour login must not expire in 72 s at 600x); tests with a manual clock drive both.
         self.reloj_seguridad: Reloj = RelojReal() if isinstance(self.reloj, RelojAcelerado) else self.reloj
+        configurar_hilos(settings.hash_hilos)
         self.nodo_id = settings.nodo_id or f"{socket.gethostname()}-{os.getpid()}"
         self.motor_bd: AsyncEngine = crear_motor_bd(database_url)
         self.fabrica: async_sessionmaker[AsyncSession] = crear_fabrica(self.motor_bd, self.reloj)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import math
+from collections import Counter
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
@@ -53,11 +57,21 @@ class Settings(BaseSettings):
     nodo_id: str = ""
     log_json: bool | None = None
 
+    # Request bodies: JSON and forms (KB), file uploads such as carteras (MB). Refused with 413 before reading.
+    limite_json_kb: int = 1024
+    limite_subida_mb: int = 50
+
     # Sessions and auth
     sesion_horas: int = 12
     login_max_fallos: int = 5
     login_ventana_minutos: int = 15
+    # After `login_max_fallos` failures (per user name AND address) each new try waits this, doubling.
+    login_espera_base_s: int = 30
+    # Threads hashing passwords (Argon2id), off the event loop.
+    hash_hilos: int = 2
     cookie_segura: bool | None = None
+    # Interactive API docs (/docs, /redoc, /openapi.json): on by default except in production.
+    docs: bool | None = None
 
     # WhatsApp sessions
     max_sesiones_nodo: int = 300
@@ -79,6 +93,9 @@ class Settings(BaseSettings):
     pais_telefonos: str = "MX"
     solo_moviles: bool = False
     asignacion_expira_dias: int = 14
+    # Per-user import quotas (every upload counts, failed ones too).
+    importaciones_por_hora: int = 30
+    importacion_mb_por_dia: int = 1024
 
     # Compliance
     alcance_captura: AlcanceCaptura = AlcanceCaptura.negocio
@@ -116,6 +133,10 @@ class Settings(BaseSettings):
     gateway_heap_mb: int = Field(default=1024, ge=128)
     gateway_conexiones_por_s: float = Field(default=2.0, gt=0, le=50)
 
+    # Webhooks only reach public addresses; list here (CIDRs or host names, comma-separated) an
+    # on-premise CRM on the private network, e.g. "10.20.0.0/16,crm.interno.mx".
+    webhooks_destinos_permitidos: str = ""
+
     # Official numbers (WhatsApp Cloud API), JSON list; see docs/oficial.md. Each entry:
     # {"phone_number_id", "waba_id", "token", "app_secret", "verify_token", "agente_id",
     #  "numero", "version" (default v21.0), "base_url" (default https://graph.facebook.com)}
@@ -144,7 +165,38 @@ class Settings(BaseSettings):
                 "ENLACE_CLAVES_CREDENCIALES está vacía: en producción las credenciales de WhatsApp se cifran "
                 "con una clave propia (id:clave_base64 de 32 bytes)."
             )
+        if self.entorno == Entorno.produccion:
+            self._rechazar_debiles()
         return self
+
+    def _rechazar_debiles(self) -> None:
+        """Production only: secrets that look set but are guessable, and the simulator engine."""
+        clave = self.secret_key
+        if bits_de_entropia(clave) < 128 or len(set(clave)) < 10 or es_repeticion(clave):
+            raise ErrorDeConfiguracion(
+                "ENLACE_SECRET_KEY parece poco aleatoria (caracteres repetidos o un patrón). En producción usa "
+                "una clave generada, por ejemplo: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        vistas: set[bytes] = set()
+        for kid, texto in parse_claves(self.claves_credenciales):
+            try:
+                material = base64.b64decode(texto, validate=True)
+            except (binascii.Error, ValueError):
+                continue  # the keyring reports malformed keys with its own message
+            # 32 random bytes have ~30 distinct values; all-zero or repeated bytes are a typed placeholder.
+            if len(set(material)) < 16:
+                raise ErrorDeConfiguracion(
+                    f"ENLACE_CLAVES_CREDENCIALES: la clave {kid!r} no es aleatoria (bytes en cero o repetidos). "
+                    "Genera una con: python -c 'import os,base64; print(base64.b64encode(os.urandom(32)).decode())'"
+                )
+            if material in vistas:
+                raise ErrorDeConfiguracion(f"ENLACE_CLAVES_CREDENCIALES: la clave {kid!r} repite otra clave.")
+            vistas.add(material)
+        if self.motor == Motor.simulador:
+            raise ErrorDeConfiguracion(
+                "ENLACE_MOTOR=simulador no se permite en producción: es una red de WhatsApp virtual. "
+                "Usa baileys o cloud_api."
+            )
 
     @property
     def secreto(self) -> str:
@@ -160,8 +212,27 @@ class Settings(BaseSettings):
         return self.log_json if self.log_json is not None else self.entorno == Entorno.produccion
 
     @property
+    def docs_activas(self) -> bool:
+        return self.docs if self.docs is not None else not self.es_produccion
+
+    @property
     def cookies_seguras(self) -> bool:
         return self.cookie_segura if self.cookie_segura is not None else self.es_produccion
+
+
+def bits_de_entropia(texto: str) -> float:
+    """Shannon entropy of the characters times the length: a rough upper bound of the guessing work."""
+    if not texto:
+        return 0.0
+    cuentas = Counter(texto)
+    por_caracter = -sum(n / len(texto) * math.log2(n / len(texto)) for n in cuentas.values())
+    return por_caracter * len(texto)
+
+
+def es_repeticion(texto: str) -> bool:
+    """'abcabcabc…': a short pattern repeated to look long."""
+    largo = len(texto)
+    return any(texto == (texto[:k] * (largo // k + 1))[:largo] for k in range(1, largo // 2 + 1))
 
 
 @lru_cache

@@ -93,18 +93,19 @@ async def test_acciones_de_usuarios_roles_y_equipos_quedan_auditadas(cliente_com
         return filas[0]
 
     r = await admin.post(
-        "/api/usuarios", json={"usuario": "nueva_sup", "nombre": "Nueva", "rol": "supervisor", "password": "x" * 12}
+        "/api/usuarios",
+        json={"usuario": "nueva_sup", "nombre": "Nueva", "rol": "supervisor", "password": "sol-de-otoño-en-puebla"},
     )
     assert r.status_code == 201, r.text
     usuario_id = r.json()["id"]
     assert (await ultima("usuario.crear"))["objeto_id"] == str(usuario_id)
-    assert "x" * 12 not in str(await ultima("usuario.crear"))
+    assert "sol-de-otoño-en-puebla" not in str(await ultima("usuario.crear"))
 
     r = await admin.patch(f"/api/usuarios/{usuario_id}", json={"rol": "admin"})
     assert r.status_code == 200, r.text
     assert (await ultima("usuario.actualizar"))["objeto_id"] == str(usuario_id)
 
-    r = await admin.post("/api/tokens", json={"nombre": "crm"})
+    r = await admin.post("/api/tokens", json={"nombre": "crm", "alcances": ["reportes:leer"]})
     assert r.status_code == 201, r.text
     token_id = r.json()["id"]
     assert (await ultima("token.crear"))["objeto_id"] == str(token_id)

@@ -93,19 +93,19 @@ async def test_token_api_autentica_se_guarda_hasheado_y_se_revoca(cliente_como: 
     from sqlalchemy import text
 
     admin = await cliente_como("admin")
-    r = await admin.post("/api/tokens", json={"nombre": "CRM", "alcances": ["reportes"]})
+    r = await admin.post("/api/tokens", json={"nombre": "CRM", "alcances": ["agentes:escribir"]})
     assert r.status_code == 201
     token = r.json()["token"]
     guardados = (await db.execute(text("SELECT token_hash FROM tokens_api"))).scalars().all()
     assert token not in guardados and len(guardados[0]) == 64
-    r = await cliente.get("/api/auth/yo", headers={"Authorization": f"Bearer {token}"})
+    r = await cliente.get("/api/equipos", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200
     # Bearer requests need no CSRF token.
     r = await cliente.post("/api/equipos", json={"nombre": "Por token"}, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 201
     token_id = (await admin.get("/api/tokens")).json()[0]["id"]
     assert (await admin.delete(f"/api/tokens/{token_id}")).status_code == 200
-    r = await cliente.get("/api/auth/yo", headers={"Authorization": f"Bearer {token}"})
+    r = await cliente.get("/api/equipos", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401
 
 

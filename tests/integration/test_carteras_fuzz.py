@@ -8,6 +8,7 @@ import random
 from typing import Any
 
 import openpyxl
+import pytest
 from sqlalchemy import text
 
 CELDAS = [
@@ -75,6 +76,14 @@ def archivo_al_azar(azar: random.Random) -> tuple[str, bytes]:
     texto = delim.join(encabezado) + "\n" + "\n".join(delim.join(f) for f in filas)
     codificacion = azar.choice(["utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16", "utf-16-le", "mac_roman"])
     return "x.csv", texto.encode(codificacion, errors="replace")
+
+
+@pytest.fixture
+def ajustes(url_bd: str) -> Any:
+    """45 uploads by one agent within one (manual-clock) hour: above the default per-user quota."""
+    from tests.conftest import ajustes_prueba
+
+    return ajustes_prueba(url_bd, importaciones_por_hora=1000)
 
 
 async def test_subidas_al_azar_nunca_500_ni_importacion_a_medias(cliente_como: Any, db: Any) -> None:

@@ -5,6 +5,10 @@ or MATRIZ with a `preparar` that builds a resource owned by an agent of ANOTHER 
 anonymous → 401; an agent and a supervisor of the other team → 403/404 (or, for list routes, a
 response that does not contain the other agent's data); an admin → allowed.
 Domains add their routes to MATRIZ; the first test fails when a route is missing.
+
+Scope axis: each route's declared area (enlace.comun.alcances_token) is checked with API tokens too —
+an admin token naming another area (or only reading, for a write) is refused; an agent's token with
+every scope gets no more than the agent; the admin's token with exactly the route's scope passes.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+
+from enlace.comun.alcances_token import AREAS, alcance_necesario, area_de_ruta, rutas_de
 
 PUBLICAS = {
     ("GET", "/healthz"),
@@ -73,7 +79,7 @@ async def _usuario_ajeno(ctx: Contexto) -> dict[str, Any]:
 
 
 async def _token_ajeno(ctx: Contexto) -> dict[str, Any]:
-    r = await ctx.admin.post("/api/tokens", json={"nombre": "crm", "usuario_id": ctx.ajeno["id"]})
+    r = await ctx.admin.post("/api/tokens", json={"nombre": "crm", "usuario_id": ctx.ajeno["id"], "alcances": ["*"]})
     assert r.status_code == 201, r.text
     return {"token_id": r.json()["id"]}
 
@@ -152,14 +158,22 @@ MATRIZ: dict[tuple[str, str], Caso] = {
     ("POST", "/api/usuarios"): Caso(
         _nada,
         tipo="admin",
-        cuerpo=lambda ctx, p: {"usuario": "nuevo_x", "nombre": "N", "rol": "agente", "password": "x" * 12},
+        cuerpo=lambda ctx, p: {
+            "usuario": "nuevo_x",
+            "nombre": "N",
+            "rol": "agente",
+            "password": "sol-de-otoño-en-puebla",
+        },
     ),
     ("PATCH", "/api/usuarios/{usuario_id}"): Caso(_usuario_ajeno, tipo="admin", cuerpo=lambda c, p: {"nombre": "Z"}),
     ("GET", "/api/tokens"): Caso(
         _token_ajeno, tipo="lista", contiene_ajeno=lambda r, ctx: _ids_en(r, "usuario_id", ctx.ajeno["id"])
     ),
-    ("POST", "/api/tokens"): Caso(_nada, tipo="admin", cuerpo=lambda c, p: {"nombre": "t"}),
+    ("POST", "/api/tokens"): Caso(
+        _nada, tipo="admin", cuerpo=lambda c, p: {"nombre": "t", "alcances": ["usuarios:leer"]}
+    ),
     ("DELETE", "/api/tokens/{token_id}"): Caso(_token_ajeno, tipo="admin"),
+    ("GET", "/api/tokens/alcances"): Caso(_nada, tipo="admin"),
     ("GET", "/api/agentes"): Caso(
         _nada, tipo="lista", contiene_ajeno=lambda r, ctx: _ids_en(r, "id", ctx.ajeno["agente_id"])
     ),
@@ -436,6 +450,11 @@ def _rutas(app: Any) -> set[tuple[str, str]]:
     return rutas
 
 
+def _areas(app: Any) -> dict[tuple[str, str], str | None]:
+    """(method, path) → the scope area the route declared."""
+    return {(m, r.path): area_de_ruta(r) for r in rutas_de(app) for m in getattr(r, "methods", None) or ()}
+
+
 def test_cada_ruta_esta_en_la_matriz(app: Any) -> None:
     faltan = sorted(_rutas(app) - PUBLICAS - PROPIAS - set(MATRIZ))
     assert not faltan, f"Rutas sin caso en la matriz de autorización: {faltan}"
@@ -464,18 +483,34 @@ async def test_ruta_niega_recursos_ajenos(
     ruta = plantilla.format(**params)
     cuerpo = caso.cuerpo(ctx, params) if caso.cuerpo else None
 
-    async def pedir(c: Any) -> Any:
+    async def pedir(c: Any, token: str | None = None) -> Any:
         kwargs: dict[str, Any] = {}
         if cuerpo is not None:
             kwargs["json"] = cuerpo
         if caso.multipart is not None:
             kwargs.update(caso.multipart(ctx, params))
+        if token is not None:
+            kwargs["headers"] = {"Authorization": f"Bearer {token}"}
         return await c.request(metodo, ruta, **kwargs)
+
+    async def token(alcances: list[str], usuario_id: int | None = None) -> str:
+        r = await admin.post("/api/tokens", json={"nombre": "matriz", "alcances": alcances, "usuario_id": usuario_id})
+        assert r.status_code == 201, r.text
+        return str(r.json()["token"])
 
     anonima = await pedir(cliente)
     assert anonima.status_code == 401, f"{metodo} {ruta} sin sesión dio {anonima.status_code}"
-    for nombre, c in (("agente", agente), ("supervisor", supervisor)):
-        r = await pedir(c)
+    area = _areas(app)[clave]
+    assert area is not None, f"{metodo} {plantilla} no declara su alcance"
+    necesario = alcance_necesario(area, metodo)
+    otra_area = next(a for a in AREAS if a != area)
+    negados = [[f"{otra_area}:escribir"]] + ([[f"{area}:leer"]] if necesario.endswith(":escribir") else [])
+    for alcances in negados:
+        r = await pedir(cliente, await token(alcances))
+        assert r.status_code == 403, f"token {alcances} obtuvo {r.status_code} en {metodo} {ruta}: {r.text}"
+    token_agente = await token(["*"], usuario_id=agente.usuario["id"])
+    for nombre, c, t in (("agente", agente, None), ("supervisor", supervisor, None), ("token*", cliente, token_agente)):
+        r = await pedir(c, t)
         if caso.tipo == "lista":
             assert r.status_code in (200, 403), f"{nombre}: {r.status_code} {r.text}"
             if r.status_code == 200:
@@ -485,7 +520,14 @@ async def test_ruta_niega_recursos_ajenos(
                 assert not caso.contiene_ajeno(datos, ctx), f"{nombre} ve datos ajenos en {metodo} {ruta}"
         else:
             assert r.status_code in (403, 404), f"{nombre} obtuvo {r.status_code} en {metodo} {ruta}: {r.text}"
-    r_admin = await pedir(admin)
+    token_justo = await token([necesario])
+    if metodo == "GET":
+        r = await pedir(cliente, token_justo)
+        assert r.status_code not in (401, 403), f"token {necesario} negado en {metodo} {ruta}: {r.text}"
+        r_admin = await pedir(admin)
+    else:
+        # A write runs once: through the admin's token holding exactly the route's scope.
+        r_admin = await pedir(cliente, token_justo)
     assert r_admin.status_code not in (401, 403), f"admin negado en {metodo} {ruta}: {r_admin.text}"
     if caso.tipo == "lista" and r_admin.status_code == 200 and caso.contiene_ajeno:
         datos = _cuerpo(r_admin)

@@ -196,7 +196,7 @@ async def test_conexion_sin_credenciales_o_con_token(nucleo: Any, url_rt: str, c
     with pytest.raises(socketio.exceptions.ConnectionError):
         await anonimo.conectar(url_rt, cookie="no-es-una-sesion")
     admin = await cliente_como("admin")
-    r = await admin.post("/api/tokens", json={"nombre": "crm"})
+    r = await admin.post("/api/tokens", json={"nombre": "crm", "alcances": ["conversaciones:leer"]})
     assert r.status_code == 201, r.text
     con_token = Oyente()
     await con_token.conectar(url_rt, token=r.json()["token"])

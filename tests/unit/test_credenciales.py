@@ -99,12 +99,14 @@ def test_claves_mal_configuradas(texto):
         Llavero.desde_texto(texto)
 
 
-def test_desarrollo_deriva_clave_y_produccion_la_exige():
-    dev = Llavero.desde_settings(ajustes(secret_key="una-clave-de-desarrollo"))
+def test_pruebas_deriva_clave_y_produccion_la_exige():
+    dev = Llavero.desde_settings(ajustes(entorno="pruebas", secret_key="una-clave-de-desarrollo"))
     assert dev.actual.id.startswith("dev-") and dev.actual == clave_derivada("una-clave-de-desarrollo")
     assert clave_derivada("otra").id != dev.actual.id
-    # With real keys configured in development, rows under the derived key stay readable (for rotation).
-    mixto = Llavero.desde_settings(ajustes(secret_key="una-clave-de-desarrollo", claves_credenciales=f"k1:{K1}"))
+    # With real keys configured outside production, rows under the derived key stay readable (for rotation).
+    mixto = Llavero.desde_settings(
+        ajustes(entorno="pruebas", secret_key="una-clave-de-desarrollo", claves_credenciales=f"k1:{K1}")
+    )
     assert mixto.actual.id == "k1" and dev.actual.id in mixto.ids
     prod = Llavero.desde_settings(
         Settings.model_construct(entorno=Entorno.produccion, secret_key="x" * 40, claves_credenciales=f"k1:{K1}")
@@ -114,6 +116,21 @@ def test_desarrollo_deriva_clave_y_produccion_la_exige():
         Llavero.desde_settings(
             Settings.model_construct(entorno=Entorno.produccion, secret_key="x" * 40, claves_credenciales="")
         )
+
+
+def test_desarrollo_genera_una_clave_aleatoria_privada_y_la_conserva(tmp_path):
+    uno, otro = tmp_path / "uno", tmp_path / "otro"
+    llavero = Llavero.desde_settings(ajustes(entorno="desarrollo", secret_key="", directorio_datos=uno))
+    archivo = uno / "clave-credenciales"
+    assert archivo.stat().st_mode & 0o777 == 0o600
+    assert llavero.actual.id.startswith("local-")
+    # Never the key derived from the public development constant (it only still reads old rows).
+    assert llavero.actual != clave_derivada(ajustes(secret_key="").secreto)
+    assert Llavero.desde_settings(ajustes(entorno="desarrollo", directorio_datos=uno)).actual == llavero.actual
+    assert Llavero.desde_settings(ajustes(entorno="desarrollo", directorio_datos=otro)).actual != llavero.actual
+    archivo.chmod(0o644)
+    Llavero.desde_settings(ajustes(entorno="desarrollo", directorio_datos=uno))
+    assert archivo.stat().st_mode & 0o777 == 0o600
 
 
 def test_clave_generada_sirve_y_no_se_imprime():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import os
+import secrets
 import subprocess
 import sys
 
@@ -26,9 +29,38 @@ def test_desarrollo_acepta_secreto_vacio() -> None:
     assert ajustes.secreto  # a fixed development value, never empty
 
 
+SECRETO = secrets.token_urlsafe(48)
+CLAVE = base64.b64encode(os.urandom(32)).decode()
+
+
+def _produccion(**valores: object) -> Settings:
+    base: dict[str, object] = {"entorno": "produccion", "secret_key": SECRETO, "claves_credenciales": f"k1:{CLAVE}"}
+    return Settings(_env_file=None, **{**base, **valores})  # type: ignore[arg-type]
+
+
 def test_produccion_valida() -> None:
-    ajustes = Settings(_env_file=None, entorno="produccion", secret_key="k" * 40, claves_credenciales="k1:abc")  # type: ignore[call-arg]
+    ajustes = _produccion()
     assert ajustes.es_produccion and ajustes.usar_log_json and ajustes.cookies_seguras
+    assert not ajustes.docs_activas and _produccion(docs=True).docs_activas
+
+
+@pytest.mark.parametrize("secreto", ["a" * 40, "ab" * 20, "0123456789" * 4])
+def test_secreto_de_poca_entropia_en_produccion_se_rechaza(secreto: str) -> None:
+    with pytest.raises(ErrorDeConfiguracion, match="poco aleatoria"):
+        _produccion(secret_key=secreto)
+
+
+def test_claves_en_cero_o_repetidas_en_produccion_se_rechazan() -> None:
+    ceros = base64.b64encode(bytes(32)).decode()
+    with pytest.raises(ErrorDeConfiguracion, match="no es aleatoria"):
+        _produccion(claves_credenciales=f"k1:{ceros}")
+    with pytest.raises(ErrorDeConfiguracion, match="repite otra clave"):
+        _produccion(claves_credenciales=f"k1:{CLAVE},k2:{CLAVE}")
+
+
+def test_simulador_en_produccion_se_rechaza() -> None:
+    with pytest.raises(ErrorDeConfiguracion, match="simulador"):
+        _produccion(motor="simulador")
 
 
 def test_parse_claves_conserva_el_orden() -> None:

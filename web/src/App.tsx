@@ -7,6 +7,7 @@ import { ProveedorTiempoReal } from "./tiempo_real/socket";
 import Login from "./paginas/Login";
 import Marco from "./componentes/Marco";
 import NoEncontrada from "./paginas/NoEncontrada";
+import CambiarPassword from "./paginas/CambiarPassword";
 
 const ConectarWhatsApp = lazy(() => import("./paginas/agente/ConectarWhatsApp"));
 const Carteras = lazy(() => import("./paginas/agente/Carteras"));
@@ -47,6 +48,7 @@ const ADMIN: Rol[] = ["admin"];
 export default function App() {
   const { usuario, cargando } = useSesion();
   if (cargando) return <Cargando />;
+  if (usuario?.debe_cambiar_password) return <CambiarPassword />;
   return (
     <ProveedorTiempoReal activo={usuario !== null}>
       <Routes>

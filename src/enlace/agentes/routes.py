@@ -9,11 +9,12 @@ from enlace.agentes import repository as repo
 from enlace.agentes.models import Equipo
 from enlace.agentes.schemas import AgenteActualizar, AgenteSalida, EquipoActualizar, EquipoCrear, EquipoSalida
 from enlace.comun.alcance import exigir_rol
+from enlace.comun.alcances_token import requiere
 from enlace.comun.auditoria import registrar_auditoria
 from enlace.dependencias import ActorDep, SessionBD
 from enlace.errores import Conflicto, EntradaInvalida, NoEncontrado
 
-router = APIRouter(prefix="/api", tags=["agentes"])
+router = APIRouter(prefix="/api", tags=["agentes"], dependencies=[requiere("agentes")])
 
 
 @router.get("/agentes", response_model=list[AgenteSalida])

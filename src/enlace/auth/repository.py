@@ -52,33 +52,52 @@ async def revocar_sesion(session: AsyncSession, token_hash: str, ahora: datetime
     await session.execute(update(SesionUsuario).where(SesionUsuario.token_hash == token_hash).values(revocada_at=ahora))
 
 
-async def revocar_sesiones_de(session: AsyncSession, usuario_id: int, ahora: datetime) -> None:
+async def revocar_sesiones_de(
+    session: AsyncSession, usuario_id: int, ahora: datetime, *, salvo: str | None = None
+) -> None:
+    """Revoke every live browser session of the user, except the one whose token hash is `salvo`."""
+    stmt = update(SesionUsuario).where(SesionUsuario.usuario_id == usuario_id, SesionUsuario.revocada_at.is_(None))
+    if salvo is not None:
+        stmt = stmt.where(SesionUsuario.token_hash != salvo)
+    await session.execute(stmt.values(revocada_at=ahora))
+
+
+async def bloquear_usuario_login(session: AsyncSession, usuario: str) -> None:
+    """Serialize login attempts for one user name until the transaction ends (counting is then exact)."""
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended("login:" + usuario.lower(), 0))))
+
+
+async def fallos_recientes(session: AsyncSession, *, usuario: str, ip: str | None, desde: datetime) -> list[datetime]:
+    """This user's failures from this address since `desde`, newest first."""
+    condicion_ip = IntentoLogin.ip == ip if ip else IntentoLogin.ip.is_(None)
+    filas = await session.scalars(
+        select(IntentoLogin.momento)
+        .where(IntentoLogin.usuario == usuario.lower(), condicion_ip, IntentoLogin.momento >= desde)
+        .order_by(IntentoLogin.momento.desc(), IntentoLogin.id.desc())
+    )
+    return list(filas)
+
+
+async def fallos_de_ip(session: AsyncSession, ip: str, desde: datetime) -> int:
+    return await session.scalar(select(func.count()).where(IntentoLogin.ip == ip, IntentoLogin.momento >= desde)) or 0
+
+
+async def registrar_fallo(session: AsyncSession, *, usuario: str, ip: str | None, momento: datetime) -> int:
+    fila = IntentoLogin(usuario=usuario.lower(), ip=ip, momento=momento)
+    session.add(fila)
+    await session.flush()
+    return fila.id
+
+
+async def limpiar_fallos(session: AsyncSession, usuario: str, ip: str | None, ahora: datetime, intento_id: int) -> None:
+    """After a good login: forget this address's failures for the user (others' stay) and old rows."""
+    condicion_ip = IntentoLogin.ip == ip if ip else IntentoLogin.ip.is_(None)
     await session.execute(
-        update(SesionUsuario)
-        .where(SesionUsuario.usuario_id == usuario_id, SesionUsuario.revocada_at.is_(None))
-        .values(revocada_at=ahora)
-    )
-
-
-async def contar_fallos(session: AsyncSession, *, usuario: str, ip: str | None, desde: datetime) -> tuple[int, int]:
-    por_usuario = await session.scalar(
-        select(func.count()).where(IntentoLogin.usuario == usuario.lower(), IntentoLogin.momento >= desde)
-    )
-    por_ip = 0
-    if ip:
-        por_ip = (
-            await session.scalar(select(func.count()).where(IntentoLogin.ip == ip, IntentoLogin.momento >= desde)) or 0
+        delete(IntentoLogin).where(
+            (IntentoLogin.id == intento_id) | ((IntentoLogin.usuario == usuario.lower()) & condicion_ip)
         )
-    return por_usuario or 0, por_ip
-
-
-async def registrar_fallo(session: AsyncSession, *, usuario: str, ip: str | None, momento: datetime) -> None:
-    session.add(IntentoLogin(usuario=usuario.lower(), ip=ip, momento=momento))
-
-
-async def limpiar_fallos(session: AsyncSession, usuario: str, antes_de: datetime) -> None:
-    await session.execute(delete(IntentoLogin).where(IntentoLogin.usuario == usuario.lower()))
-    await session.execute(delete(IntentoLogin).where(IntentoLogin.momento < antes_de - timedelta(days=1)))
+    )
+    await session.execute(delete(IntentoLogin).where(IntentoLogin.momento < ahora - timedelta(days=1)))
 
 
 async def listar_usuarios(session: AsyncSession) -> list[Usuario]:

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Rol = Literal["admin", "supervisor", "agente"]
+MIN_PASSWORD = 12
 
 
 class LoginEntrada(BaseModel):
@@ -26,6 +27,8 @@ class UsuarioSalida(BaseModel):
     activo: bool
     agente_id: int | None = None
     equipo_ids: list[int] = []
+    # The one-time password must be replaced before anything else (the panel shows that form).
+    debe_cambiar_password: bool = False
 
 
 class LoginSalida(BaseModel):
@@ -38,7 +41,7 @@ class UsuarioCrear(BaseModel):
     nombre: str = Field(min_length=1, max_length=120)
     email: str | None = Field(default=None, max_length=200)
     rol: Rol
-    password: str = Field(min_length=10, max_length=200)
+    password: str = Field(min_length=MIN_PASSWORD, max_length=200)
     equipo_id: int | None = None
 
 
@@ -47,20 +50,26 @@ class UsuarioActualizar(BaseModel):
     email: str | None = Field(default=None, max_length=200)
     rol: Rol | None = None
     activo: bool | None = None
-    password: str | None = Field(default=None, min_length=10, max_length=200)
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD, max_length=200)
     equipo_id: int | None = None
 
 
 class CambioPassword(BaseModel):
     actual: str = Field(min_length=1, max_length=200)
-    nueva: str = Field(min_length=10, max_length=200)
+    nueva: str = Field(min_length=MIN_PASSWORD, max_length=200)
 
 
 class TokenCrear(BaseModel):
     nombre: str = Field(min_length=1, max_length=120)
     usuario_id: int | None = None  # default: the caller
-    alcances: list[str] = Field(default_factory=list)
+    # Chosen from GET /api/tokens/alcances; at least one (a token with no scope reaches nothing).
+    alcances: list[str] = Field(min_length=1, max_length=30)
     expira_at: datetime | None = None
+
+
+class AlcanceSalida(BaseModel):
+    alcance: str
+    descripcion: str
 
 
 class TokenSalida(BaseModel):

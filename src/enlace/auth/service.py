@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,8 +15,9 @@ from enlace.agentes.models import Agente, Equipo
 from enlace.auth import repository as repo
 from enlace.auth.models import SesionUsuario, TokenApi, Usuario
 from enlace.auth.schemas import TokenCrear, UsuarioActualizar, UsuarioCrear
-from enlace.auth.seguridad import hash_token, hashear_password, nuevo_token, verificar_password
+from enlace.auth.seguridad import hash_token, hashear, nuevo_token, problema_password, verificar
 from enlace.comun.actor import Actor
+from enlace.comun.alcances_token import tokens_que_puede_dar, validar_alcances
 from enlace.errores import Conflicto, DemasiadosIntentos, EntradaInvalida, NoAutenticado, NoEncontrado, Prohibido
 
 COOKIE_SESION = "enlace_sesion"
@@ -48,7 +50,60 @@ async def construir_actor(
         equipo_ids=equipos,
         alcances=alcances,
         via_token=via_token,
+        debe_cambiar_password=usuario.debe_cambiar_password,
     )
+
+
+def espera_tras_fallos(fallos: int, max_fallos: int, base_s: int, tope_s: int) -> int:
+    """Seconds to wait after the last failure: none below the limit, then doubling from `base_s`."""
+    if fallos < max_fallos:
+        return 0
+    return int(min(tope_s, base_s * 2 ** (fallos - max_fallos)))
+
+
+async def reservar_intento(
+    fabrica_independiente,  # type: ignore[no-untyped-def]
+    *,
+    usuario: str,
+    ip: str | None,
+    ahora: datetime,
+    max_fallos: int,
+    ventana_minutos: int,
+    espera_base_s: int,
+) -> tuple[int, Usuario | None]:
+    """Count this attempt BEFORE verifying anything, atomically per user name.
+
+    The attempt is committed as a failure in its own transaction under an advisory lock, so N
+    parallel guesses see each other: at most `max_fallos` of them are evaluated, the rest get 429.
+    The lockout is keyed by user name AND client address, with growing waits, so guessing from
+    one place never locks the real user out from another.
+    """
+    desde = ahora - timedelta(minutes=ventana_minutos)
+    async with fabrica_independiente() as otra:
+        await repo.bloquear_usuario_login(otra, usuario)
+        fallos = await repo.fallos_recientes(otra, usuario=usuario, ip=ip, desde=desde)
+        espera = espera_tras_fallos(len(fallos), max_fallos, espera_base_s, ventana_minutos * 60)
+        if espera and fallos[0] + timedelta(seconds=espera) > ahora:
+            faltan = math.ceil((fallos[0] + timedelta(seconds=espera) - ahora).total_seconds())
+            raise DemasiadosIntentos(
+                f"Demasiados intentos fallidos desde esta dirección. Espera {_duracion(faltan)} e inténtalo de nuevo.",
+                reintentar_en_s=faltan,
+            )
+        if ip and await repo.fallos_de_ip(otra, ip, desde) >= MAX_FALLOS_POR_IP:
+            raise DemasiadosIntentos(
+                f"Demasiados intentos fallidos desde esta dirección. Espera {ventana_minutos} minutos.",
+                reintentar_en_s=ventana_minutos * 60,
+            )
+        intento_id = await repo.registrar_fallo(otra, usuario=usuario, ip=ip, momento=ahora)
+        encontrado = await repo.usuario_por_nombre(otra, usuario)
+        await otra.commit()
+    return intento_id, encontrado
+
+
+def _duracion(segundos: int) -> str:
+    if segundos < 90:
+        return f"{segundos} segundos"
+    return f"{math.ceil(segundos / 60)} minutos"
 
 
 async def iniciar_sesion(
@@ -63,24 +118,26 @@ async def iniciar_sesion(
     max_fallos: int,
     ventana_minutos: int,
     horas_sesion: int,
+    espera_base_s: int = 30,
 ) -> SesionCreada:
-    desde = ahora - timedelta(minutes=ventana_minutos)
-    por_usuario, por_ip = await repo.contar_fallos(session, usuario=usuario, ip=ip, desde=desde)
-    if por_usuario >= max_fallos or por_ip >= MAX_FALLOS_POR_IP:
-        raise DemasiadosIntentos(
-            f"Demasiados intentos fallidos. Espera {ventana_minutos} minutos e inténtalo de nuevo.",
-            reintentar_en_s=ventana_minutos * 60,
-        )
-    encontrado = await repo.usuario_por_nombre(session, usuario)
-    # Always verify a hash, even for unknown users, so timing does not reveal who exists.
-    valido = verificar_password(encontrado.password_hash if encontrado else None, password)
+    intento_id, encontrado = await reservar_intento(
+        fabrica_independiente,
+        usuario=usuario,
+        ip=ip,
+        ahora=ahora,
+        max_fallos=max_fallos,
+        ventana_minutos=ventana_minutos,
+        espera_base_s=espera_base_s,
+    )
+    # Always verify a hash, even for unknown users, so timing does not reveal who exists. No database
+    # connection is held meanwhile: the attempt is already committed, the request session is untouched.
+    valido = await verificar(encontrado.password_hash if encontrado else None, password)
     if not valido or encontrado is None or not encontrado.activo:
-        # The failure must survive the rollback of this request: record it in its own transaction.
-        async with fabrica_independiente() as otra:
-            await repo.registrar_fallo(otra, usuario=usuario, ip=ip, momento=ahora)
-            await otra.commit()
         raise NoAutenticado(MENSAJE_LOGIN_FALLIDO, codigo="credenciales_invalidas")
-    await repo.limpiar_fallos(session, usuario, ahora)
+    # Success: this attempt and this address's earlier failures for the user stop counting.
+    await repo.limpiar_fallos(session, usuario, ip, ahora, intento_id)
+    encontrado = await repo.usuario_por_id(session, encontrado.id)
+    assert encontrado is not None
     token, csrf = nuevo_token(), nuevo_token()
     expira = ahora + timedelta(hours=horas_sesion)
     session.add(
@@ -158,7 +215,14 @@ async def validar_equipo(session: AsyncSession, equipo_id: int | None) -> None:
         raise EntradaInvalida(f"equipo_id: el equipo {equipo_id} no existe.")
 
 
+def exigir_password_fuerte(password: str, campo: str, *personales: str) -> None:
+    problema = problema_password(password, *personales)
+    if problema is not None:
+        raise EntradaInvalida(f"{campo}: la contraseña {problema}.", codigo="password_debil", campos=[campo])
+
+
 async def crear_usuario(session: AsyncSession, datos: UsuarioCrear) -> Usuario:
+    exigir_password_fuerte(datos.password, "password", datos.usuario, datos.nombre)
     if await repo.usuario_por_nombre(session, datos.usuario):
         raise Conflicto(f"Ya existe un usuario llamado «{datos.usuario}».", codigo="usuario_duplicado")
     await validar_equipo(session, datos.equipo_id)
@@ -167,7 +231,7 @@ async def crear_usuario(session: AsyncSession, datos: UsuarioCrear) -> Usuario:
         nombre=datos.nombre,
         email=datos.email,
         rol=datos.rol,
-        password_hash=hashear_password(datos.password),
+        password_hash=await hashear(datos.password),
     )
     session.add(usuario)
     await session.flush()
@@ -187,6 +251,8 @@ async def actualizar_usuario(
     usuario = await repo.usuario_por_id(session, usuario_id)
     if usuario is None:
         raise NoEncontrado("El usuario no existe.")
+    if datos.password:
+        exigir_password_fuerte(datos.password, "password", usuario.usuario, usuario.nombre)
     if usuario.id == actor.usuario_id and (datos.activo is False or (datos.rol and datos.rol != "admin")):
         raise Conflicto("No puedes desactivarte ni quitarte el rol de administrador a ti mismo.")
     await validar_equipo(session, datos.equipo_id)
@@ -203,7 +269,7 @@ async def actualizar_usuario(
         if not datos.activo:
             await repo.revocar_sesiones_de(session, usuario.id, ahora)
     if datos.password:
-        usuario.password_hash = hashear_password(datos.password)
+        usuario.password_hash = await hashear(datos.password)
         await repo.revocar_sesiones_de(session, usuario.id, ahora)
     if datos.equipo_id is not None:
         if usuario.rol == "agente":
@@ -218,18 +284,27 @@ async def actualizar_usuario(
     return usuario
 
 
-async def cambiar_password(session: AsyncSession, actor: Actor, actual: str, nueva: str) -> None:
+async def cambiar_password(
+    session: AsyncSession, actor: Actor, actual: str, nueva: str, sesion_actual: str | None, ahora: datetime
+) -> None:
+    """Change one's own password; every other browser session of the user is revoked (this one stays)."""
     usuario = await repo.usuario_por_id(session, actor.usuario_id)
-    if usuario is None or not verificar_password(usuario.password_hash, actual):
+    if usuario is None or not await verificar(usuario.password_hash, actual):
         raise EntradaInvalida("actual: la contraseña actual no es correcta.")
-    usuario.password_hash = hashear_password(nueva)
+    if nueva == actual:
+        raise EntradaInvalida("nueva: la contraseña nueva debe ser distinta de la actual.", campos=["nueva"])
+    exigir_password_fuerte(nueva, "nueva", usuario.usuario, usuario.nombre)
+    usuario.password_hash = await hashear(nueva)
     usuario.debe_cambiar_password = False
+    await repo.revocar_sesiones_de(session, usuario.id, ahora, salvo=sesion_actual)
 
 
 # ---- API tokens ------------------------------------------------------------------------------
 
 
 async def crear_token(session: AsyncSession, actor: Actor, datos: TokenCrear) -> tuple[TokenApi, str]:
+    alcances = validar_alcances(datos.alcances)
+    tokens_que_puede_dar(actor, alcances)
     dueno = datos.usuario_id or actor.usuario_id
     if await repo.usuario_por_id(session, dueno) is None:
         raise EntradaInvalida(f"usuario_id: el usuario {dueno} no existe.")
@@ -239,7 +314,7 @@ async def crear_token(session: AsyncSession, actor: Actor, datos: TokenCrear) ->
         nombre=datos.nombre,
         prefijo=token[:8],
         token_hash=hash_token(token),
-        alcances=datos.alcances,
+        alcances=alcances,
         expira_at=datos.expira_at,
     )
     session.add(fila)

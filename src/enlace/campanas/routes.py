@@ -14,10 +14,11 @@ from enlace.campanas.schemas import (
     CampanaSalida,
     InicioSalida,
 )
+from enlace.comun.alcances_token import requiere
 from enlace.db.sesion import al_confirmar
 from enlace.dependencias import ActorDep, NucleoDep, SessionBD
 
-router = APIRouter(prefix="/api", tags=["campañas"])
+router = APIRouter(prefix="/api", tags=["campañas"], dependencies=[requiere("campanas")])
 
 
 def _despertar(nucleo: object, agente_id: int):  # type: ignore[no-untyped-def]

@@ -24,6 +24,9 @@ log = structlog.get_logger(__name__)
 
 # How often (rows) progress is published while reading.
 CADA_FILAS_PROGRESO = 20_000
+# Rejected rows kept in detail for the report; beyond this they are only counted (a tiny file of
+# garbage rows must not write hundreds of thousands of report rows).
+MAX_RECHAZOS_DETALLE = 10_000
 # Imports decide ownership one at a time: two files with the same phone must not both get it.
 _CANDADO_IMPORTACION = 0x454E_4341_5254  # "ENCART"
 
@@ -128,6 +131,8 @@ class ResultadoImportacion:
     # Durations for logs and the benchmark (performance metrics, not domain time).
     segundos_lectura: float = 0.0
     segundos_sql: float = 0.0
+    # Rejected rows beyond MAX_RECHAZOS_DETALLE: counted in `rechazado`, not written to the report.
+    rechazos_sin_detalle: int = 0
 
     @property
     def aceptados(self) -> int:
@@ -200,7 +205,7 @@ def copiar_filas(
         encabezado = lector.encabezado
         assert encabezado is not None
         escribir = copia.write_row
-        filas = 0
+        filas = rechazados = 0
         siguiente_aviso = CADA_FILAS_PROGRESO
         for numero, valores in lector:
             leido = interpretar(encabezado, numero, valores, opciones)
@@ -221,7 +226,10 @@ def copiar_filas(
                         None,
                     )
                 )
+            elif rechazados >= MAX_RECHAZOS_DETALLE:
+                resultado.rechazos_sin_detalle += 1
             else:
+                rechazados += 1
                 rechazo: FilaRechazada = leido  # type: ignore[assignment]
                 escribir(
                     (
@@ -395,6 +403,7 @@ def _decidir_filas(
     )
     for nombre, cantidad in cursor.fetchall():
         resultado.conteos[nombre] = resultado.conteos.get(nombre, 0) + int(cantidad)
+    resultado.conteos["rechazado"] += resultado.rechazos_sin_detalle
 
 
 def _cerrar_cartera(

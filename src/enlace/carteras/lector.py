@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
+from xml.etree import ElementTree
 
 from enlace.comun import estados_mx as estados
 from enlace.comun import telefonos
@@ -27,8 +28,18 @@ MAX_TEXTO = 500
 MAX_NOMBRE = 100
 MAX_EXTRA = 2000
 MAX_COLUMNAS = 200
-# An XLSX is a zip; refuse ones that inflate absurdly (zip bombs).
-MAX_XLSX_DESCOMPRIMIDO = 4 * 1024**3
+# An XLSX is a zip: the sheet is streamed, but openpyxl loads the shared strings and the other parts
+# whole. Bounds, so any accepted file keeps memory small (zip bombs are refused before openpyxl opens it):
+# - uncompressed total at most XLSX_RAZON times the upload (real workbooks inflate 5-15x), never above
+#   MAX_XLSX_DESCOMPRIMIDO;
+XLSX_RAZON = 100
+XLSX_DESCOMPRIMIDO_MIN = 32 * 1024**2
+MAX_XLSX_DESCOMPRIMIDO = 2 * 1024**3
+# - every part loaded whole (shared strings, styles, workbook, relationships) at most this uncompressed;
+MAX_XLSX_PARTE = 32 * 1024**2
+# - shared strings: at most one per compressed byte of their part (each distinct value costs bytes
+#   even compressed; a bomb repeats one value millions of times) and never more than this.
+MAX_XLSX_CADENAS = 500_000
 # How many leading rows may precede the header (title rows such as "Cartera noviembre").
 MAX_FILAS_ANTES_ENCABEZADO = 10
 _MUESTRA = 64 * 1024
@@ -596,6 +607,39 @@ def _error_csv(exc: csv.Error) -> str:
     return texto
 
 
+_DEMASIADO = "el XLSX se expande demasiado al descomprimirlo ({}). Guárdalo como CSV o divídelo en varios archivos"
+
+
+def revisar_xlsx(zf: zipfile.ZipFile, tamano: int) -> None:
+    """Refuse an XLSX whose parts would take unbounded memory or time to read (see the bounds above)."""
+    partes = zf.infolist()
+    total = sum(i.file_size for i in partes)
+    tope = min(MAX_XLSX_DESCOMPRIMIDO, max(XLSX_DESCOMPRIMIDO_MIN, XLSX_RAZON * tamano))
+    if total > tope:
+        raise ErrorLectura(_DEMASIADO.format(f"{total // 1024**2} MB"))
+    for info in partes:
+        es_hoja = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+        if not es_hoja and info.file_size > MAX_XLSX_PARTE:
+            raise ErrorLectura(_DEMASIADO.format(f"{info.filename}: {info.file_size // 1024**2} MB"))
+    try:
+        cadenas = zf.getinfo("xl/sharedStrings.xml")
+    except KeyError:
+        return
+    tope_cadenas = min(MAX_XLSX_CADENAS, max(10_000, cadenas.compress_size))
+    contadas = 0
+    # Streamed and cleared as it goes: counting costs no memory whatever the part holds.
+    raiz = None
+    with zf.open(cadenas) as parte:
+        for evento, elemento in ElementTree.iterparse(parte, events=("start", "end")):
+            if raiz is None:
+                raiz = elemento
+            if evento == "end" and (elemento.tag.endswith("}si") or elemento.tag == "si"):
+                contadas += 1
+                if contadas > tope_cadenas:
+                    raise ErrorLectura(_DEMASIADO.format(f"más de {tope_cadenas:,} textos distintos".replace(",", " ")))
+                raiz.clear()
+
+
 class LectorXLSX(Lector):
     formato = "xlsx"
 
@@ -605,11 +649,9 @@ class LectorXLSX(Lector):
 
         try:
             with zipfile.ZipFile(archivo) as zf:
-                descomprimido = sum(i.file_size for i in zf.infolist())
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+                revisar_xlsx(zf, tamano)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, ElementTree.ParseError) as exc:
             raise ErrorLectura("el archivo XLSX está dañado (no es un zip válido)") from exc
-        if descomprimido > MAX_XLSX_DESCOMPRIMIDO:
-            raise ErrorLectura("el archivo XLSX es demasiado grande una vez descomprimido")
         archivo.seek(0)
         try:
             self._libro = openpyxl.load_workbook(archivo, read_only=True, data_only=True)
@@ -617,6 +659,8 @@ class LectorXLSX(Lector):
             if not hojas:
                 raise ErrorLectura("el archivo XLSX no tiene hojas")
             self._hoja = hojas[0]
+            # A forged <dimension> (A1:XFD1048576) would pad every row to 16,384 cells: trust the rows instead.
+            self._hoja.reset_dimensions()
             try:
                 self._total_estimado = self._hoja.max_row
             except Exception:

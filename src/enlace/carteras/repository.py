@@ -33,6 +33,18 @@ async def _paginar(session: AsyncSession, stmt: Select[Any], pagina: int, por_pa
 # ---- imports -----------------------------------------------------------------------------------------------------
 
 
+async def importaciones_de_usuario(session: AsyncSession, usuario_id: int, desde: datetime) -> tuple[int, int]:
+    """How many imports `usuario_id` started since `desde`, and their total bytes."""
+    fila = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(ImportacionCartera.tamano_bytes), 0)).where(
+                ImportacionCartera.usuario_id == usuario_id, ImportacionCartera.created_at >= desde
+            )
+        )
+    ).one()
+    return int(fila[0]), int(fila[1])
+
+
 async def crear_importacion(session: AsyncSession, **valores: Any) -> ImportacionCartera:
     fila = ImportacionCartera(**valores)
     session.add(fila)

@@ -24,11 +24,11 @@ from enlace.carteras.schemas import (
     ReasignacionSalida,
     Reasignar,
 )
-from enlace.comun.alcance import exigir_alcance
+from enlace.comun.alcances_token import requiere
 from enlace.dependencias import ActorDep, NucleoDep, SessionBD
 from enlace.errores import EntradaInvalida, NoEncontrado
 
-router = APIRouter(prefix="/api", tags=["carteras"])
+router = APIRouter(prefix="/api", tags=["carteras"], dependencies=[requiere("carteras")])
 
 PorPagina = Annotated[int, Query(alias="porPagina", ge=1, le=500)]
 Pagina_ = Annotated[int, Query(ge=1)]
@@ -55,7 +55,6 @@ async def subir_cartera(
     agente_id: Annotated[int | None, Form(alias="agenteId")] = None,
 ) -> ImportacionSalida:
     """Import a portfolio file. 201 with the result when done; 202 when it continues in the background."""
-    exigir_alcance(actor, "carteras")
     subido = archivo or file
     if subido is None:
         raise EntradaInvalida("archivo: adjunta el archivo CSV o XLSX de la cartera.", campos=["archivo"])
@@ -154,7 +153,6 @@ async def descargar_reporte(
 @router.post("/cartera/auto-asignar", response_model=AsignacionSalida)
 async def auto_asignar(datos: AutoAsignar, actor: ActorDep, session: SessionBD, nucleo: NucleoDep) -> AsignacionSalida:
     """Take `cantidad` contacts from the company pool; concurrent calls never get the same contact."""
-    exigir_alcance(actor, "carteras")
     return await service.auto_asignar(
         session, actor, agente_id=datos.agente_id, cantidad=datos.cantidad, ahora=nucleo.reloj.ahora()
     )

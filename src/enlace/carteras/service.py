@@ -21,7 +21,7 @@ from enlace.carteras.schemas import AsignacionSalida, ReasignacionSalida
 from enlace.comun.actor import Actor
 from enlace.comun.alcance import exigir_agente, exigir_rol
 from enlace.db.sesion import al_confirmar, url_libpq
-from enlace.errores import EntradaInvalida, NoEncontrado
+from enlace.errores import DemasiadosIntentos, EntradaInvalida, NoEncontrado
 from enlace.reloj import Reloj
 from enlace.settings import Settings
 from enlace.tareas import Tareas
@@ -73,6 +73,26 @@ def _huella(archivo: IO[bytes]) -> tuple[int, str]:
     return tamano, h.hexdigest()
 
 
+async def validar_cuota(session: AsyncSession, actor: Actor, tamano: int, ahora: datetime, settings: Settings) -> None:
+    """Per-user import quotas (failed imports count too): so many files per hour, so many MB per day."""
+    por_hora = await repo.importaciones_de_usuario(session, actor.usuario_id, ahora - timedelta(hours=1))
+    if por_hora[0] >= settings.importaciones_por_hora:
+        raise DemasiadosIntentos(
+            f"Llegaste al máximo de {settings.importaciones_por_hora} importaciones por hora. "
+            "Espera un poco o pide a un administrador que suba el límite.",
+            codigo="cuota_importacion",
+            reintentar_en_s=3600,
+        )
+    _, bytes_dia = await repo.importaciones_de_usuario(session, actor.usuario_id, ahora - timedelta(days=1))
+    if bytes_dia + tamano > settings.importacion_mb_por_dia * 1024 * 1024:
+        raise DemasiadosIntentos(
+            f"Con este archivo superarías los {settings.importacion_mb_por_dia} MB de carteras por día. "
+            "Inténtalo mañana o pide a un administrador que suba el límite.",
+            codigo="cuota_importacion",
+            reintentar_en_s=3600,
+        )
+
+
 async def subir_cartera(
     session: AsyncSession,
     actor: Actor,
@@ -95,6 +115,7 @@ async def subir_cartera(
         raise EntradaInvalida("archivo: el archivo está vacío.", campos=["archivo"])
     if tamano > MAX_ARCHIVO:
         raise EntradaInvalida("archivo: el máximo es 1 GB; divide la cartera en varios archivos.", campos=["archivo"])
+    await validar_cuota(session, actor, tamano, ahora, settings)
     destino = DestinoImportacion(
         agente_id=destino_agente,
         nombre_cartera=nombre,

@@ -14,6 +14,7 @@ class Actor:
     equipo_ids: tuple[int, ...] = ()  # for supervisors: the teams they lead
     alcances: tuple[str, ...] = field(default=())  # API token scopes; empty = session (all of the role)
     via_token: bool = False
+    debe_cambiar_password: bool = False  # the one-time password: only "me", logout and the change itself
 
     @property
     def es_admin(self) -> bool:

@@ -52,9 +52,3 @@ async def exigir_agente(session: AsyncSession, actor: Actor, agente_id: int) -> 
 def exigir_rol(actor: Actor, *roles: str) -> None:
     if actor.rol not in roles:
         raise Prohibido("Tu rol no permite esta acción.")
-
-
-def exigir_alcance(actor: Actor, alcance: str) -> None:
-    """API tokens carry scopes; sessions (no scopes) have everything their role allows."""
-    if actor.via_token and actor.alcances and alcance not in actor.alcances and "*" not in actor.alcances:
-        raise Prohibido(f"El token no tiene el alcance «{alcance}».")

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 
+from enlace.comun.alcances_token import requiere
 from enlace.conversaciones import service
 from enlace.conversaciones.schemas import (
     AlcanceEntrada,
@@ -18,7 +19,7 @@ from enlace.conversaciones.schemas import (
 )
 from enlace.dependencias import ActorDep, NucleoDep, SessionBD, ip_cliente
 
-router = APIRouter(prefix="/api", tags=["conversaciones"])
+router = APIRouter(prefix="/api", tags=["conversaciones"], dependencies=[requiere("conversaciones")])
 
 
 @router.get("/captura/alcance", response_model=AlcanceSalida)

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from enlace.carteras.models import Contacto
 from enlace.comun import horario
 from enlace.comun.alcance import exigir_rol, puede_ver_agente
+from enlace.comun.alcances_token import requiere
 from enlace.comun.auditoria import FiltroAuditoria, listar_auditoria
 from enlace.comun.estados_mx import ZONAS
 from enlace.cumplimiento import repository as repo
@@ -41,7 +42,7 @@ from enlace.cumplimiento.schemas import (
 from enlace.dependencias import ActorDep, NucleoDep, SessionBD
 from enlace.errores import EntradaInvalida, NoEncontrado
 
-router = APIRouter(prefix="/api", tags=["cumplimiento"])
+router = APIRouter(prefix="/api", tags=["cumplimiento"], dependencies=[requiere("cumplimiento")])
 
 MAX_ARCHIVO = 50 * 1024 * 1024
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from enlace.comun.alcances_token import requiere
 from enlace.db.sesion import al_confirmar
 from enlace.dependencias import ActorDep, NucleoDep, SessionBD
 from enlace.envios import repository as repo
 from enlace.envios import service
 from enlace.envios.schemas import ParadaSalida, PerfilActualizar, PerfilCrear, PerfilSalida
 
-router = APIRouter(prefix="/api", tags=["envíos"])
+router = APIRouter(prefix="/api", tags=["envíos"], dependencies=[requiere("campanas")])
 
 
 @router.get("/perfiles-envio", response_model=list[PerfilSalida])

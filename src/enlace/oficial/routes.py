@@ -6,13 +6,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from enlace.comun.alcance import exigir_rol
+from enlace.comun.alcances_token import requiere
 from enlace.dependencias import ActorDep, NucleoDep, SessionBD
 from enlace.errores import Prohibido
 from enlace.motores.cloud_api.config import leer_numeros
 from enlace.oficial import service
 from enlace.oficial.schemas import NumeroOficialSalida, Transferencia, TransferenciaSalida, WebhookSalida
 
-router = APIRouter(prefix="/api", tags=["oficial"])
+router = APIRouter(prefix="/api", tags=["oficial"], dependencies=[requiere("oficial")])
 
 
 @router.get("/webhooks/whatsapp", response_class=PlainTextResponse)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from enlace.comun.alcances_token import requiere
 from enlace.dependencias import ActorDep, NucleoDep, SessionBD
 from enlace.plantillas import repository as repo
 from enlace.plantillas import service
 from enlace.plantillas.schemas import PlantillaActualizar, PlantillaCrear, PlantillaSalida, PreviaPeticion, PreviaSalida
 
-router = APIRouter(prefix="/api/plantillas", tags=["plantillas"])
+router = APIRouter(prefix="/api/plantillas", tags=["plantillas"], dependencies=[requiere("campanas")])
 
 
 @router.get("", response_model=list[PlantillaSalida])

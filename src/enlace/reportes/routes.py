@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from enlace.comun.alcance import exigir_alcance
+from enlace.comun.alcances_token import requiere
 from enlace.comun.auditoria import registrar_auditoria
 from enlace.dependencias import ActorDep, NucleoDep, SessionBD, ip_cliente
 from enlace.reportes import service
@@ -24,7 +24,7 @@ from enlace.reportes.schemas import (
     Snapshot,
 )
 
-router = APIRouter(prefix="/api", tags=["reportes"])
+router = APIRouter(prefix="/api", tags=["reportes"], dependencies=[requiere("reportes")])
 
 AgenteId = Annotated[int | None, Query(alias="agenteId")]
 EquipoId = Annotated[int | None, Query(alias="equipoId")]
@@ -54,7 +54,6 @@ async def reporte_mensajes(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limite: int = service.LIMITE_POR_DEFECTO,
 ) -> PaginaMensajes:
-    exigir_alcance(actor, "reportes")
     filtro = await service.construir_filtro(
         session,
         actor,
@@ -87,7 +86,6 @@ async def exportar_mensajes(
     desde: Dia = None,
     hasta: Dia = None,
 ) -> StreamingResponse:
-    exigir_alcance(actor, "reportes")
     zona = _zona(nucleo)
     filtro = await service.construir_filtro(
         session,
@@ -148,7 +146,6 @@ async def tablero_agentes(
     hasta: Dia = None,
 ) -> list[FilaAgenteDia]:
     """Per agent and day: sent, delivered, read, replied, opt-outs, failed, response rate, median reply time."""
-    exigir_alcance(actor, "reportes")
     hoy = service.dia_local(nucleo.reloj.ahora(), _zona(nucleo))
     filtro = await service.filtro_tablero(
         session, actor, hoy=hoy, fecha=fecha, desde=desde, hasta=hasta, agente_id=agente_id, equipo_id=equipo_id
@@ -166,7 +163,6 @@ async def tablero_equipos(
     desde: Dia = None,
     hasta: Dia = None,
 ) -> list[FilaEquipo]:
-    exigir_alcance(actor, "reportes")
     hoy = service.dia_local(nucleo.reloj.ahora(), _zona(nucleo))
     filtro = await service.filtro_tablero(
         session, actor, hoy=hoy, fecha=fecha, desde=desde, hasta=hasta, agente_id=None, equipo_id=equipo_id
@@ -176,13 +172,11 @@ async def tablero_equipos(
 
 @router.get("/reportes/tablero/campanas/{campana_id}", response_model=EmbudoCampana)
 async def embudo_campana(campana_id: int, actor: ActorDep, session: SessionBD) -> EmbudoCampana:
-    exigir_alcance(actor, "reportes")
     return await service.embudo_campana(session, actor, campana_id)
 
 
 @router.get("/reportes/tablero/hoy", response_model=ContadoresHoy)
 async def contadores_hoy(actor: ActorDep, session: SessionBD, nucleo: NucleoDep) -> ContadoresHoy:
-    exigir_alcance(actor, "reportes")
     return await service.contadores_hoy(session, actor, service.dia_local(nucleo.reloj.ahora(), _zona(nucleo)))
 
 

@@ -1,7 +1,8 @@
 """AES-256-GCM encryption of the WhatsApp auth state, with the key id stored beside each row and rotation.
 
 Keys come from `ENLACE_CLAVES_CREDENCIALES` ("id:base64key,..."; the first encrypts, all decrypt). In
-development without keys one is derived from the secret key, with a loud warning. The associated data
+development without keys a random one is generated on first run and kept in the data directory
+(0600); in tests one is derived from the (test) secret key. The associated data
 binds a ciphertext to its agent: a row copied onto another agent's session does not decrypt.
 """
 
@@ -13,6 +14,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -21,7 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from enlace.settings import ErrorDeConfiguracion, Settings, parse_claves
+from enlace.settings import Entorno, ErrorDeConfiguracion, Settings, parse_claves
 
 log = structlog.get_logger(__name__)
 
@@ -64,6 +66,32 @@ def clave_derivada(secreto: str) -> Clave:
     ).derive(secreto.encode())
     huella = hashlib.sha256(material).hexdigest()[:8]
     return Clave(f"dev-{huella}", material)
+
+
+ARCHIVO_CLAVE_LOCAL = "clave-credenciales"
+
+
+def clave_local(directorio: Path) -> Clave:
+    """The development key: 32 random bytes in `<directorio_datos>/clave-credenciales` (0600), made once."""
+    ruta = Path(directorio) / ARCHIVO_CLAVE_LOCAL
+    ruta.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(ruta, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if ruta.stat().st_mode & 0o077:
+            os.chmod(ruta, 0o600)  # someone widened it; the key must stay private to this user
+            log.warning("credenciales.permisos_corregidos", archivo=str(ruta))
+    else:
+        with os.fdopen(descriptor, "w") as archivo:
+            archivo.write(generar_clave() + "\n")
+        log.info("credenciales.clave_local_creada", archivo=str(ruta))
+    try:
+        material = base64.b64decode(ruta.read_text().strip(), validate=True)
+    except (binascii.Error, ValueError):
+        material = b""
+    if len(material) != LARGO_CLAVE:
+        raise ErrorDeConfiguracion(f"{ruta} no contiene una clave AES-256 en base64; bórralo para generar otra.")
+    return Clave(f"local-{hashlib.sha256(material).hexdigest()[:8]}", material)
 
 
 def _clave_de_texto(kid: str, texto: str) -> Clave:
@@ -110,6 +138,10 @@ class Llavero:
                 )
             return cls(claves)
         derivada = clave_derivada(settings.secreto)
+        if not claves and settings.entorno == Entorno.desarrollo:
+            # Never a key anyone can compute: a random one, made on first run and kept beside the data.
+            local = clave_local(settings.directorio_datos)
+            return cls([local, derivada])  # the derived key only still reads rows written before
         if not claves:
             log.warning(
                 "credenciales.clave_derivada",

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from enlace.comun.alcance import exigir_agente, exigir_rol
+from enlace.comun.alcances_token import requiere
 from enlace.dependencias import ActorDep, NucleoDep, SessionBD
 from enlace.errores import Conflicto, NoEncontrado, ServicioNoDisponible
 from enlace.motores.base import ErrorMotor
@@ -29,7 +30,7 @@ from enlace.sesiones.schemas import (
 )
 from enlace.settings import Motor as NombreMotor
 
-router = APIRouter(prefix="/api", tags=["sesiones"])
+router = APIRouter(prefix="/api", tags=["sesiones"], dependencies=[requiere("sesiones")])
 
 
 def _gestor(nucleo: Any) -> SessionManager:

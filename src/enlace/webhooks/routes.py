@@ -7,6 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 
 from enlace.comun.alcance import exigir_rol
+from enlace.comun.alcances_token import requiere
 from enlace.comun.auditoria import registrar_auditoria
 from enlace.dependencias import ActorDep, NucleoDep, SessionBD, ip_cliente
 from enlace.webhooks import repository as repo
@@ -20,7 +21,7 @@ from enlace.webhooks.schemas import (
     SuscripcionSalida,
 )
 
-router = APIRouter(prefix="/api", tags=["webhooks"])
+router = APIRouter(prefix="/api", tags=["webhooks"], dependencies=[requiere("webhooks")])
 
 
 @router.get("/webhooks", response_model=list[SuscripcionSalida])

@@ -17,6 +17,7 @@ from enlace.errores import Conflicto, NoEncontrado
 from enlace.reloj import Reloj
 from enlace.tiempo_real import outbox
 from enlace.webhooks import repository as repo
+from enlace.webhooks.destinos import DestinoProhibido
 from enlace.webhooks.firma import (
     ENCABEZADO_ENTREGA,
     ENCABEZADO_EVENTO,
@@ -168,6 +169,8 @@ async def intentar_entrega(
                 status = respuesta.status_code
                 if not 200 <= status < 300:
                     error = f"el receptor respondió {status}"
+            except DestinoProhibido as exc:
+                error = str(exc)  # never the resolved address nor anything the destination said
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"[:500] or "error de red"
         duracion_ms = int((time.perf_counter() - inicio) * 1000)

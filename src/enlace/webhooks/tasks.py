@@ -22,6 +22,7 @@ from enlace.reloj import Reloj
 from enlace.tareas import Tareas
 from enlace.tiempo_real import outbox
 from enlace.webhooks import repository as repo
+from enlace.webhooks.destinos import cliente_http
 from enlace.webhooks.service import intentar_entrega
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ class ComponenteWebhooks:
 
     def __init__(self, nucleo: Nucleo, tareas: Tareas) -> None:
         self.nucleo = nucleo
-        self.http = httpx.AsyncClient(follow_redirects=False)
+        self.http = cliente_http(nucleo.settings.webhooks_destinos_permitidos)
         ctx = ContextoTareas(fabrica=nucleo.fabrica, reloj=nucleo.reloj, http=self.http)
         self._encolar = tareas.registrar(COLA, lambda app: registrar_tareas(app, ctx))
 

@@ -98,7 +98,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cambiar Password */
+        /**
+         * Cambiar Password
+         * @description Change your own password: every other session of yours ends (and its realtime connections).
+         */
         post: operations["cambiar_password_api_auth_password_post"];
         delete?: never;
         options?: never;
@@ -153,6 +156,26 @@ export interface paths {
         put?: never;
         /** Crear Token */
         post: operations["crear_token_api_tokens_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tokens/alcances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Listar Alcances
+         * @description The scopes a token may carry (the panel's token form offers exactly these).
+         */
+        get: operations["listar_alcances_api_tokens_alcances_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1490,21 +1513,6 @@ export interface components {
              */
             alcance: "negocio" | "todo";
         };
-        /**
-         * AlcanceSalida
-         * @description What the panel needs to tell the agent what is captured from their personal number.
-         */
-        AlcanceSalida: {
-            /**
-             * Alcance
-             * @enum {string}
-             */
-            alcance: "negocio" | "todo";
-            /** Aviso */
-            aviso: string;
-            /** Fuera De Alcance Hoy */
-            fuera_de_alcance_hoy: number;
-        };
         /** ArcoCancelado */
         ArcoCancelado: {
             /** Telefono */
@@ -2260,10 +2268,12 @@ export interface components {
             /** Agentes */
             agentes: number;
         };
-        /** HTTPValidationError */
+        /** Error */
         HTTPValidationError: {
-            /** Detail */
-            detail: components["schemas"]["ValidationError"][];
+            error: {
+                codigo: string;
+                mensaje: string;
+            };
         };
         /**
          * HorarioSalida
@@ -2971,7 +2981,7 @@ export interface components {
             /** Usuario Id */
             usuario_id?: number | null;
             /** Alcances */
-            alcances?: string[];
+            alcances: string[];
             /** Expira At */
             expira_at?: string | null;
         };
@@ -3074,19 +3084,11 @@ export interface components {
              * @default []
              */
             equipo_ids: number[];
-        };
-        /** ValidationError */
-        ValidationError: {
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-            /** Input */
-            input: unknown;
-            /** Context */
-            ctx: Record<string, never>;
+            /**
+             * Debe Cambiar Password
+             * @default false
+             */
+            debe_cambiar_password: boolean;
         };
         /** VentanaSalida */
         VentanaSalida: {
@@ -3111,6 +3113,13 @@ export interface components {
             estado: string;
             /** Zona */
             zona: string;
+        };
+        /** AlcanceSalida */
+        enlace__auth__schemas__AlcanceSalida: {
+            /** Alcance */
+            alcance: string;
+            /** Descripcion */
+            descripcion: string;
         };
         /** ImportacionSalida */
         enlace__carteras__schemas__ImportacionSalida: {
@@ -3175,6 +3184,21 @@ export interface components {
              */
             sin_whatsapp: number;
         };
+        /**
+         * AlcanceSalida
+         * @description What the panel needs to tell the agent what is captured from their personal number.
+         */
+        enlace__conversaciones__schemas__AlcanceSalida: {
+            /**
+             * Alcance
+             * @enum {string}
+             */
+            alcance: "negocio" | "todo";
+            /** Aviso */
+            aviso: string;
+            /** Fuera De Alcance Hoy */
+            fuera_de_alcance_hoy: number;
+        };
         /** ImportacionSalida */
         enlace__cumplimiento__schemas__ImportacionSalida: {
             /** Filas */
@@ -3203,7 +3227,6 @@ export type AgenteActualizar = components['schemas']['AgenteActualizar'];
 export type AgenteSalida = components['schemas']['AgenteSalida'];
 export type AgenteSnapshot = components['schemas']['AgenteSnapshot'];
 export type AlcanceEntrada = components['schemas']['AlcanceEntrada'];
-export type AlcanceSalida = components['schemas']['AlcanceSalida'];
 export type ArcoCancelado = components['schemas']['ArcoCancelado'];
 export type ArcoEntrada = components['schemas']['ArcoEntrada'];
 export type AsignacionSalida = components['schemas']['AsignacionSalida'];
@@ -3298,11 +3321,12 @@ export type TransferenciaSalida = components['schemas']['TransferenciaSalida'];
 export type UsuarioActualizar = components['schemas']['UsuarioActualizar'];
 export type UsuarioCrear = components['schemas']['UsuarioCrear'];
 export type UsuarioSalida = components['schemas']['UsuarioSalida'];
-export type ValidationError = components['schemas']['ValidationError'];
 export type VentanaSalida = components['schemas']['VentanaSalida'];
 export type WebhookSalida = components['schemas']['WebhookSalida'];
 export type ZonaEstado = components['schemas']['ZonaEstado'];
+export type EnlaceAuthSchemasAlcanceSalida = components['schemas']['enlace__auth__schemas__AlcanceSalida'];
 export type EnlaceCarterasSchemasImportacionSalida = components['schemas']['enlace__carteras__schemas__ImportacionSalida'];
+export type EnlaceConversacionesSchemasAlcanceSalida = components['schemas']['enlace__conversaciones__schemas__AlcanceSalida'];
 export type EnlaceCumplimientoSchemasImportacionSalida = components['schemas']['enlace__cumplimiento__schemas__ImportacionSalida'];
 export type $defs = Record<string, never>;
 export interface operations {
@@ -3587,6 +3611,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listar_alcances_api_tokens_alcances_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["enlace__auth__schemas__AlcanceSalida"][];
                 };
             };
         };
@@ -4834,7 +4878,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AlcanceSalida"];
+                    "application/json": components["schemas"]["enlace__conversaciones__schemas__AlcanceSalida"];
                 };
             };
         };
@@ -4858,7 +4902,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AlcanceSalida"];
+                    "application/json": components["schemas"]["enlace__conversaciones__schemas__AlcanceSalida"];
                 };
             };
             /** @description Validation Error */

@@ -11,6 +11,7 @@ export interface Usuario {
   nombre: string;
   rol: Rol;
   agente_id: number | null;
+  debe_cambiar_password?: boolean;
 }
 
 interface EstadoSesion {

@@ -1,7 +1,7 @@
 // Admin: API tokens for the CRM integration (created once, shown once, revocable).
 import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Alert, Badge, Button, Card, Code, CopyButton, Group, Select, Stack, Table, TagsInput, Text, TextInput } from "@mantine/core";
+import { Alert, Badge, Button, Card, Code, CopyButton, Group, MultiSelect, Select, Stack, Table, Text, TextInput } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { IconKey } from "@tabler/icons-react";
 import { api, datos, mensajeDeError } from "../../api/cliente";
@@ -16,6 +16,8 @@ export default function Tokens() {
   const [nuevo, setNuevo] = useState<string | null>(null);
   const tokens = useQuery({ queryKey: ["tokens"], queryFn: () => datos(api.GET("/api/tokens")) });
   const usuarios = useQuery({ queryKey: ["usuarios"], queryFn: () => datos(api.GET("/api/usuarios")) });
+  // Scopes come from the server's list: free text is refused there.
+  const catalogo = useQuery({ queryKey: ["tokens", "alcances"], queryFn: () => datos(api.GET("/api/tokens/alcances")) });
   const nombreUsuario = new Map((usuarios.data ?? []).map((u) => [u.id, u.nombre]));
 
   const crear = useMutation({
@@ -60,7 +62,16 @@ export default function Tokens() {
                 clearable
                 searchable
               />
-              <TagsInput label="Alcances" placeholder="p. ej. reportes:leer" value={alcances} onChange={setAlcances} w={260} />
+              <MultiSelect
+                label="Alcances"
+                placeholder={alcances.length ? undefined : "Elige al menos uno"}
+                data={(catalogo.data ?? []).map((a) => ({ value: a.alcance, label: `${a.alcance} — ${a.descripcion}` }))}
+                value={alcances}
+                onChange={setAlcances}
+                required
+                searchable
+                w={320}
+              />
               <Button type="submit" leftSection={<IconKey size={18} />} loading={crear.isPending}>
                 Crear token
               </Button>
