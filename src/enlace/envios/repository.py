@@ -121,17 +121,22 @@ DIRECTAS = "m.campana_id IS NULL AND m.origen IN ('respuesta', 'sistema')"
 _SELECT_DUE = """
     SELECT m.id, m.campana_id, m.contacto_id, m.numero_destino, m.destino_jid, m.mensaje, m.mensaje_base,
            m.wa_message_id, m.programado_para, COALESCE(c.zona_horaria, :zona), k.estado_mx, k.zona_horaria,
-           m.tipo, m.medio, CASE WHEN c.canal = 'oficial' THEN NULL ELSE k.telefono_wa END
+           m.tipo, m.medio,
+           CASE WHEN c.canal = 'oficial' THEN NULL
+                ELSE COALESCE(k.telefono_wa,
+                              (SELECT p.telefono_wa FROM contactos p WHERE p.telefono = m.numero_destino)) END
       FROM mensajes_enviados m
       LEFT JOIN campanas c ON c.id = m.campana_id
       LEFT JOIN contactos k ON k.id = m.contacto_id
      WHERE m.agente_id = :agente AND m.estado = 'pendiente'
        AND (m.programado_para IS NULL OR m.programado_para <= :ahora)
-       AND (c.id IS NULL OR c.canal = 'oficial' OR m.contacto_id IS NULL
+       AND (c.canal = 'oficial' OR m.contacto_id IS NULL
             OR (k.en_whatsapp AND k.telefono_wa IS NOT NULL AND k.wa_verificado_at >= :vigente))
 """
-# ^ An agent line claims a campaign row only once its number was looked up with WhatsApp within the TTL
-# (envios.resolucion). Replies and confirmations answer someone who wrote (capture stored that jid).
+# ^ An agent line claims a row for a contact only once the contact's number was looked up with WhatsApp
+# within the TTL (envios.resolucion) or the person wrote from it (capture stores that jid): campaign rows,
+# inbox replies and confirmations alike. A row with no contact (a stranger who wrote) goes to the chat it
+# came from.
 VIGENCIA_POR_DEFECTO = timedelta(days=30)
 _EN_CAMPANA_ACTIVA = " AND c.estado = 'activa'"
 _ENVIABLE = f" AND (c.estado = 'activa' OR ({DIRECTAS}))"

@@ -32,14 +32,18 @@ DETALLE_SIN_WHATSAPP = "El número no tiene WhatsApp: no se envió."
 _POR_RESOLVER = """
     SELECT k.id, k.telefono
       FROM mensajes_enviados m
-      JOIN campanas c ON c.id = m.campana_id
+      LEFT JOIN campanas c ON c.id = m.campana_id
       JOIN contactos k ON k.id = m.contacto_id
-     WHERE m.agente_id = :agente AND m.estado = 'pendiente' AND c.estado = 'activa' AND c.canal <> 'oficial'
+     WHERE m.agente_id = :agente AND m.estado = 'pendiente'
+       AND ((c.estado = 'activa' AND c.canal <> 'oficial')
+            OR (m.campana_id IS NULL AND m.origen IN ('respuesta', 'sistema')))
        AND (k.wa_verificado_at IS NULL OR k.wa_verificado_at < :vigente)
      GROUP BY k.id, k.telefono
-     ORDER BY min(coalesce(m.programado_para, '-infinity'::timestamptz)), min(m.id)
+     ORDER BY bool_and(m.campana_id IS NOT NULL), min(coalesce(m.programado_para, '-infinity'::timestamptz)),
+              min(m.id)
      LIMIT :limite
 """
+# ^ Inbox replies and confirmations first (someone is waiting for them), then campaign rows in sending order.
 
 # Contacts whose check was invalidated (a send to their jid got no delivery) and have nothing pending.
 _POR_REVISAR = """
@@ -92,9 +96,9 @@ class Resolutor:
         filas = await s.execute(
             text(
                 """UPDATE mensajes_enviados m SET estado = 'sin_whatsapp', detalle_error = :d
-                     FROM contactos k, campanas c
-                    WHERE m.contacto_id = k.id AND c.id = m.campana_id AND m.agente_id = :agente
-                      AND m.estado = 'pendiente' AND c.canal <> 'oficial'
+                     FROM contactos k
+                    WHERE m.contacto_id = k.id AND m.agente_id = :agente AND m.estado = 'pendiente'
+                      AND NOT EXISTS (SELECT 1 FROM campanas c WHERE c.id = m.campana_id AND c.canal = 'oficial')
                       AND k.en_whatsapp IS FALSE AND k.wa_verificado_at >= :vigente
                 RETURNING m.id, m.campana_id"""
             ),
