@@ -214,10 +214,20 @@ def rotar_clave(
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None
 
+    lineas: tuple[int, list[int]] = (0, [])
+
     async def rotar() -> ResultadoRotacion:
+        nonlocal lineas
+        from enlace.db.sesion import transaccion
+        from enlace.oficial.lineas import rotar_lineas
+
         motor = crear_motor_bd(consola.url_bd(ajustes), pool_size=1, max_overflow=0)
         try:
-            return await rotar_claves(crear_fabrica(motor), llavero)
+            resultado = await rotar_claves(crear_fabrica(motor), llavero)
+            # Official lines' tokens and app secrets live under the same key ring.
+            async with transaccion(crear_fabrica(motor)) as s:
+                lineas = await rotar_lineas(s, llavero)
+            return resultado
         finally:
             await motor.dispose()
 
@@ -230,6 +240,13 @@ def rotar_clave(
         f"Credenciales recifradas con la clave «{llavero.actual.id}»: {resultado.recifradas} "
         f"(ya estaban al día: {resultado.al_dia})."
     )
+    typer.echo(f"Líneas oficiales recifradas: {lineas[0]}.")
+    if lineas[1]:
+        typer.secho(
+            f"No se pudieron descifrar las líneas oficiales {lineas[1]}: vuelve a cargar su token y app secret.",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
     if resultado.ilegibles:
         typer.secho(
             "No se pudieron descifrar las sesiones de los agentes "

@@ -76,8 +76,11 @@ class Nucleo:
     def motor(self) -> Motor:
         if self._motor is None:
             from enlace.motores.fabrica import crear_motor
+            from enlace.oficial.enlaces_motor import enlaces
 
-            self._motor = crear_motor(self.settings, self.reloj, self.fabrica)
+            self._motor = crear_motor(
+                self.settings, self.reloj, self.fabrica, enlaces(self.fabrica, self.settings, self.reloj)
+            )
         return self._motor
 
     def suscribir(self, tipo: type, manejador: Manejador) -> None:

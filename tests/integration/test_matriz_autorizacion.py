@@ -28,6 +28,8 @@ PUBLICAS = {
     # Meta's webhook: authenticated by the X-Hub-Signature-256 of the raw body (tests/integration/test_oficial.py).
     ("GET", "/api/webhooks/whatsapp"),
     ("POST", "/api/webhooks/whatsapp"),
+    # A BSP's unsigned webhook: the secret URL is the line's credential (tests/integration/test_oficial_lineas.py).
+    ("POST", "/api/webhooks/whatsapp/bsp/{clave}"),
 }
 # Routes that act only on the caller (no other agent's resource can be named).
 PROPIAS = {
@@ -431,6 +433,83 @@ MATRIZ.update(
         ),
         ("GET", "/api/envios/paradas"): Caso(_plantilla_ajena, tipo="lista", contiene_ajeno=_de_ajeno),
         ("POST", "/api/envios/paradas/{parada_id}/reanudar"): Caso(_plantilla_ajena),
+    }
+)
+
+
+# ---- líneas oficiales (oficial) ----
+
+
+async def _linea_ajena(ctx: Contexto) -> dict[str, Any]:
+    """An official line bound to the other team's agent, with one priced message of its campaign."""
+    from enlace.campanas.models import Campana
+    from enlace.mensajes.models import MensajeEnviado
+    from enlace.oficial.models import LineaOficial, PrecioMensaje
+
+    agente_id = ctx.ajeno["agente_id"]
+    async with ctx.nucleo.fabrica() as session:
+        linea = LineaOficial(
+            agente_id=agente_id,
+            phone_number_id="1900000000001",
+            waba_id="2900000000002",
+            base_url="https://graph.facebook.com",
+            verify_token="matriz",
+            secretos=b"x",
+            clave_id="k",
+        )
+        campana = Campana(agente_id=agente_id, nombre="Ajena oficial", canal="oficial")
+        session.add_all([linea, campana])
+        await session.flush()
+        mensaje = MensajeEnviado(
+            agente_id=agente_id, campana_id=campana.id, wa_message_id="enl.MATRIZ", estado="enviado"
+        )
+        session.add(mensaje)
+        await session.flush()
+        session.add(
+            PrecioMensaje(
+                mensaje_id=mensaje.id,
+                agente_id=agente_id,
+                campana_id=campana.id,
+                categoria="marketing",
+                facturable=True,
+                modelo="PMP",
+                momento=ctx.nucleo.reloj.ahora(),
+            )
+        )
+        await session.commit()
+        return {"linea_id": linea.id, "agente_id": agente_id}
+
+
+PROPIAS.add(("GET", "/api/oficial/tarifas"))  # the MXN price table is company data, not any agent's
+
+MATRIZ.update(
+    {
+        ("GET", "/api/oficial/lineas"): Caso(_linea_ajena, tipo="lista", contiene_ajeno=_de_ajeno),
+        ("GET", "/api/oficial/lineas/{linea_id}/historial"): Caso(_linea_ajena),
+        ("POST", "/api/oficial/lineas"): Caso(
+            _linea_ajena,
+            tipo="admin",
+            cuerpo=lambda c, p: {
+                "phone_number_id": "1900000000009",
+                "waba_id": "2900000000002",
+                "token": "EAAtokenmatriz",
+                "app_secret": "s",
+                "agente_id": p["agente_id"],
+            },
+        ),
+        ("PATCH", "/api/oficial/lineas/{linea_id}"): Caso(
+            _linea_ajena, tipo="admin", cuerpo=lambda c, p: {"activa": False}
+        ),
+        ("POST", "/api/oficial/lineas/{linea_id}/verificar"): Caso(_linea_ajena, tipo="admin"),
+        ("PUT", "/api/oficial/tarifas"): Caso(
+            _nada, tipo="admin", cuerpo=lambda c, p: [{"categoria": "marketing", "precio_mxn": "0.6"}]
+        ),
+        ("GET", "/api/oficial/costos"): Caso(
+            _linea_ajena,
+            tipo="lista",
+            contiene_ajeno=lambda r, ctx: "Ajena oficial" in str(r),
+        ),
+        ("POST", "/api/oficial/plantillas/sincronizar"): Caso(_nada, tipo="admin"),
     }
 )
 

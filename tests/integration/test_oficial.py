@@ -35,6 +35,10 @@ from tests.soporte.graph_api_falso import GraphFalso
 @pytest.fixture
 async def graph() -> Any:
     g = GraphFalso()
+    # The templates these tests send, as approved in Meta's template manager.
+    g.aprobar("p", cuerpo=0)
+    g.aprobar("oferta_credito", cuerpo=2)
+    g.aprobar("oferta_credito_imss", cuerpo=2)
     await g.iniciar()
     yield g
     await g.detener()
@@ -439,10 +443,12 @@ async def test_flujo_hibrido_campana_oficial_respuesta_traspaso_y_respuesta_del_
     assert (await _post(cliente, graph, respuesta)).status_code == 200
     fila = (
         await db.execute(
-            text("SELECT estado, wa_message_id FROM mensajes_enviados WHERE numero_destino = :t"), {"t": telefonos[0]}
+            text("SELECT estado, wa_message_id, wamid FROM mensajes_enviados WHERE numero_destino = :t"),
+            {"t": telefonos[0]},
         )
     ).one()
     assert fila.estado == "leido" and fila.wa_message_id == envio.cuerpo["biz_opaque_callback_data"]
+    assert fila.wamid == envio.wamid, "el despachador guarda el wamid que devolvió Meta"
     contacto_id, estado_contacto = (
         await db.execute(text("SELECT id, estado FROM contactos WHERE telefono = :t"), {"t": telefonos[0]})
     ).one()

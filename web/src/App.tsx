@@ -24,6 +24,7 @@ const Supresiones = lazy(() => import("./paginas/admin/Supresiones"));
 const Configuracion = lazy(() => import("./paginas/admin/Configuracion"));
 const Webhooks = lazy(() => import("./paginas/admin/Webhooks"));
 const Auditoria = lazy(() => import("./paginas/admin/Auditoria"));
+const LineasOficiales = lazy(() => import("./paginas/admin/LineasOficiales"));
 
 function Cargando() {
   return (
@@ -71,6 +72,7 @@ export default function App() {
           <Route path="admin/configuracion" element={<Protegida roles={ADMIN}><Configuracion /></Protegida>} />
           <Route path="admin/webhooks" element={<Protegida roles={ADMIN}><Webhooks /></Protegida>} />
           <Route path="admin/auditoria" element={<Protegida roles={ADMIN}><Auditoria /></Protegida>} />
+          <Route path="lineas-oficiales" element={<Protegida roles={SUPERVISION}><LineasOficiales /></Protegida>} />
           <Route path="*" element={<NoEncontrada />} />
         </Route>
       </Routes>

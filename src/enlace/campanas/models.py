@@ -51,6 +51,8 @@ class Campana(ConCreado, Base):
     enviados: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     fallidos: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     creada_por: Mapped[int | None] = mapped_column(ForeignKey("usuarios.id", ondelete="SET NULL"))
+    # Why the system (not a person) paused it: a template Meta paused/rejected, a line's quality...
+    motivo_pausa: Mapped[str | None] = mapped_column(Text)
 
 
 class ParadaSeguridad(ConCreado, Base):

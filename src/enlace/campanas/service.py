@@ -31,6 +31,7 @@ from enlace.cumplimiento.ajustes import ajustes_cumplimiento
 from enlace.cumplimiento.service import no_interesados_vigentes
 from enlace.errores import Conflicto, EntradaInvalida, NoEncontrado, Prohibido
 from enlace.mensajes.estados import ENTREGADOS, ENVIADOS
+from enlace.plantillas import oficial as plantillas_oficial
 from enlace.plantillas import service as plantillas
 from enlace.plantillas.render import ErrorPlantilla, elegir_variante, renderizar
 from enlace.tiempo_real.bus import emitir, salas_agente
@@ -270,36 +271,31 @@ async def _activar(
 
 
 def _plantilla_oficial(config: dict[str, Any] | None) -> dict[str, Any]:
-    """An official-line campaign needs the approved template's name, language and body parameters."""
-    if not config or not isinstance(config.get("nombre"), str) or not config["nombre"].strip():
-        raise EntradaInvalida(
-            "plantillaId: una campaña por línea oficial necesita la plantilla aprobada en Meta "
-            "(plantilla_oficial.nombre, idioma y parámetros).",
-            campos=["plantillaId"],
-        )
-    parametros = config.get("parametros") or []
-    if not isinstance(parametros, list) or not all(isinstance(p, str) and p for p in parametros):
-        raise EntradaInvalida("plantillaId: plantilla_oficial.parametros debe ser una lista de columnas de la cartera.")
-    return {
-        "nombre": config["nombre"].strip(),
-        "idioma": str(config.get("idioma") or "es_MX"),
-        "parametros": parametros,
-    }
+    """An official-line campaign needs the approved template: name, language, body/header/button parameters."""
+    try:
+        return plantillas_oficial.validar(config)
+    except plantillas_oficial.ConfiguracionInvalida as exc:
+        raise EntradaInvalida(f"plantillaId: {exc}", campos=["plantillaId"]) from exc
 
 
 def _fila_oficial(oficial: dict[str, Any], contacto: Any, momento: datetime, zona: str) -> dict[str, Any]:
-    """The template's body parameters for this contact, formatted like the text (money as $25,000.00)."""
-    valores = [
-        renderizar(
+    """The template's components for this contact, values formatted like the text (money as $25,000.00)."""
+
+    def valor(campo: str) -> str:
+        return renderizar(
             ["{" + campo + "}"],
             plantillas.datos_contacto(contacto),
             variante=0,
             momento=momento,
             zona=plantillas.zona_contacto(contacto, zona),
         ).texto
-        for campo in oficial["parametros"]
-    ]
-    return {"tipo": "plantilla", "medio": {"plantilla": {**oficial, "parametros": valores}}}
+
+    componentes = plantillas_oficial.componentes(oficial, valor)
+    parametros = [valor(c) for c in oficial["parametros"]]
+    return {
+        "tipo": "plantilla",
+        "medio": {"plantilla": {**oficial, "parametros": parametros, "componentes": componentes}},
+    }
 
 
 async def cambiar_estado(

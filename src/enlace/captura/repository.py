@@ -410,7 +410,10 @@ async def tomar_pendientes(session: AsyncSession, claves: Sequence[Clave] | None
     filas = await session.execute(
         text(
             "DELETE FROM recibos_pendientes p USING mensajes_enviados m"
-            " WHERE m.agente_id = p.agente_id AND m.wa_message_id = p.wa_message_id" + filtro + " RETURNING m.id,"
+            # A Cloud API receipt may name only Meta's wamid (kept on the row once the send returned).
+            " WHERE m.agente_id = p.agente_id AND (m.wa_message_id = p.wa_message_id OR m.wamid = p.wa_message_id)"
+            + filtro
+            + " RETURNING m.id,"
             " p.agente_id, p.wa_message_id, p.tipo, p.timestamp, p.codigo_error, p.detalle_error"
         ),
         params,

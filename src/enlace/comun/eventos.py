@@ -162,6 +162,29 @@ class SupervisionAviso(Evento):
     equipo_id: int | None = None
 
 
+class CampanaPausada(Evento):
+    """The system paused a campaign and says why (Meta paused/rejected its template...)."""
+
+    nombre: ClassVar[str] = "campana.pausada"
+    campana_id: int
+    agente_id: int
+    motivo: str
+    momento: datetime
+
+
+class LineaOficialCalidad(Evento):
+    """An official line's quality rating, messaging tier or account state changed (Meta webhooks, verification)."""
+
+    nombre: ClassVar[str] = "linea_oficial.calidad"
+    linea_id: int
+    agente_id: int
+    calidad: str
+    nivel: str
+    marcada: bool
+    estado_cuenta: str | None = None
+    momento: datetime
+
+
 class WebhookPrueba(Evento):
     """A test delivery asked for from the webhooks screen (CRM only)."""
 
@@ -183,6 +206,8 @@ MODELOS: dict[str, type[Evento]] = {
         ContactoBaja,
         ContactoTransferido,
         SupervisionAviso,
+        CampanaPausada,
+        LineaOficialCalidad,
         WebhookPrueba,
     )
 }

@@ -65,6 +65,13 @@ MOTIVOS_PARADA = {
 AUTO_RESUELTAS_AL_CONECTAR = ("sesion_perdida",)
 
 
+async def _revisar_linea_oficial(session: AsyncSession, **kwargs: Any) -> Any:
+    """Official lines: the messaging-limit tier per 24 h and the marketing pause on RED / FLAGGED quality."""
+    from enlace.oficial.eventos import revisar_linea
+
+    return await revisar_linea(session, **kwargs)
+
+
 @dataclass(slots=True)
 class _Reclamo:
     """A row this loop claimed (`enviando`, committed) and the text that will leave."""
@@ -474,6 +481,10 @@ class Despachador:
                 mensaje_id=fila.id,
                 ventana=_ventana(ritmo),
             )
+            if bloqueo is None:
+                bloqueo = await _revisar_linea_oficial(
+                    s, agente_id=agente_id, telefono=fila.numero_destino, tipo=fila.tipo, medio=fila.medio, ahora=ahora
+                )
             if bloqueo is not None:
                 await self._aplicar_bloqueo(s, agente_id, fila, bloqueo, ahora)
                 return False
@@ -535,8 +546,15 @@ class Despachador:
             # The message left: release the phone lock before writing. Marking `enviado` fires the report
             # triggers; waiting for their rows while holding the lock could deadlock with an opt-out.
             await s.commit()
+            # Keep the engine's own id (Cloud API wamid): receipts and replies that name only it find the row.
+            extra = {"wamid": resultado.wamid} if resultado.wamid else {}
             await repo.marcar(
-                s, fila.id, "enviado", ("enviando", "incierto", "pendiente"), enviado_at=resultado.momento or ahora
+                s,
+                fila.id,
+                "enviado",
+                ("enviando", "incierto", "pendiente"),
+                enviado_at=resultado.momento or ahora,
+                **extra,
             )
             if fila.contacto_id is not None and fila.campana_id is not None:
                 await repo.marcar_contactado(s, fila.contacto_id, ahora)
@@ -556,6 +574,7 @@ class Despachador:
                 nombre=oficial["nombre"],
                 idioma=oficial["idioma"],
                 parametros=list(oficial.get("parametros") or []),
+                componentes=oficial.get("componentes"),
                 wa_message_id=fila.wa_message_id,
             )
         return await self.motor.enviar_texto(agente_id, reclamo.jid, reclamo.texto, fila.wa_message_id)
@@ -602,7 +621,12 @@ class Despachador:
         if bloqueo.codigo == "suprimido":
             await repo.marcar(s, fila.id, "suprimido", ("pendiente",), detalle_error=bloqueo.mensaje)
             nuevo = "suprimido"
-        elif bloqueo.reintentar_en is not None and bloqueo.codigo in ("frecuencia", "fuera_de_horario"):
+        elif bloqueo.reintentar_en is not None and bloqueo.codigo in (
+            "frecuencia",
+            "fuera_de_horario",
+            "limite_nivel",
+            "linea_pausada",
+        ):
             await repo.reprogramar(s, fila.id, bloqueo.reintentar_en, detalle=bloqueo.mensaje)
             return
         else:

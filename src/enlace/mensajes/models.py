@@ -74,6 +74,8 @@ class MensajeEnviado(ConCreado, Base):
             "enviado_at",
             postgresql_where=text("estado = 'enviado' AND sin_acuse_at IS NULL"),
         ),
+        # Cloud API: receipts without our id, quoted replies and reactions name Meta's wamid.
+        Index("ix_mensajes_enviados_wamid", "wamid", postgresql_where=text("wamid IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -91,6 +93,8 @@ class MensajeEnviado(ConCreado, Base):
     # The rendered text with only `{saludo}` left, so the greeting is refreshed for the moment it leaves.
     mensaje_base: Mapped[str | None] = mapped_column(Text)
     wa_message_id: Mapped[str] = mapped_column(String(100))
+    # The id the engine's service assigned when it differs from ours (Cloud API wamid), once sent.
+    wamid: Mapped[str | None] = mapped_column(String(160))
     estado: Mapped[str] = mapped_column(String(20), default="pendiente", server_default="pendiente")
     programado_para: Mapped[datetime | None]
     intentado_at: Mapped[datetime | None]

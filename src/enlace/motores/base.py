@@ -228,6 +228,9 @@ class TiempoAgotado(ErrorMotor):
 class ResultadoEnvio:
     wa_message_id: str
     momento: datetime
+    # The id the engine's service assigned when it differs from ours (Cloud API `wamid`): kept on the row so
+    # receipts, quoted replies and reactions that name only it still find the message.
+    wamid: str | None = None
 
 
 @dataclass(slots=True)

@@ -6,6 +6,8 @@ from typing import Any
 
 from enlace.motores.base import Motor, OpcionesInicio, ReceptorEventos, ResultadoEnvio
 
+_PROPIOS = frozenset({"principal", "oficial", "nombre"})
+
 
 class MotorEnrutado:
     """One `Motor` for the core whose calls go to the official engine for its lines (hybrid model)."""
@@ -13,7 +15,21 @@ class MotorEnrutado:
     def __init__(self, principal: Motor, oficial: Any) -> None:
         self.principal = principal
         self.oficial = oficial
-        self.nombre = f"{principal.nombre}+{oficial.nombre}"
+        # Lines are added from the panel at any time, so every core is wrapped; the stored engine name
+        # (`sesiones_wa.motor`) stays the main engine's.
+        self.nombre = principal.nombre
+
+    def __getattr__(self, nombre: str) -> Any:
+        """Engine-specific extras (the simulator's QR scan, ledger...) are the main engine's."""
+        return getattr(self.principal, nombre)
+
+    def __setattr__(self, nombre: str, valor: Any) -> None:
+        # Only the router's own three attributes live here; anything else set on "the engine" (tests swap
+        # the simulator's receiver) belongs to the main engine, so the wrapper stays transparent.
+        if nombre in _PROPIOS:
+            object.__setattr__(self, nombre, valor)
+        else:
+            setattr(self.principal, nombre, valor)
 
     def _de(self, agente_id: int) -> Any:
         return self.oficial if agente_id in self.oficial.numeros else self.principal

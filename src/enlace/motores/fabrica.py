@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from enlace.motores.base import Motor
 from enlace.reloj import Reloj
@@ -13,18 +13,29 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
-def crear_motor(settings: Settings, reloj: Reloj, fabrica: async_sessionmaker[AsyncSession] | None = None) -> Motor:
-    """The main engine; with official numbers configured, wrapped so their lines go to the Cloud API."""
-    principal = _crear_principal(settings, reloj, fabrica)
-    if settings.cloud_numeros.strip() and settings.motor != NombreMotor.cloud_api:
+def crear_motor(
+    settings: Settings,
+    reloj: Reloj,
+    fabrica: async_sessionmaker[AsyncSession] | None = None,
+    enlaces_oficial: dict[str, Any] | None = None,
+) -> Motor:
+    """The main engine, wrapped so official lines (settings or `lineas_oficiales`) go to the Cloud API."""
+    principal = _crear_principal(settings, reloj, fabrica, enlaces_oficial)
+    if settings.motor != NombreMotor.cloud_api and (settings.cloud_numeros.strip() or fabrica is not None):
         from enlace.motores.cloud_api.motor import crear_motor_cloud_api
         from enlace.motores.enrutado import MotorEnrutado
 
-        return MotorEnrutado(principal, crear_motor_cloud_api(settings, reloj, fabrica))  # type: ignore[return-value]
+        oficial = crear_motor_cloud_api(settings, reloj, fabrica, **(enlaces_oficial or {}))
+        return MotorEnrutado(principal, oficial)  # type: ignore[return-value]
     return principal
 
 
-def _crear_principal(settings: Settings, reloj: Reloj, fabrica: async_sessionmaker[AsyncSession] | None) -> Motor:
+def _crear_principal(
+    settings: Settings,
+    reloj: Reloj,
+    fabrica: async_sessionmaker[AsyncSession] | None,
+    enlaces_oficial: dict[str, Any] | None = None,
+) -> Motor:
     if settings.motor == NombreMotor.simulador:
         from enlace.motores.simulador.motor import crear_motor_simulador
 
@@ -35,4 +46,4 @@ def _crear_principal(settings: Settings, reloj: Reloj, fabrica: async_sessionmak
         return crear_motor_baileys(settings, reloj)
     from enlace.motores.cloud_api.motor import crear_motor_cloud_api
 
-    return crear_motor_cloud_api(settings, reloj, fabrica)
+    return crear_motor_cloud_api(settings, reloj, fabrica, **(enlaces_oficial or {}))

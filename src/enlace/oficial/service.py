@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import hmac
 import json
 from typing import Any
 
@@ -15,7 +15,6 @@ from enlace.comun.actor import Actor
 from enlace.comun.alcance import puede_ver_agente
 from enlace.comun.auditoria import registrar_auditoria
 from enlace.errores import EntradaInvalida, NoAutenticado, NoEncontrado, Prohibido
-from enlace.motores.base import Evento, EventoEstado
 from enlace.motores.cloud_api.config import NumeroOficial
 from enlace.motores.cloud_api.webhook import Lectura, firma_valida, leer_webhook
 from enlace.oficial.schemas import TransferenciaSalida
@@ -23,16 +22,29 @@ from enlace.tiempo_real import emitir, salas_de_agente
 
 
 def verificar_suscripcion(numeros: list[NumeroOficial], modo: str | None, token: str | None) -> bool:
-    return modo == "subscribe" and bool(token) and any(n.verify_token == token for n in numeros)
+    return (
+        modo == "subscribe" and bool(token) and any(hmac.compare_digest(n.verify_token, token or "") for n in numeros)
+    )
 
 
 def validar_firma(numeros: list[NumeroOficial], cuerpo: bytes, cabecera: str | None) -> None:
     """401 when unsigned, 403 when the signature matches no configured app secret. Nothing is parsed before."""
     if not cabecera:
         raise NoAutenticado("Falta la cabecera X-Hub-Signature-256.", codigo="firma_ausente")
-    secretos = {n.app_secret for n in numeros}
+    secretos = {n.app_secret for n in numeros if n.firma_webhook and n.app_secret}
     if not any(firma_valida(secreto, cuerpo, cabecera) for secreto in secretos):
         raise Prohibido("La firma X-Hub-Signature-256 no es válida.", codigo="firma_invalida")
+
+
+def linea_bsp(numeros: list[NumeroOficial], clave: str) -> NumeroOficial:
+    """BSPs that forward webhooks unsigned post to a secret URL: the line's verify token, compared in constant time."""
+    encontrada = None
+    for n in numeros:
+        if not n.firma_webhook and hmac.compare_digest(n.verify_token.encode(), clave.encode()):
+            encontrada = n
+    if encontrada is None:
+        raise Prohibido("La URL del webhook no corresponde a ninguna línea de proveedor.", codigo="firma_invalida")
+    return encontrada
 
 
 def leer(numeros: list[NumeroOficial], cuerpo: bytes) -> Lectura:
@@ -43,17 +55,6 @@ def leer(numeros: list[NumeroOficial], cuerpo: bytes) -> Lectura:
     if not isinstance(payload, dict):
         raise EntradaInvalida("El cuerpo del webhook debe ser un objeto JSON.")
     return leer_webhook(payload, {n.phone_number_id: n for n in numeros})
-
-
-def con_ids_propios(lectura: Lectura) -> list[Evento]:
-    """Statuses name Meta's wamid; rows keep our id (echoed as biz_opaque_callback_data)."""
-    propio_de = {wamid: propio for propio, wamid in lectura.correlaciones.items()}
-    eventos: list[Evento] = []
-    for evento in lectura.eventos:
-        if isinstance(evento, EventoEstado) and evento.wa_message_id in propio_de:
-            evento = dataclasses.replace(evento, wa_message_id=propio_de[evento.wa_message_id])
-        eventos.append(evento)
-    return eventos
 
 
 async def transferir_contacto(

@@ -653,6 +653,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks/whatsapp/bsp/{clave}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Recibir Webhook Bsp
+         * @description A BSP (360dialog) forwards Cloud API payloads unsigned: the secret URL names and authenticates the line.
+         */
+        post: operations["recibir_webhook_bsp_api_webhooks_whatsapp_bsp__clave__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/oficial/numeros": {
         parameters: {
             query?: never;
@@ -664,6 +684,130 @@ export interface paths {
         get: operations["listar_numeros_api_oficial_numeros_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oficial/lineas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Listar Lineas */
+        get: operations["listar_lineas_api_oficial_lineas_get"];
+        put?: never;
+        /** Crear Linea */
+        post: operations["crear_linea_api_oficial_lineas_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oficial/lineas/{linea_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Actualizar Linea */
+        patch: operations["actualizar_linea_api_oficial_lineas__linea_id__patch"];
+        trace?: never;
+    };
+    "/api/oficial/lineas/{linea_id}/verificar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Verificar Linea */
+        post: operations["verificar_linea_api_oficial_lineas__linea_id__verificar_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oficial/lineas/{linea_id}/historial": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Historial Linea */
+        get: operations["historial_linea_api_oficial_lineas__linea_id__historial_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oficial/tarifas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Listar Tarifas */
+        get: operations["listar_tarifas_api_oficial_tarifas_get"];
+        /** Fijar Tarifas */
+        put: operations["fijar_tarifas_api_oficial_tarifas_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oficial/costos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Costos */
+        get: operations["costos_api_oficial_costos_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oficial/plantillas/sincronizar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sincronizar Plantillas
+         * @description Refresh every official template's review status from Meta (besides the webhooks).
+         */
+        post: operations["sincronizar_plantillas_api_oficial_plantillas_sincronizar_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1991,6 +2135,35 @@ export interface components {
             /** No Leidos */
             no_leidos: number;
         };
+        /** CostoFila */
+        CostoFila: {
+            /** Clave */
+            clave: string;
+            /** Nombre */
+            nombre: string | null;
+            /** Categoria */
+            categoria: string;
+            /** Mensajes */
+            mensajes: number;
+            /** Facturables */
+            facturables: number;
+            /** Precio Mxn */
+            precio_mxn: string;
+            /** Total Mxn */
+            total_mxn: string;
+        };
+        /** CostosSalida */
+        CostosSalida: {
+            /**
+             * Por
+             * @enum {string}
+             */
+            por: "campana" | "mes";
+            /** Filas */
+            filas: components["schemas"]["CostoFila"][];
+            /** Total Mxn */
+            total_mxn: string;
+        };
         /** EmbudoCampana */
         EmbudoCampana: {
             /**
@@ -2275,6 +2448,26 @@ export interface components {
                 mensaje: string;
             };
         };
+        /** HistorialSalida */
+        HistorialSalida: {
+            /**
+             * Momento
+             * Format: date-time
+             */
+            momento: string;
+            /** Campo */
+            campo: string;
+            /** Evento */
+            evento: string;
+            /** Calidad */
+            calidad: string | null;
+            /** Nivel */
+            nivel: string | null;
+            /** Detalle */
+            detalle: {
+                [key: string]: unknown;
+            } | null;
+        };
         /**
          * HorarioSalida
          * @description Contact hours as the gate applies them (enlace.comun.horario), for the panel to show, never to decide.
@@ -2330,6 +2523,119 @@ export interface components {
         LeidaSalida: {
             /** Marcados */
             marcados: number;
+        };
+        /** LineaActualizar */
+        LineaActualizar: {
+            /** Activa */
+            activa?: boolean | null;
+            /** Token */
+            token?: string | null;
+            /** App Secret */
+            app_secret?: string | null;
+            /** Agente Id */
+            agente_id?: number | null;
+            /** Equipo Id */
+            equipo_id?: number | null;
+            /** Base Url */
+            base_url?: string | null;
+            /** Version */
+            version?: string | null;
+            /** Numero */
+            numero?: string | null;
+        };
+        /**
+         * LineaCrear
+         * @description A new official line. Exactly one of `agente_id` (bind to an agent, e.g. coexistence) or `equipo_id`
+         *     (a line of its own, whose replies the team's queue sees).
+         */
+        LineaCrear: {
+            /** Phone Number Id */
+            phone_number_id: string;
+            /** Waba Id */
+            waba_id: string;
+            /** Token */
+            token: string;
+            /**
+             * App Secret
+             * @default
+             */
+            app_secret?: string;
+            /**
+             * Numero
+             * @default
+             */
+            numero?: string;
+            /** Nombre */
+            nombre?: string | null;
+            /**
+             * Proveedor
+             * @default meta
+             * @enum {string}
+             */
+            proveedor?: "meta" | "360dialog";
+            /** Base Url */
+            base_url?: string | null;
+            /**
+             * Version
+             * @default v21.0
+             */
+            version?: string;
+            /** Agente Id */
+            agente_id?: number | null;
+            /** Equipo Id */
+            equipo_id?: number | null;
+        };
+        /**
+         * LineaSalida
+         * @description Never carries the token or the app secret.
+         */
+        LineaSalida: {
+            /** Id */
+            id: number;
+            /** Agente Id */
+            agente_id: number;
+            /** Agente Nombre */
+            agente_nombre: string | null;
+            /** Equipo Id */
+            equipo_id: number | null;
+            /** Phone Number Id */
+            phone_number_id: string;
+            /** Waba Id */
+            waba_id: string;
+            /** Numero */
+            numero: string;
+            /** Proveedor */
+            proveedor: string;
+            /** Base Url */
+            base_url: string;
+            /** Version */
+            version: string;
+            /** Activa */
+            activa: boolean;
+            /** Verificada At */
+            verificada_at: string | null;
+            /** Verificacion Error */
+            verificacion_error: string | null;
+            /** Nombre Verificado */
+            nombre_verificado: string | null;
+            /** Calidad */
+            calidad: string;
+            /** Nivel */
+            nivel: string;
+            /** Limite 24H */
+            limite_24h: number | null;
+            /** Marcada */
+            marcada: boolean;
+            /** Estado Cuenta */
+            estado_cuenta: string | null;
+            /** Calidad At */
+            calidad_at: string | null;
+            /** Secretos Rotados At */
+            secretos_rotados_at: string | null;
+            /** Webhook Url */
+            webhook_url: string;
+            /** Verify Token */
+            verify_token: string;
         };
         /** LoginEntrada */
         LoginEntrada: {
@@ -2824,6 +3130,15 @@ export interface components {
             /** Capacidad Nodo */
             capacidad_nodo: number;
         };
+        /** SincronizacionSalida */
+        SincronizacionSalida: {
+            /** Plantillas */
+            plantillas: number;
+            /** Actualizadas */
+            actualizadas: number;
+            /** Campanas Detenidas */
+            campanas_detenidas: number[];
+        };
         /** Snapshot */
         Snapshot: {
             /**
@@ -2947,6 +3262,20 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /** Tarifa */
+        "Tarifa-Input": {
+            /** Categoria */
+            categoria: string;
+            /** Precio Mxn */
+            precio_mxn: number | string;
+        };
+        /** Tarifa */
+        "Tarifa-Output": {
+            /** Categoria */
+            categoria: string;
+            /** Precio Mxn */
+            precio_mxn: string;
         };
         /** TokenCreado */
         TokenCreado: {
@@ -3255,6 +3584,8 @@ export type ContactoSalida = components['schemas']['ContactoSalida'];
 export type Contadores = components['schemas']['Contadores'];
 export type ContadoresHoy = components['schemas']['ContadoresHoy'];
 export type ConversacionSalida = components['schemas']['ConversacionSalida'];
+export type CostoFila = components['schemas']['CostoFila'];
+export type CostosSalida = components['schemas']['CostosSalida'];
 export type EmbudoCampana = components['schemas']['EmbudoCampana'];
 export type EntregaSalida = components['schemas']['EntregaSalida'];
 export type EquipoActualizar = components['schemas']['EquipoActualizar'];
@@ -3267,10 +3598,14 @@ export type FalloEntrada = components['schemas']['FalloEntrada'];
 export type FilaAgenteDia = components['schemas']['FilaAgenteDia'];
 export type FilaEquipo = components['schemas']['FilaEquipo'];
 export type HttpValidationError = components['schemas']['HTTPValidationError'];
+export type HistorialSalida = components['schemas']['HistorialSalida'];
 export type HorarioSalida = components['schemas']['HorarioSalida'];
 export type InicioSalida = components['schemas']['InicioSalida'];
 export type IntentoSalida = components['schemas']['IntentoSalida'];
 export type LeidaSalida = components['schemas']['LeidaSalida'];
+export type LineaActualizar = components['schemas']['LineaActualizar'];
+export type LineaCrear = components['schemas']['LineaCrear'];
+export type LineaSalida = components['schemas']['LineaSalida'];
 export type LoginEntrada = components['schemas']['LoginEntrada'];
 export type LoginSalida = components['schemas']['LoginSalida'];
 export type MensajeConversacion = components['schemas']['MensajeConversacion'];
@@ -3304,6 +3639,7 @@ export type RetencionSalida = components['schemas']['RetencionSalida'];
 export type SesionResumen = components['schemas']['SesionResumen'];
 export type SesionSalida = components['schemas']['SesionSalida'];
 export type SesionesEstado = components['schemas']['SesionesEstado'];
+export type SincronizacionSalida = components['schemas']['SincronizacionSalida'];
 export type Snapshot = components['schemas']['Snapshot'];
 export type SupresionAgregada = components['schemas']['SupresionAgregada'];
 export type SupresionCrear = components['schemas']['SupresionCrear'];
@@ -3313,6 +3649,8 @@ export type SuscripcionActualizar = components['schemas']['SuscripcionActualizar
 export type SuscripcionCreada = components['schemas']['SuscripcionCreada'];
 export type SuscripcionCrear = components['schemas']['SuscripcionCrear'];
 export type SuscripcionSalida = components['schemas']['SuscripcionSalida'];
+export type TarifaInput = components['schemas']['Tarifa-Input'];
+export type TarifaOutput = components['schemas']['Tarifa-Output'];
 export type TokenCreado = components['schemas']['TokenCreado'];
 export type TokenCrear = components['schemas']['TokenCrear'];
 export type TokenSalida = components['schemas']['TokenSalida'];
@@ -4595,6 +4933,37 @@ export interface operations {
             };
         };
     };
+    recibir_webhook_bsp_api_webhooks_whatsapp_bsp__clave__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                clave: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     listar_numeros_api_oficial_numeros_get: {
         parameters: {
             query?: never;
@@ -4611,6 +4980,262 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NumeroOficialSalida"][];
+                };
+            };
+        };
+    };
+    listar_lineas_api_oficial_lineas_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LineaSalida"][];
+                };
+            };
+        };
+    };
+    crear_linea_api_oficial_lineas_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LineaCrear"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LineaSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    actualizar_linea_api_oficial_lineas__linea_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                linea_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LineaActualizar"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LineaSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    verificar_linea_api_oficial_lineas__linea_id__verificar_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                linea_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LineaSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    historial_linea_api_oficial_lineas__linea_id__historial_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                linea_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistorialSalida"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listar_tarifas_api_oficial_tarifas_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tarifa-Output"][];
+                };
+            };
+        };
+    };
+    fijar_tarifas_api_oficial_tarifas_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Tarifa-Input"][];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tarifa-Output"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    costos_api_oficial_costos_get: {
+        parameters: {
+            query?: {
+                por?: "campana" | "mes";
+                desde?: string | null;
+                hasta?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CostosSalida"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    sincronizar_plantillas_api_oficial_plantillas_sincronizar_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SincronizacionSalida"];
                 };
             };
         };

@@ -52,6 +52,7 @@ const SECCIONES: { titulo: string; entradas: Entrada[] }[] = [
       { ruta: "/bandeja", etiqueta: "Conversaciones", icono: <IconMessages {...I} />, roles: ["supervisor", "admin"] },
       { ruta: "/carteras", etiqueta: "Carteras", icono: <IconAddressBook {...I} />, roles: ["supervisor", "admin"] },
       { ruta: "/graficas", etiqueta: "Gráficas", icono: <IconChartBar {...I} />, roles: ["supervisor", "admin"] },
+      { ruta: "/lineas-oficiales", etiqueta: "Líneas oficiales", icono: <IconBrandWhatsapp {...I} />, roles: ["supervisor", "admin"] },
     ],
   },
   {

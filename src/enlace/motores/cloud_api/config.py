@@ -9,6 +9,9 @@ from enlace.settings import Settings
 
 VERSION_GRAPH = "v21.0"
 URL_GRAPH = "https://graph.facebook.com"
+URL_360DIALOG = "https://waba-v2.360dialog.io"
+# How the API is reached: Meta's Graph API, or a BSP exposing the same Cloud API body shapes.
+PROVEEDORES = ("meta", "360dialog")
 
 
 class ConfiguracionOficialInvalida(ValueError):
@@ -28,12 +31,36 @@ class NumeroOficial:
     numero: str = ""  # display number, canonical +52...
     version: str = VERSION_GRAPH
     base_url: str = URL_GRAPH
+    # "meta": Graph API paths, `Authorization: Bearer`, webhooks signed with the app secret.
+    # "360dialog": `{base_url}/messages`, `D360-API-KEY` header, unsigned webhooks on a secret URL.
+    proveedor: str = "meta"
+    linea_id: int | None = None  # row in `lineas_oficiales` (None: read from settings, not migrated yet)
 
     def url_mensajes(self) -> str:
+        if self.proveedor == "360dialog":
+            return f"{self.base_url.rstrip('/')}/messages"
         return f"{self.base_url.rstrip('/')}/{self.version}/{self.phone_number_id}/messages"
 
     def url_numero(self) -> str:
+        """A read that proves the credentials work (the «verify» test call)."""
+        if self.proveedor == "360dialog":
+            return f"{self.base_url.rstrip('/')}/v1/configs/webhook"
         return f"{self.base_url.rstrip('/')}/{self.version}/{self.phone_number_id}"
+
+    def url_plantillas(self) -> str:
+        if self.proveedor == "360dialog":
+            return f"{self.base_url.rstrip('/')}/v1/configs/templates"
+        return f"{self.base_url.rstrip('/')}/{self.version}/{self.waba_id}/message_templates"
+
+    def cabeceras(self) -> dict[str, str]:
+        if self.proveedor == "360dialog":
+            return {"D360-API-KEY": self.token}
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def firma_webhook(self) -> bool:
+        """Meta signs every webhook with the app secret; 360dialog forwards them unsigned."""
+        return self.proveedor == "meta"
 
 
 def leer_numeros(settings: Settings) -> list[NumeroOficial]:
@@ -66,6 +93,7 @@ def leer_numeros(settings: Settings) -> list[NumeroOficial]:
                 numero=str(entrada.get("numero", "")),
                 version=str(entrada.get("version", VERSION_GRAPH)),
                 base_url=str(entrada.get("base_url", URL_GRAPH)),
+                proveedor=str(entrada.get("proveedor", "meta")),
             )
         )
     return numeros

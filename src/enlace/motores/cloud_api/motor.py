@@ -21,12 +21,14 @@ from enlace.motores.base import (
     ErrorMotor,
     EventoConectado,
     EventoDesconectado,
+    EventoPreferencia,
     OpcionesInicio,
     ReceptorEventos,
     ResultadoEnvio,
     SesionNoDisponible,
 )
 from enlace.motores.cloud_api.config import NumeroOficial, leer_numeros
+from enlace.motores.cloud_api.errores import TABLA, ClaseError, regla
 from enlace.reloj import Reloj
 from enlace.settings import Settings
 
@@ -43,22 +45,26 @@ ERROR_VENTANA = 131047  # more than 24 h since the person's last message: templa
 ERROR_NO_ENTREGABLE = 131026
 REINTENTOS_RITMO = 5
 
-MENSAJES_ERROR = {
-    ERROR_RITMO: "WhatsApp limitó el ritmo de este número oficial; se reintentará más tarde.",
-    ERROR_PAR: "Demasiados mensajes seguidos a este destinatario; se espera antes de volver a escribirle.",
-    ERROR_VENTANA: "Pasaron más de 24 horas desde el último mensaje de la persona: sólo se puede enviar una "
-    "plantilla aprobada.",
-    ERROR_NO_ENTREGABLE: "WhatsApp no pudo entregar el mensaje a este número (puede no tener WhatsApp).",
-    ERROR_TOKEN: "El token de acceso de la Cloud API expiró o no es válido: renuévalo en la configuración.",
-}
+MENSAJES_ERROR = {r.codigo: r.mensaje for r in TABLA}
 
 UltimoEntrante = Callable[[int, str], Awaitable[datetime | None]]
+# (agente_id, template name, language, code, reason): Meta refused a template for good (paused, disabled...).
+PlantillaDetenida = Callable[[int, str, str, int, str], Awaitable[None]]
 
 
 class ErrorCloud(ErrorMotor):
-    def __init__(self, mensaje: str, *, codigo: int | None, reintentable: bool, reintentar_en_s: float | None = None):
+    def __init__(
+        self,
+        mensaje: str,
+        *,
+        codigo: int | None,
+        reintentable: bool,
+        reintentar_en_s: float | None = None,
+        detiene_plantilla: bool = False,
+    ):
         super().__init__(mensaje, codigo=codigo, reintentable=reintentable)
         self.reintentar_en_s = reintentar_en_s
+        self.detiene_plantilla = detiene_plantilla
 
 
 class MotorCloudApi:
@@ -70,12 +76,18 @@ class MotorCloudApi:
         reloj: Reloj,
         *,
         ultimo_entrante: UltimoEntrante | None = None,
+        plantilla_detenida: PlantillaDetenida | None = None,
         cliente: httpx.AsyncClient | None = None,
+        cargar_lineas: Callable[[], Awaitable[list[NumeroOficial]]] | None = None,
     ) -> None:
-        self.numeros = {n.agente_id: n for n in numeros}
-        self.por_phone_id = {n.phone_number_id: n for n in numeros}
+        self._de_settings = list(numeros)
+        self.numeros: dict[int, NumeroOficial] = {}
+        self.por_phone_id: dict[str, NumeroOficial] = {}
+        self.recargar(numeros)
         self._reloj = reloj
         self._ultimo_entrante = ultimo_entrante
+        self._plantilla_detenida = plantilla_detenida
+        self._cargar_lineas = cargar_lineas
         self._cliente = cliente
         self._propio_cliente = cliente is None
         self._receptor: ReceptorEventos | None = None
@@ -83,10 +95,30 @@ class MotorCloudApi:
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
+    def recargar(self, numeros: list[NumeroOficial]) -> None:
+        """Replace the lines this engine serves (an admin added, rotated or disabled one)."""
+        self.numeros = {n.agente_id: n for n in numeros}
+        self.por_phone_id = {n.phone_number_id: n for n in numeros}
+        for agente_id in list(self._activas if hasattr(self, "_activas") else ()):
+            if agente_id not in self.numeros:
+                self._activas.discard(agente_id)
+
+    async def recargar_desde_bd(self) -> None:
+        """Lines stored in `lineas_oficiales` (settings lines not migrated yet are kept)."""
+        if self._cargar_lineas is None:
+            return
+        guardadas = await self._cargar_lineas()
+        conocidos = {n.phone_number_id for n in guardadas}
+        self.recargar([*guardadas, *(n for n in self._de_settings if n.phone_number_id not in conocidos)])
+
     async def iniciar(self, receptor: ReceptorEventos) -> None:
         self._receptor = receptor
         if self._cliente is None:
             self._cliente = httpx.AsyncClient(timeout=httpx.Timeout(15.0))
+        try:
+            await self.recargar_desde_bd()
+        except Exception:  # the database may not be migrated yet (first start): settings lines still work
+            log.exception("cloud_api_lineas_no_cargadas")
 
     async def detener(self) -> None:
         self._activas.clear()
@@ -108,7 +140,7 @@ class MotorCloudApi:
         """No QR: the number is verified by reading it from the Graph API with its token."""
         numero = self._numero(agente_id)
         try:
-            respuesta = await self._http().get(numero.url_numero(), headers=self._cabeceras(numero))
+            respuesta = await self._http().get(numero.url_numero(), headers=numero.cabeceras())
         except httpx.HTTPError as exc:
             await self._emitir(EventoDesconectado(agente_id, ClaseDesconexion.transitoria, detalle=str(exc)))
             return
@@ -122,7 +154,7 @@ class MotorCloudApi:
             await self._emitir(EventoDesconectado(agente_id, clase, codigo=error[0], detalle=_mensaje_error(*error)))
             return
         datos = respuesta.json()
-        visible = "".join(c for c in str(datos.get("display_phone_number", numero.numero)) if c.isdigit())
+        visible = "".join(c for c in str(datos.get("display_phone_number") or numero.numero) if c.isdigit())
         self._activas.add(agente_id)
         await self._emitir(
             EventoConectado(agente_id, numero=numero.numero or ("+" + visible), wa_id=f"{visible}@s.whatsapp.net")
@@ -166,8 +198,8 @@ class MotorCloudApi:
             "text": {"body": texto, "preview_url": False},
             "biz_opaque_callback_data": wa_message_id,
         }
-        await self._publicar(numero, cuerpo)
-        return ResultadoEnvio(wa_message_id=wa_message_id, momento=self._reloj.ahora())
+        wamid = await self._publicar(numero, cuerpo)
+        return ResultadoEnvio(wa_message_id=wa_message_id, momento=self._reloj.ahora(), wamid=wamid)
 
     async def enviar_plantilla(
         self,
@@ -176,13 +208,20 @@ class MotorCloudApi:
         *,
         nombre: str,
         idioma: str,
-        parametros: list[str],
+        parametros: list[str] | None = None,
         wa_message_id: str,
+        componentes: list[dict[str, Any]] | None = None,
     ) -> ResultadoEnvio:
-        """An approved template: the only kind of message allowed outside the 24-hour window."""
+        """An approved template: the only kind of message allowed outside the 24-hour window.
+
+        `componentes` are the Cloud API's own `template.components` (header, body, buttons), already
+        filled for this recipient (see `plantillas/oficial.py`); `parametros` is the older positional body.
+        """
         numero = self._numero(agente_id)
         plantilla: dict[str, Any] = {"name": nombre, "language": {"code": idioma}}
-        if parametros:
+        if componentes:
+            plantilla["components"] = componentes
+        elif parametros:
             plantilla["components"] = [
                 {"type": "body", "parameters": [{"type": "text", "text": p} for p in parametros]}
             ]
@@ -194,8 +233,13 @@ class MotorCloudApi:
             "template": plantilla,
             "biz_opaque_callback_data": wa_message_id,
         }
-        await self._publicar(numero, cuerpo)
-        return ResultadoEnvio(wa_message_id=wa_message_id, momento=self._reloj.ahora())
+        try:
+            wamid = await self._publicar(numero, cuerpo)
+        except ErrorCloud as exc:
+            if exc.detiene_plantilla and self._plantilla_detenida is not None:
+                await self._plantilla_detenida(agente_id, nombre, idioma, exc.codigo or 0, str(exc))
+            raise
+        return ResultadoEnvio(wa_message_id=wa_message_id, momento=self._reloj.ahora(), wamid=wamid)
 
     async def _publicar(self, numero: NumeroOficial, cuerpo: dict[str, Any]) -> str:
         """POST a message; back off on throughput errors; map the rest to ErrorCloud. Returns the wamid."""
@@ -214,23 +258,38 @@ class MotorCloudApi:
                 await self._reloj.dormir(espera)
                 espera *= 2
                 continue
-            if codigo == ERROR_TOKEN or respuesta.status_code == 401:
-                self._activas.discard(numero.agente_id)
-                await self._emitir(
-                    EventoDesconectado(
-                        numero.agente_id,
-                        ClaseDesconexion.sesion_cerrada,
-                        codigo=ERROR_TOKEN,
-                        detalle=MENSAJES_ERROR[ERROR_TOKEN],
-                    )
-                )
-                raise SesionNoDisponible(MENSAJES_ERROR[ERROR_TOKEN], codigo=ERROR_TOKEN)
-            if codigo == ERROR_PAR:
-                raise ErrorCloud(MENSAJES_ERROR[ERROR_PAR], codigo=codigo, reintentable=True, reintentar_en_s=60)
-            if codigo == ERROR_RITMO:
-                raise ErrorCloud(MENSAJES_ERROR[ERROR_RITMO], codigo=codigo, reintentable=True, reintentar_en_s=60)
-            raise ErrorCloud(_mensaje_error(codigo, detalle), codigo=codigo, reintentable=False)
+            if respuesta.status_code == 401 and codigo is None:
+                codigo = ERROR_TOKEN
+            await self._aplicar_error(numero, codigo, detalle, cuerpo)
         raise ErrorCloud(MENSAJES_ERROR[ERROR_RITMO], codigo=ERROR_RITMO, reintentable=True)  # pragma: no cover
+
+    async def _aplicar_error(
+        self, numero: NumeroOficial, codigo: int | None, detalle: str, cuerpo: dict[str, Any]
+    ) -> None:
+        """Raise what the error table says for this code, after telling the core about the line or the person."""
+        r = regla(codigo)
+        texto = _mensaje_error(codigo, detalle)
+        if r.clase == ClaseError.reintentar:
+            raise ErrorCloud(texto, codigo=codigo, reintentable=True, reintentar_en_s=r.espera_s)
+        if r.clase == ClaseError.suprimir:
+            # The same path as a `user_preferences: stop` webhook: the number joins the suppression list.
+            await self._emitir(
+                EventoPreferencia(
+                    agente_id=numero.agente_id,
+                    telefono_jid=f"{cuerpo.get('to')}@s.whatsapp.net",
+                    bsuid=None,
+                    detener_marketing=True,
+                    momento=self._reloj.ahora(),
+                )
+            )
+            raise ErrorCloud(texto, codigo=codigo, reintentable=False)
+        if r.clase == ClaseError.parar_linea:
+            self._activas.discard(numero.agente_id)
+            clase = ClaseDesconexion.sesion_cerrada if r.sesion_cerrada else ClaseDesconexion.restringida
+            await self._emitir(EventoDesconectado(numero.agente_id, clase, codigo=codigo, detalle=texto))
+            # Nothing reached the person: the row goes back to the queue and waits for the stop to be lifted.
+            raise SesionNoDisponible(texto, codigo=codigo)
+        raise ErrorCloud(texto, codigo=codigo, reintentable=False, detiene_plantilla=r.detiene_plantilla)
 
     def _http(self) -> httpx.AsyncClient:
         if self._cliente is None:
@@ -239,7 +298,7 @@ class MotorCloudApi:
 
     @staticmethod
     def _cabeceras(numero: NumeroOficial) -> dict[str, str]:
-        return {"Authorization": f"Bearer {numero.token}"}
+        return numero.cabeceras()
 
 
 def _error_de(respuesta: httpx.Response) -> tuple[int | None, str]:
@@ -253,7 +312,7 @@ def _error_de(respuesta: httpx.Response) -> tuple[int | None, str]:
 
 
 def _mensaje_error(codigo: int | None, detalle: str) -> str:
-    base = MENSAJES_ERROR.get(codigo or 0, "La Cloud API rechazó el mensaje")
+    base = regla(codigo).mensaje
     return f"{base} (código {codigo}: {detalle})" if detalle else f"{base} (código {codigo})"
 
 
@@ -272,7 +331,12 @@ def crear_ultimo_entrante(fabrica: async_sessionmaker[AsyncSession]) -> UltimoEn
     return ultimo
 
 
-def crear_motor_cloud_api(settings: Settings, reloj: Reloj, fabrica: Any = None) -> MotorCloudApi:
+def crear_motor_cloud_api(settings: Settings, reloj: Reloj, fabrica: Any = None, **enlaces: Any) -> MotorCloudApi:
+    """`enlaces` are the database callbacks the composition root wires in (`plantilla_detenida`,
+    `cargar_lineas`: see `oficial/enlaces_motor.py`); engines sit below the domains and never import them."""
     return MotorCloudApi(
-        leer_numeros(settings), reloj, ultimo_entrante=crear_ultimo_entrante(fabrica) if fabrica else None
+        leer_numeros(settings),
+        reloj,
+        ultimo_entrante=crear_ultimo_entrante(fabrica) if fabrica is not None else None,
+        **enlaces,
     )

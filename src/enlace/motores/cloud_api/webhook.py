@@ -10,8 +10,10 @@ from typing import Any
 
 from enlace.comun.telefonos import jid_de_usuario
 from enlace.motores.base import (
+    ClaseDesconexion,
     EstadoEntrega,
     Evento,
+    EventoDesconectado,
     EventoEstado,
     EventoMensaje,
     EventoPreferencia,
@@ -19,6 +21,7 @@ from enlace.motores.base import (
     TipoContenido,
 )
 from enlace.motores.cloud_api.config import NumeroOficial
+from enlace.motores.cloud_api.errores import ClaseError, regla
 
 ESTADOS = {
     "sent": EstadoEntrega.enviado,
@@ -63,6 +66,29 @@ def _momento(valor: Any) -> datetime:
         return datetime.now(UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class Precio:
+    """A status's `pricing` object: what Meta charges for that message."""
+
+    agente_id: int
+    wamid: str
+    categoria: str
+    facturable: bool
+    modelo: str
+    tipo: str | None
+    momento: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventoCuenta:
+    """A WABA-level webhook: number quality / messaging tier, account events, template review."""
+
+    campo: str  # phone_number_quality_update | account_update | message_template_status_update
+    waba_id: str
+    valor: dict[str, Any]
+    momento: datetime
+
+
 @dataclass(slots=True)
 class Lectura:
     """What one webhook POST carried, already as engine events."""
@@ -71,6 +97,22 @@ class Lectura:
     # Our own id echoed back (biz_opaque_callback_data) → the wamid Meta assigned.
     correlaciones: dict[str, str] = field(default_factory=dict)
     numeros_desconocidos: set[str] = field(default_factory=set)
+    precios: list[Precio] = field(default_factory=list)
+    cuenta: list[EventoCuenta] = field(default_factory=list)
+    # Failed statuses whose code means the template is unusable: (agente_id, wamid, code, reason).
+    plantillas_detenidas: list[tuple[int, str, int, str]] = field(default_factory=list)
+    # Events for the rest of the core (safety stops), not for capture.
+    de_linea: list[Evento] = field(default_factory=list)
+    # Failed statuses whose code means «try this person again later»: (agente_id, wamid, code, wait in s).
+    reintentos: list[tuple[int, str, int, float]] = field(default_factory=list)
+
+
+# Payloads of quick-reply buttons Enlace puts in templates (see plantillas/oficial.py) → what they mean.
+PAYLOAD_BAJA = "enlace:baja"
+PAYLOAD_NO_INTERESADO = "enlace:no_interesado"
+ACCIONES_BOTON = {PAYLOAD_BAJA: "BAJA", PAYLOAD_NO_INTERESADO: "No me interesa"}
+
+CAMPOS_CUENTA = ("phone_number_quality_update", "account_update", "message_template_status_update")
 
 
 def _contenido(mensaje: dict[str, Any]) -> tuple[TipoContenido, str | None, Medio | None, str | None]:
@@ -82,7 +124,10 @@ def _contenido(mensaje: dict[str, Any]) -> tuple[TipoContenido, str | None, Medi
     if tipo_crudo == "text":
         texto = (mensaje.get("text") or {}).get("body")
     elif tipo_crudo == "button":
-        texto = (mensaje.get("button") or {}).get("text")
+        boton = mensaje.get("button") or {}
+        # Quick replies wired to an action carry its payload: the reply then reads as the canonical words,
+        # so it follows the very same opt-out / «no me interesa» path as a typed reply, whatever the label.
+        texto = ACCIONES_BOTON.get(str(boton.get("payload") or ""), boton.get("text"))
     elif tipo_crudo == "interactive":
         interactivo = mensaje.get("interactive") or {}
         respuesta = interactivo.get("button_reply") or interactivo.get("list_reply") or {}
@@ -105,6 +150,12 @@ def leer_webhook(payload: dict[str, Any], numeros: dict[str, NumeroOficial]) -> 
         for cambio in entrada.get("changes") or []:
             valor = cambio.get("value") or {}
             campo = cambio.get("field")
+            if campo in CAMPOS_CUENTA:
+                # Keyed by the WABA (entry.id) and, for numbers, the display number: resolved by the service.
+                lectura.cuenta.append(
+                    EventoCuenta(str(campo), str(entrada.get("id", "")), valor, _momento(entrada.get("time")))
+                )
+                continue
             pnid = str((valor.get("metadata") or {}).get("phone_number_id", ""))
             numero = numeros.get(pnid)
             if numero is None:
@@ -165,6 +216,21 @@ def _leer_mensajes(lectura: Lectura, valor: dict[str, Any], agente_id: int) -> N
         propio = estado.get("biz_opaque_callback_data")
         if propio:
             lectura.correlaciones[str(propio)] = str(estado["id"])
+        precio = estado.get("pricing")
+        if isinstance(precio, dict) and precio.get("category"):
+            lectura.precios.append(
+                Precio(
+                    agente_id=agente_id,
+                    wamid=str(estado["id"]),
+                    categoria=str(precio["category"]),
+                    facturable=bool(precio.get("billable", True)),
+                    modelo=str(precio.get("pricing_model") or "PMP"),
+                    tipo=precio.get("type"),
+                    momento=_momento(estado.get("timestamp")),
+                )
+            )
+        if tipo_estado == EstadoEntrega.fallido and codigo is not None:
+            _consecuencias_fallo(lectura, agente_id, estado, int(codigo), detalle)
         lectura.eventos.append(
             EventoEstado(
                 agente_id=agente_id,
@@ -176,6 +242,31 @@ def _leer_mensajes(lectura: Lectura, valor: dict[str, Any], agente_id: int) -> N
                 chat_jid=jid_de_usuario(estado.get("recipient_id")),
             )
         )
+
+
+def _consecuencias_fallo(
+    lectura: Lectura, agente_id: int, estado: dict[str, Any], codigo: int, detalle: str | None
+) -> None:
+    """A failed status does what the error table says beyond failing the row."""
+    r = regla(codigo)
+    if r.clase == ClaseError.reintentar:
+        lectura.reintentos.append((agente_id, str(estado["id"]), codigo, r.espera_s or 3600.0))
+    elif r.clase == ClaseError.suprimir:
+        lectura.eventos.append(
+            EventoPreferencia(
+                agente_id=agente_id,
+                telefono_jid=jid_de_usuario(estado.get("recipient_id")),
+                bsuid=estado.get("recipient_user_id"),
+                detener_marketing=True,
+                momento=_momento(estado.get("timestamp")),
+            )
+        )
+    elif r.clase == ClaseError.parar_linea:
+        clase = ClaseDesconexion.sesion_cerrada if r.sesion_cerrada else ClaseDesconexion.restringida
+        texto = f"{r.mensaje} (código {codigo}{': ' + detalle if detalle else ''})"
+        lectura.de_linea.append(EventoDesconectado(agente_id, clase, codigo=codigo, detalle=texto))
+    if r.detiene_plantilla:
+        lectura.plantillas_detenidas.append((agente_id, str(estado["id"]), codigo, r.mensaje))
 
 
 def _leer_ecos(lectura: Lectura, valor: dict[str, Any], agente_id: int) -> None:
