@@ -594,3 +594,82 @@ async def test_rotar_clave_recifra_los_secretos_de_las_lineas(linea: dict[str, A
         (numero,) = await numeros_activos(s, solo_nueva)
         assert numero.token.startswith("EAA")
         assert await rotar_lineas(s, solo_nueva) == (0, []), "ya estaban al día"
+
+
+async def test_el_despachador_no_pasa_el_nivel_de_la_linea(
+    linea: dict[str, Any], graph: GraphFalso, nucleo: Any, reloj: Any, db: Any
+) -> None:
+    """A TIER_50 line that already wrote to 49 people in the last 24 h: of a 3-person campaign one message
+    leaves; the other two wait until the oldest conversation leaves the rolling window."""
+    from enlace.envios.despachador import Despachador
+    from tests.integration.test_campanas import RAPIDO, correr_hasta, crear_cartera
+    from tests.soporte.arriendo import arrendar
+
+    agente_id = linea["agente_id"]
+    await arrendar(nucleo.fabrica, agente_id, motor="cloud_api")
+    admin = linea["admin"]
+    graph.aprobar("oferta_simple", cuerpo=0)
+    ahora = reloj.ahora()
+    await db.execute(text("UPDATE lineas_oficiales SET nivel = 'TIER_50'"))
+    for i in range(49):
+        await db.execute(
+            text("""INSERT INTO mensajes_enviados (agente_id, origen, numero_destino, wa_message_id, estado,
+                                                   intentado_at, enviado_at, tipo)
+                    VALUES (:a, 'campana', :t, :w, 'enviado', :m, :m, 'plantilla')"""),
+            {"a": agente_id, "t": f"+5255300{i:05d}", "w": f"enl.N{i}", "m": ahora - timedelta(hours=1, minutes=i)},
+        )
+    await db.commit()
+    cartera_id, _ = await crear_cartera(nucleo, agente_id, 3)
+    plantilla = await admin.post(
+        "/api/plantillas",
+        json={"nombre": "Oferta", "variantes": ["Hola {nombre}"], "plantilla_oficial": {"nombre": "oferta_simple"}},
+    )
+    campana = await admin.post(
+        "/api/campana", json={"nombre": "Tope", "carteraId": cartera_id, "agenteId": agente_id, "canal": "oficial"}
+    )
+    assert campana.status_code == 201, campana.text
+    motor = await _motor(nucleo, reloj)
+
+    async def conectado(aid: int) -> bool:
+        return aid == agente_id
+
+    despachador = Despachador(
+        reloj=reloj, fabrica=nucleo.fabrica, motor=motor, nodo_id="prueba", esta_conectado=conectado
+    )
+    await despachador.iniciar()
+    try:
+        r = await admin.post(
+            "/api/campana/iniciar",
+            json={"campanaId": campana.json()["id"], "plantillaId": plantilla.json()["id"], "configDelay": RAPIDO},
+        )
+        assert r.status_code == 200, r.text
+        despachador.asegurar(agente_id)
+
+        async def repartida() -> bool:
+            async with nucleo.fabrica() as s:
+                filas = (
+                    await s.execute(
+                        text("SELECT estado, programado_para FROM mensajes_enviados WHERE campana_id = :c"),
+                        {"c": campana.json()["id"]},
+                    )
+                ).all()
+            enviados = sum(1 for f in filas if f.estado == "enviado")
+            esperando = [f for f in filas if f.estado == "pendiente" and f.programado_para > reloj.ahora()]
+            return enviados == 1 and len(esperando) == 2
+
+        await correr_hasta(reloj, despachador, repartida, max_pasos=3000)
+    finally:
+        await despachador.detener()
+        await motor.detener()
+    assert len(graph.enviados) == 1, "nunca más personas que el nivel en 24 h"
+    esperas = (
+        await db.execute(
+            text(
+                "SELECT programado_para, detalle_error FROM mensajes_enviados"
+                " WHERE campana_id = :c AND estado = 'pendiente'"
+            ),
+            {"c": campana.json()["id"]},
+        )
+    ).all()
+    libre = ahora - timedelta(hours=1, minutes=48) + timedelta(hours=24)
+    assert all(e.programado_para >= libre and "límite de 50" in e.detalle_error for e in esperas)
