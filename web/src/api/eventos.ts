@@ -8,6 +8,23 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * CampanaPausada
+         * @description The system paused a campaign and says why (Meta paused/rejected its template...).
+         */
+        CampanaPausada: {
+            /** Campana Id */
+            campana_id: number;
+            /** Agente Id */
+            agente_id: number;
+            /** Motivo */
+            motivo: string;
+            /**
+             * Momento
+             * Format: date-time
+             */
+            momento: string;
+        };
+        /**
          * CampanaProgreso
          * @description A campaign's counts by status (coalesced: at most one per campaign every half second).
          */
@@ -109,6 +126,32 @@ export interface components {
             campana_ids: number[];
             /** Cantidad */
             cantidad: number;
+            /**
+             * Momento
+             * Format: date-time
+             */
+            momento: string;
+        };
+        /**
+         * LineaOficialCalidad
+         * @description An official line's quality rating, messaging tier or account state changed (Meta webhooks, verification).
+         */
+        LineaOficialCalidad: {
+            /** Linea Id */
+            linea_id: number;
+            /** Agente Id */
+            agente_id: number;
+            /** Calidad */
+            calidad: string;
+            /** Nivel */
+            nivel: string;
+            /** Marcada */
+            marcada: boolean;
+            /**
+             * Estado Cuenta
+             * @default null
+             */
+            estado_cuenta: string | null;
             /**
              * Momento
              * Format: date-time
@@ -312,6 +355,8 @@ export interface components {
             "contacto.baja": components["schemas"]["ContactoBaja"];
             "contacto.transferido": components["schemas"]["ContactoTransferido"];
             "supervision.aviso": components["schemas"]["SupervisionAviso"];
+            "campana.pausada": components["schemas"]["CampanaPausada"];
+            "linea_oficial.calidad": components["schemas"]["LineaOficialCalidad"];
             "webhook.prueba": components["schemas"]["WebhookPrueba"];
         };
     };
@@ -321,11 +366,13 @@ export interface components {
     headers: never;
     pathItems: never;
 }
+export type CampanaPausada = components['schemas']['CampanaPausada'];
 export type CampanaProgreso = components['schemas']['CampanaProgreso'];
 export type ContactoBaja = components['schemas']['ContactoBaja'];
 export type ContactoTransferido = components['schemas']['ContactoTransferido'];
 export type EnvioParada = components['schemas']['EnvioParada'];
 export type EnvioSinAcuse = components['schemas']['EnvioSinAcuse'];
+export type LineaOficialCalidad = components['schemas']['LineaOficialCalidad'];
 export type MensajeEnviado = components['schemas']['MensajeEnviado'];
 export type MensajeEstado = components['schemas']['MensajeEstado'];
 export type MensajeRecibido = components['schemas']['MensajeRecibido'];
