@@ -39,10 +39,12 @@ from enlace.sesiones.cifrado import CredencialesIlegibles, Llavero
 RUTA_WEBHOOK = "/api/webhooks/whatsapp"
 
 
-def _validar_url(url: str) -> str:
+def _validar_url(url: str, *, permitir_local: bool) -> str:
+    """https only; a local stand-in (http://127.0.0.1) only outside production (no SSRF through a line)."""
     url = url.strip().rstrip("/")
-    if not (url.startswith("https://") or url.startswith("http://127.0.0.1") or url.startswith("http://localhost")):
-        raise EntradaInvalida("base_url: debe empezar con https:// (o ser local en pruebas).", campos=["base_url"])
+    local = url.startswith("http://127.0.0.1") or url.startswith("http://localhost")
+    if not (url.startswith("https://") or (local and permitir_local)):
+        raise EntradaInvalida("base_url: debe empezar con https://.", campos=["base_url"])
     return url
 
 
@@ -121,7 +123,13 @@ async def _agente_de_linea(session: AsyncSession, agente_id: int | None, equipo_
 
 
 async def crear(
-    session: AsyncSession, actor: Actor, datos: LineaCrear, llavero: Llavero, ahora: datetime
+    session: AsyncSession,
+    actor: Actor,
+    datos: LineaCrear,
+    llavero: Llavero,
+    ahora: datetime,
+    *,
+    permitir_local: bool = False,
 ) -> LineaOficial:
     exigir_rol(actor, "admin")
     if datos.proveedor == "meta" and not datos.app_secret:
@@ -132,7 +140,7 @@ async def crear(
     existe = await session.scalar(select(LineaOficial.id).where(LineaOficial.phone_number_id == datos.phone_number_id))
     if existe is not None:
         raise Conflicto(f"phone_number_id: ya existe la línea oficial {existe} con ese número.")
-    base_url = _validar_url(datos.base_url or lineas.url_por_defecto(datos.proveedor))
+    base_url = _validar_url(datos.base_url or lineas.url_por_defecto(datos.proveedor), permitir_local=permitir_local)
     nombre = datos.nombre or f"Línea oficial {datos.numero or datos.phone_number_id}"
     agente = await _agente_de_linea(session, datos.agente_id, datos.equipo_id, nombre)
     clave_id, blob = lineas.cifrar_secretos(llavero, datos.phone_number_id, datos.token, datos.app_secret)
@@ -164,7 +172,14 @@ async def crear(
 
 
 async def actualizar(
-    session: AsyncSession, actor: Actor, linea_id: int, datos: LineaActualizar, llavero: Llavero, ahora: datetime
+    session: AsyncSession,
+    actor: Actor,
+    linea_id: int,
+    datos: LineaActualizar,
+    llavero: Llavero,
+    ahora: datetime,
+    *,
+    permitir_local: bool = False,
 ) -> LineaOficial:
     exigir_rol(actor, "admin")
     linea = await _linea(session, actor, linea_id, bloquear=True)
@@ -199,7 +214,7 @@ async def actualizar(
                 agente.equipo_id = datos.equipo_id
             cambios["equipo_id"] = datos.equipo_id
     if datos.base_url is not None:
-        linea.base_url = _validar_url(datos.base_url)
+        linea.base_url = _validar_url(datos.base_url, permitir_local=permitir_local)
         cambios["base_url"] = linea.base_url
     if datos.version is not None:
         linea.version = cambios["version"] = datos.version

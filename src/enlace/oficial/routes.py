@@ -149,7 +149,9 @@ async def listar_lineas(actor: ActorDep, session: SessionBD) -> list[LineaSalida
 
 @router.post("/oficial/lineas", response_model=LineaSalida, status_code=201)
 async def crear_linea(datos: LineaCrear, actor: ActorDep, session: SessionBD, nucleo: NucleoDep) -> LineaSalida:
-    linea = await admin.crear(session, actor, datos, _llavero(nucleo), nucleo.reloj.ahora())
+    linea = await admin.crear(
+        session, actor, datos, _llavero(nucleo), nucleo.reloj.ahora(), permitir_local=not nucleo.settings.es_produccion
+    )
     _recargar_motor(session, nucleo)
     return await admin.salida(session, linea)
 
@@ -158,7 +160,15 @@ async def crear_linea(datos: LineaCrear, actor: ActorDep, session: SessionBD, nu
 async def actualizar_linea(
     linea_id: int, datos: LineaActualizar, actor: ActorDep, session: SessionBD, nucleo: NucleoDep
 ) -> LineaSalida:
-    linea = await admin.actualizar(session, actor, linea_id, datos, _llavero(nucleo), nucleo.reloj.ahora())
+    linea = await admin.actualizar(
+        session,
+        actor,
+        linea_id,
+        datos,
+        _llavero(nucleo),
+        nucleo.reloj.ahora(),
+        permitir_local=not nucleo.settings.es_produccion,
+    )
     _recargar_motor(session, nucleo)
     return await admin.salida(session, linea)
 
