@@ -17,7 +17,7 @@ export default defineConfig({
         codeSplitting: {
           groups: [
             { name: "react", test: /node_modules[\\/](react|react-dom|react-router|scheduler)[\\/]/ },
-            { name: "mantine", test: /node_modules[\\/]@mantine[\\/]/ },
+            { name: "mantine", test: /node_modules[\\/]@mantine[\\/](core|hooks|notifications)[\\/]/ },
             { name: "graficas", test: /node_modules[\\/](recharts|d3-|victory-vendor|@reduxjs|immer|decimal\.js-light|es-toolkit)/ },
           ],
         },

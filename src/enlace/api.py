@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from enlace import __version__
 from enlace.auth.service import autenticar_peticion
 from enlace.cabeceras import CabecerasSeguridad
 from enlace.comun.alcances_token import documentar as documentar_alcances
+from enlace.dependencias import ActorDep
 from enlace.entrada import RechazarNulos
 from enlace.errores import ErrorEnlace, cuerpo_error
 from enlace.limites import CuerpoDemasiadoGrande, LimiteCuerpo
@@ -238,6 +240,15 @@ def create_app(nucleo: Nucleo, *, iniciar_nucleo: bool = True) -> FastAPI:
             )
         return JSONResponse({"estado": "listo", "migracion": actual})
 
+    @app.get("/api/reloj", tags=["salud"])
+    async def reloj(_actor: ActorDep) -> dict[str, Any]:
+        """The server's clock (the simulator's, when it runs faster): the panel shows every time on this one."""
+        return {
+            "ahora": nucleo.reloj.ahora().isoformat(),
+            "zona": "America/Mexico_City",
+            "velocidad": float(getattr(nucleo.reloj, "velocidad", 1.0) or 1.0),
+        }
+
     for router in _routers():
         app.include_router(router)
     documentar_alcances(app)
@@ -277,6 +288,34 @@ def _documentar_errores(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+# Vite puts a content hash in every file name under assets/: such a file never changes, so browsers may keep it.
+CACHE_INMUTABLE = "public, max-age=31536000, immutable"
+CACHE_CORTO = "public, max-age=3600"
+# Precompressed siblings written by web/scripts/comprimir.mjs at build time, best first.
+CODIFICACIONES = (("br", ".br"), ("gzip", ".gz"))
+
+
+def _acepta(request: Request, codificacion: str) -> bool:
+    for parte in request.headers.get("accept-encoding", "").lower().split(","):
+        nombre, _, parametros = parte.strip().partition(";")
+        if nombre.strip() == codificacion:
+            return parametros.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+def servir_estatico(request: Request, archivo: Path, cache: str) -> FileResponse:
+    """The file, or its precompressed .br/.gz sibling when the browser accepts it, with caching headers."""
+    cabeceras = {"Cache-Control": cache, "Vary": "Accept-Encoding"}
+    for codificacion, sufijo in CODIFICACIONES:
+        comprimido = archivo.with_name(archivo.name + sufijo)
+        if _acepta(request, codificacion) and comprimido.is_file():
+            tipo = mimetypes.guess_type(archivo.name)[0] or "application/octet-stream"
+            if tipo.startswith("text/") or tipo == "application/javascript":
+                tipo += "; charset=utf-8"
+            return FileResponse(comprimido, media_type=tipo, headers={**cabeceras, "Content-Encoding": codificacion})
+    return FileResponse(archivo, headers=cabeceras)
+
+
 def _montar_panel(app: FastAPI) -> None:
     """Serve the built React panel (web/dist) with SPA fallback; /api stays JSON."""
     if not (DIRECTORIO_WEB / "index.html").exists():
@@ -309,9 +348,11 @@ def _montar_panel(app: FastAPI) -> None:
         if request.method not in ("GET", "HEAD"):
             raise StarletteHTTPException(405, headers={"Allow": "GET, HEAD"})
         candidato = (raiz / ruta).resolve()
-        if ruta and candidato.is_file() and candidato.is_relative_to(raiz):
-            return FileResponse(candidato)
-        return FileResponse(raiz / "index.html", headers={"Cache-Control": "no-cache"})
+        if ruta and candidato.is_file() and candidato.is_relative_to(raiz) and candidato.suffix not in (".br", ".gz"):
+            inmutable = candidato.is_relative_to(raiz / "assets")
+            return servir_estatico(request, candidato, CACHE_INMUTABLE if inmutable else CACHE_CORTO)
+        # index.html names the current hashed assets: always revalidated.
+        return servir_estatico(request, raiz / "index.html", "no-cache")
 
 
 def create_asgi(nucleo: Nucleo) -> ASGIApp:

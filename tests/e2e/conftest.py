@@ -25,6 +25,9 @@ SERVIDOR_PG = os.environ.get("ENLACE_TEST_DATABASE_URL", "postgresql://postgres@
 INICIO_SIMULADO = "2026-11-23T15:00:00+00:00"
 # 60x: a campaign's pacing gaps (8–25 s) take a fraction of a second; a 12 h login lasts 12 real minutes.
 VELOCIDAD = "60"
+# axe-core (npm devDependency of web/) is injected into the page to check WCAG 2.1 AA on every screen.
+AXE = RAIZ / "web" / "node_modules" / "axe-core" / "axe.min.js"
+GRAVES = ("serious", "critical")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -205,7 +208,10 @@ class Panel:
         self.pagina = self.contexto.new_page()
         self.errores: list[str] = []
         self.dialogos: list[str] = []
+        self.consola: list[str] = []
+        self.accesibilidad: dict[str, list[str]] = {}
         self.pagina.on("pageerror", lambda e: self.errores.append(str(e)))
+        self.pagina.on("console", lambda m: self.consola.append(f"{m.type}: {m.text}"))
 
         def _dialogo(d: Any) -> None:
             self.dialogos.append(d.message)
@@ -223,10 +229,45 @@ class Panel:
         self.pagina.get_by_role("button", name="Entrar").click()
         self.pagina.get_by_test_id("usuario-actual").wait_for()
 
-    def capturar(self, nombre: str) -> None:
+    def capturar(self, nombre: str, *, revisar: bool = True) -> None:
+        """Screenshot of the screen as it is now, and the accessibility check of that same screen."""
         CAPTURAS.mkdir(parents=True, exist_ok=True)
         self.pagina.wait_for_timeout(300)  # let charts and transitions settle
         self.pagina.screenshot(path=str(CAPTURAS / f"{nombre}.png"), full_page=True)
+        if revisar:
+            graves = self.revisar_accesibilidad()
+            if os.environ.get("ENLACE_AXE_INFORME"):  # while fixing: collect every screen's findings, fail none
+                with open(os.environ["ENLACE_AXE_INFORME"], "a", encoding="utf-8") as informe:
+                    informe.write("".join(f"{nombre}: {g}\n" for g in graves))
+                return
+            assert not graves, f"{nombre}: fallas de accesibilidad graves:\n" + "\n".join(graves)
+
+    def revisar_accesibilidad(self) -> list[str]:
+        """Run axe-core (WCAG 2.1 A/AA) on the page; the serious and critical violations, described."""
+        if not AXE.exists():
+            pytest.fail("Falta web/node_modules/axe-core: ejecuta `cd web && npm ci`.")
+        if not self.pagina.evaluate("() => typeof window.axe !== 'undefined'"):
+            # Evaluated through the DevTools protocol: the panel's Content-Security-Policy (script-src 'self')
+            # rightly refuses an injected <script>, and the check must not weaken it.
+            self.pagina.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
+        resultado = self.pagina.evaluate(
+            """async () => {
+                const r = await window.axe.run(document, {
+                    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+                    resultTypes: ['violations'],
+                });
+                return r.violations.map(v => ({
+                    id: v.id, impacto: v.impact, ayuda: v.help,
+                    nodos: v.nodes.slice(0, 3).map(
+                        n => n.target.join(' ') + ' — ' + (n.failureSummary || '').split('\\n')[1]),
+                }));
+            }"""
+        )
+        return [
+            f"{v['id']} ({v['impacto']}): {v['ayuda']} → " + " | ".join(v["nodos"])
+            for v in resultado
+            if v["impacto"] in GRAVES
+        ]
 
     def api(self, metodo: str, ruta: str, datos: Any = None) -> Any:
         """A call with this browser's cookies and CSRF token (what the panel itself would send)."""

@@ -310,7 +310,9 @@ def test_administracion_y_auditoria_de_la_exportacion(abrir_panel, servidor: Ser
     panel.ir("/admin/auditoria")
     tabla = pagina.get_by_test_id("tabla-auditoria")
     tabla.wait_for()
-    assert tabla.get_by_text("reportes.exportar").count() >= 1
+    # In words, not codes: the action reads «Exportó la bitácora de mensajes».
+    assert tabla.get_by_text("Exportó la bitácora de mensajes").count() >= 1
+    assert tabla.get_by_text("reportes.exportar").count() == 0
     panel.capturar("20-admin-auditoria")
     assert panel.errores == [], panel.errores
 

@@ -34,6 +34,8 @@ PUBLICAS = {
 # Routes that act only on the caller (no other agent's resource can be named).
 PROPIAS = {
     ("GET", "/api/auth/yo"),
+    ("GET", "/api/reloj"),  # the server's clock; the same for everyone
+    ("GET", "/api/cartera/pool"),  # how many pool contacts are free (a count, no one's data)
     ("POST", "/api/auth/logout"),
     ("POST", "/api/auth/password"),
     ("POST", "/api/cumplimiento/clasificar"),  # explains a text; reads no stored data
@@ -427,6 +429,7 @@ MATRIZ.update(
             _plantilla_ajena, cuerpo=lambda c, p: {"estado": "cancelada"}
         ),
         ("GET", "/api/campana/{campana_id}/estado"): Caso(_plantilla_ajena),
+        ("GET", "/api/campana/{campana_id}/previa-lanzamiento"): Caso(_plantilla_ajena),
         ("POST", "/api/perfiles-envio"): Caso(_nada, tipo="admin", cuerpo=lambda c, p: {"nombre": "Lento"}),
         ("PATCH", "/api/perfiles-envio/{perfil_id}"): Caso(
             _plantilla_ajena, tipo="admin", cuerpo=lambda c, p: {"config": {"por_dia_max": 180}}

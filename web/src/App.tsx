@@ -15,6 +15,7 @@ const Campanas = lazy(() => import("./paginas/agente/Campanas"));
 const CampanaDetalle = lazy(() => import("./paginas/agente/CampanaDetalle"));
 const Bandeja = lazy(() => import("./paginas/agente/Bandeja"));
 const Muro = lazy(() => import("./paginas/supervisor/Muro"));
+const AgenteDetalle = lazy(() => import("./paginas/supervisor/AgenteDetalle"));
 const BitacoraMensajes = lazy(() => import("./paginas/supervisor/BitacoraMensajes"));
 const Graficas = lazy(() => import("./paginas/supervisor/Graficas"));
 const Usuarios = lazy(() => import("./paginas/admin/Usuarios"));
@@ -63,6 +64,7 @@ export default function App() {
           <Route path="bandeja" element={<Protegida roles={TODOS}><Bandeja /></Protegida>} />
           <Route path="bandeja/:contactoId" element={<Protegida roles={TODOS}><Bandeja /></Protegida>} />
           <Route path="muro" element={<Protegida roles={SUPERVISION}><Muro /></Protegida>} />
+          <Route path="agentes/:id" element={<Protegida roles={SUPERVISION}><AgenteDetalle /></Protegida>} />
           <Route path="mensajes" element={<Protegida roles={SUPERVISION}><BitacoraMensajes /></Protegida>} />
           <Route path="graficas" element={<Protegida roles={SUPERVISION}><Graficas /></Protegida>} />
           <Route path="admin/usuarios" element={<Protegida roles={ADMIN}><Usuarios /></Protegida>} />

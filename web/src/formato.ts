@@ -1,4 +1,5 @@
 // Formatting for Mexican Spanish: dates in the panel's time zone, money in pesos, counts with separators.
+import { ahoraServidor } from "./reloj";
 
 const ZONA = "America/Mexico_City";
 
@@ -61,7 +62,7 @@ export function fmtPorcentaje(fraccion: number | null | undefined): string {
 }
 
 /** "hace 3 minutos", "en 2 horas". */
-export function fmtRelativo(valor: string | number | Date | null | undefined, ahora: Date = new Date()): string {
+export function fmtRelativo(valor: string | number | Date | null | undefined, ahora: Date = ahoraServidor()): string {
   const d = aFecha(valor);
   if (!d) return "—";
   const seg = Math.round((d.getTime() - ahora.getTime()) / 1000);
@@ -95,5 +96,5 @@ export function fmtTelefono(tel: string | null | undefined): string {
 
 /** Today's date (YYYY-MM-DD) in the panel's time zone. */
 export function hoyISO(): string {
-  return new Intl.DateTimeFormat("en-CA", { timeZone: ZONA }).format(new Date());
+  return new Intl.DateTimeFormat("en-CA", { timeZone: ZONA }).format(ahoraServidor());
 }

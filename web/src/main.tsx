@@ -11,6 +11,7 @@ import { tema } from "./tema";
 import { ProveedorSesion } from "./auth/sesion";
 import { ErrorApi } from "./api/cliente";
 import App from "./App";
+import { ProveedorConfirmar } from "./componentes/Confirmar";
 
 const consultas = new QueryClient({
   defaultOptions: {
@@ -30,7 +31,9 @@ createRoot(document.getElementById("root")!).render(
       <QueryClientProvider client={consultas}>
         <BrowserRouter>
           <ProveedorSesion>
-            <App />
+            <ProveedorConfirmar>
+              <App />
+            </ProveedorConfirmar>
           </ProveedorSesion>
         </BrowserRouter>
       </QueryClientProvider>

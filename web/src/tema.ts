@@ -24,7 +24,16 @@ export const tema = createTheme({
   headings: { fontWeight: "650" },
   cursorType: "pointer",
   focusRing: "auto",
+  // Filled buttons and badges pick white or black text by the background, whatever the colour (WCAG AA).
+  autoContrast: true,
+  luminanceThreshold: 0.4,
   components: {
+    // Every icon-only control says what it does (screen readers read «Cerrar», not «button»).
+    Modal: { defaultProps: { closeButtonProps: { "aria-label": "Cerrar" } } },
+    Drawer: { defaultProps: { closeButtonProps: { "aria-label": "Cerrar" } } },
+    CloseButton: { defaultProps: { "aria-label": "Cerrar" } },
+    PasswordInput: { defaultProps: { visibilityToggleButtonProps: { "aria-label": "Mostrar u ocultar lo escrito" } } },
+    Select: { defaultProps: { nothingFoundMessage: "Sin resultados", comboboxProps: { withinPortal: true } } },
     Table: { defaultProps: { verticalSpacing: "xs", highlightOnHover: true } },
     Card: { defaultProps: { withBorder: true, padding: "lg" } },
     Paper: { defaultProps: { withBorder: true } },

@@ -113,3 +113,9 @@ async def listar_tokens(session: AsyncSession, usuario_id: int | None) -> list[T
     if usuario_id is not None:
         stmt = stmt.where(TokenApi.usuario_id == usuario_id)
     return list(await session.scalars(stmt))
+
+
+async def equipos_de_agente(session: AsyncSession, usuario_id: int) -> list[int]:
+    """The team of the agent linked to this user (empty when it has none)."""
+    equipo = await session.scalar(select(Agente.equipo_id).where(Agente.usuario_id == usuario_id))
+    return [equipo] if equipo is not None else []

@@ -41,7 +41,10 @@ async def _salida(session: SessionBD, usuario) -> UsuarioSalida:  # type: ignore
         rol=usuario.rol,
         activo=usuario.activo,
         agente_id=actor.agente_id,
-        equipo_ids=list(actor.equipo_ids),
+        # An agent belongs to one team (its agent row's); a supervisor to the teams they supervise.
+        equipo_ids=list(actor.equipo_ids)
+        if usuario.rol != "agente"
+        else await repo.equipos_de_agente(session, usuario.id),
         debe_cambiar_password=usuario.debe_cambiar_password,
     )
 

@@ -264,6 +264,11 @@ async def actualizar_usuario(
         valor = getattr(datos, campo)
         if valor is not None:
             setattr(usuario, campo, valor)
+    if datos.nombre is not None and usuario.rol == "agente":
+        # The wall, reports and campaigns show the agent's name: a rename shows everywhere.
+        agente_renombrado = await session.scalar(select(Agente).where(Agente.usuario_id == usuario.id))
+        if agente_renombrado is not None:
+            agente_renombrado.nombre = datos.nombre
     if datos.activo is not None:
         usuario.activo = datos.activo
         if not datos.activo:

@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from enlace.campanas.models import Campana, PerfilEnvio
+from enlace.campanas.models import Campana, ParadaSeguridad, PerfilEnvio
 from enlace.campanas.ritmo import PERFIL_ORIGINAL, PerfilRitmo
 from enlace.carteras.models import Contacto
 from enlace.comun.actor import Actor
 from enlace.comun.alcance import condicion_agente
-from enlace.mensajes.estados import ABIERTOS, CANCELABLES, ENVIADOS
+from enlace.mensajes.estados import ABIERTOS, CANCELABLES, ENVIADOS, SALIDOS
 from enlace.mensajes.models import MensajeEnviado
 from enlace.mensajes.repository import transicionar
 
@@ -44,6 +44,38 @@ async def contactos_de_campana(session: AsyncSession, campana: Campana) -> list[
         .order_by(Contacto.id)
     )
     return list((await session.scalars(stmt)).all())
+
+
+async def estado_sesion(session: AsyncSession, agente_id: int) -> str:
+    """The agent's WhatsApp session state ('desconectada' when it never linked)."""
+    r = await session.scalar(text("SELECT estado FROM sesiones_wa WHERE agente_id = :a"), {"a": agente_id})
+    return str(r or "desconectada")
+
+
+async def momentos_enviados(session: AsyncSession, agente_id: int, desde: datetime) -> list[datetime]:
+    """Moments this number sent campaign messages since `desde` (the pacing history the dispatcher rebuilds)."""
+    stmt = select(MensajeEnviado.intentado_at).where(
+        MensajeEnviado.agente_id == agente_id,
+        MensajeEnviado.origen == "campana",
+        MensajeEnviado.intentado_at >= desde,
+        MensajeEnviado.estado.in_(sorted(SALIDOS)),
+    )
+    return [m for m in (await session.scalars(stmt)).all() if m is not None]
+
+
+async def paradas_activas(session: AsyncSession, agente_id: int) -> list[ParadaSeguridad]:
+    stmt = select(ParadaSeguridad).where(ParadaSeguridad.agente_id == agente_id, ParadaSeguridad.resuelta_at.is_(None))
+    return list((await session.scalars(stmt)).all())
+
+
+async def contar_suprimidos(session: AsyncSession, telefonos: list[str]) -> int:
+    """How many of these numbers are on the suppression list (they are queued but the gate never sends them)."""
+    if not telefonos:
+        return 0
+    r = await session.scalar(
+        text("SELECT count(DISTINCT telefono) FROM supresiones WHERE telefono = ANY(:t)"), {"t": telefonos}
+    )
+    return int(r or 0)
 
 
 async def insertar_mensajes(session: AsyncSession, filas: list[dict[str, Any]]) -> None:

@@ -74,13 +74,17 @@ class CampanaEstado(BaseModel):
     sin_whatsapp: int = 0  # the number is not on WhatsApp (looked up before sending): never sent
     sin_acuse: int = 0  # sent, no delivery receipt after the watchdog's bound
     por_hora: float  # messages sent in the last hour
-    eta: datetime | None
+    eta: datetime | None  # the pacing, windows and caps applied to what is pending
+    motivo: str | None = None  # why nothing is leaving now, in words («Fuera de horario …; reanuda a las 09:00.»)
+    reanuda_at: datetime | None = None
     # Contacts of the campaign's cartera held back now because they said «no me interesa» recently.
     no_interesados: int = 0
 
 
 class ErrorContacto(BaseModel):
     contacto_id: int
+    nombre: str | None = None
+    telefono: str | None = None
     campos: list[dict[str, str]]
 
 
@@ -89,6 +93,16 @@ class NoInteresadoRetenido(BaseModel):
 
     contacto_id: int
     hasta: datetime
+
+
+class LanzamientoPrevia(BaseModel):
+    """What launching now would queue: the panel's launch dialog shows these very counts."""
+
+    listos: int  # messages that would be queued (contacts with every field the template needs)
+    incompletos: int  # contacts left out unless the cartera is fixed
+    en_supresion: int  # of the ready ones, numbers on the suppression list: queued, then never sent
+    no_interesados: int = 0  # left out: said «no me interesa» recently
+    errores: list[ErrorContacto]
 
 
 class InicioSalida(BaseModel):

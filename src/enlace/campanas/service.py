@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from enlace.agentes.models import Agente
 from enlace.campanas import repository as repo
 from enlace.campanas.models import Campana, PerfilEnvio
-from enlace.campanas.ritmo import ErrorPerfil
+from enlace.campanas.ritmo import ErrorPerfil, Ritmo
 from enlace.campanas.schemas import (
     CampanaCambioEstado,
     CampanaCrear,
@@ -21,6 +22,7 @@ from enlace.campanas.schemas import (
     CampanaSalida,
     ErrorContacto,
     InicioSalida,
+    LanzamientoPrevia,
     NoInteresadoRetenido,
 )
 from enlace.carteras.models import Cartera, Contacto
@@ -74,7 +76,32 @@ async def _exigir_cartera_del_agente(session: AsyncSession, cartera: Cartera, ag
     )
 
 
-async def crear(session: AsyncSession, actor: Actor, datos: CampanaCrear) -> Campana:
+def validar_inicio(datos: CampanaCrear, ahora: datetime) -> datetime | None:
+    """A scheduled start must lie ahead; a date without zone is read in the campaign's time zone."""
+    inicio = datos.inicio_programado
+    if inicio is None:
+        return None
+    try:
+        zona = ZoneInfo(datos.zona_horaria)
+    except (ValueError, KeyError) as exc:
+        raise EntradaInvalida(
+            f"zonaHoraria: «{datos.zona_horaria}» no es una zona horaria (ej. America/Mexico_City).",
+            campos=["zonaHoraria"],
+        ) from exc
+    if inicio.tzinfo is None:
+        inicio = inicio.replace(tzinfo=zona)
+    if inicio <= ahora:
+        local = inicio.astimezone(zona)
+        raise EntradaInvalida(
+            f"inicioProgramado: el inicio ({local:%d/%m/%Y %H:%M}) ya pasó. Elige una fecha y hora futuras, "
+            "o deja el campo vacío para lanzarla cuando quieras.",
+            campos=["inicioProgramado"],
+        )
+    return inicio
+
+
+async def crear(session: AsyncSession, actor: Actor, datos: CampanaCrear, *, ahora: datetime | None = None) -> Campana:
+    inicio = validar_inicio(datos, ahora) if ahora is not None else datos.inicio_programado
     if actor.es_agente and datos.agente_id not in (None, actor.agente_id):
         raise Prohibido("Solo puedes crear campañas para tu propio número.")
     agente_id = actor.agente_id if actor.es_agente else datos.agente_id
@@ -97,11 +124,11 @@ async def crear(session: AsyncSession, actor: Actor, datos: CampanaCrear) -> Cam
         nombre=datos.nombre.strip(),
         plantilla_id=datos.plantilla_id,
         perfil_id=datos.perfil_id,
-        estado="programada" if datos.inicio_programado else "borrador",
+        estado="programada" if inicio else "borrador",
         zona_horaria=datos.zona_horaria,
         canal=datos.canal,
         config_delay={},
-        inicio_programado=datos.inicio_programado,
+        inicio_programado=inicio,
         creada_por=actor.usuario_id or None,
     )
     session.add(campana)
@@ -214,7 +241,12 @@ async def _renderizar_filas(
         except ValueError as exc:
             errores = getattr(exc, "errores", [])
             omitidos.append(
-                ErrorContacto(contacto_id=c.id, campos=[{"campo": e.campo, "motivo": e.motivo} for e in errores])
+                ErrorContacto(
+                    contacto_id=c.id,
+                    nombre=c.nombre,
+                    telefono=c.telefono,
+                    campos=[{"campo": e.campo, "motivo": e.motivo} for e in errores],
+                )
             )
             continue
         filas.append(
@@ -242,18 +274,52 @@ async def _renderizar_filas(
 def _exigir_datos_completos(filas: list[dict[str, Any]], omitidos: list[ErrorContacto], omitir_errores: bool) -> None:
     """Contacts without the template's data stop the start unless the user chose to skip them."""
     if omitidos and not omitir_errores:
-        detalle = "; ".join(
-            f"contacto {o.contacto_id}: " + ", ".join(f"{e['campo']} {e['motivo']}" for e in o.campos)
-            for o in omitidos[:5]
-        )
+        n = len(omitidos)
         raise EntradaInvalida(
-            f"{len(omitidos)} contacto(s) no tienen los datos que pide la plantilla ({detalle}). Corrige la cartera "
-            "o inicia con omitirErrores para enviar solo a los demás.",
+            f"{n} {'contacto no tiene' if n == 1 else 'contactos no tienen'} los datos que pide la plantilla: "
+            f"{_describir_omitidos(omitidos)}. Corrige la cartera, o lanza solo a los "
+            f"{len(filas)} {'contacto completo' if len(filas) == 1 else 'contactos completos'}.",
             codigo="datos_incompletos",
             contactos=[o.model_dump() for o in omitidos[:200]],
+            listos=len(filas),
         )
     if not filas:
-        raise EntradaInvalida("Ningún contacto tiene los datos que pide la plantilla.", codigo="datos_incompletos")
+        raise EntradaInvalida(
+            "Ningún contacto tiene los datos que pide la plantilla: corrige la cartera o elige otra plantilla.",
+            codigo="datos_incompletos",
+        )
+
+
+def _describir_omitidos(omitidos: list[ErrorContacto]) -> str:
+    """«María López (monto: está vacío); Juan Pérez (fecha: …)» — names, not ids; at most five."""
+    partes = []
+    for o in omitidos[:5]:
+        quien = o.nombre or "un contacto sin nombre"
+        faltas = "; ".join(f"{e['campo']}: {e['motivo']}" for e in o.campos) or "datos incompletos"
+        partes.append(f"{quien} ({faltas})")
+    resto = len(omitidos) - len(partes)
+    return "; ".join(partes) + (f" y {resto} más" if resto > 0 else "")
+
+
+async def previa_lanzamiento(
+    session: AsyncSession, actor: Actor, campana_id: int, plantilla_id: int | None, ahora: datetime
+) -> LanzamientoPrevia:
+    """Exactly what «Lanzar» would queue now: the same steps as `iniciar` up to the write, nothing written."""
+    campana = await _campana(session, actor, campana_id)
+    if campana.estado not in INICIABLES:
+        raise Conflicto(f"La campaña está {campana.estado}; solo se inicia una campaña en borrador o programada.")
+    datos = CampanaIniciar(campanaId=campana_id, plantillaId=plantilla_id)
+    plantilla, variantes = await _plantilla_para_iniciar(session, actor, campana, datos)
+    await _validar_perfil(session, campana, datos)
+    contactos, no_interesados = await _contactos_a_enviar(session, campana, ahora)
+    filas, omitidos = await _renderizar_filas(session, campana, plantilla, variantes, contactos, ahora, lambda _a: "")
+    return LanzamientoPrevia(
+        listos=len(filas),
+        incompletos=len(omitidos),
+        en_supresion=await repo.contar_suprimidos(session, [f["numero_destino"] for f in filas]),
+        no_interesados=len(no_interesados),
+        errores=omitidos[:200],
+    )
 
 
 async def _activar(
@@ -317,15 +383,103 @@ async def cambiar_estado(
     return campana
 
 
+# Simulating more sends than this for an ETA costs more than it tells; beyond it the hourly rate is used.
+MAX_SIMULACION_ETA = 5000
+DIAS_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+
+
+def _cuando(momento: datetime, ahora: datetime, zona: ZoneInfo) -> str:
+    """«a las 09:00», «mañana a las 08:00», «el lunes 30/11 a las 08:00» in the profile's zone."""
+    local, hoy = momento.astimezone(zona), ahora.astimezone(zona).date()
+    hora = f"a las {local:%H:%M}"
+    if local.date() == hoy:
+        return hora
+    if local.date() == hoy + timedelta(days=1):
+        return f"mañana {hora}"
+    return f"el {DIAS_ES[local.weekday()]} {local:%d/%m} {hora}"
+
+
+async def _ritmo_y_espera(
+    session: AsyncSession, campana: Campana, ahora: datetime
+) -> tuple[Ritmo, datetime, ZoneInfo] | None:
+    """The number's pacing rebuilt as the dispatcher does, and the next moment it may send."""
+    try:
+        perfil = await repo.perfil_de_campana(session, campana)
+        zona = ZoneInfo(perfil.zona_horaria)
+        medianoche = datetime.combine(ahora.astimezone(zona).date(), time(), zona) - timedelta(days=1)
+        historial = await repo.momentos_enviados(session, campana.agente_id, medianoche)
+        ritmo = Ritmo.desde_historial(perfil, f"agente:{campana.agente_id}", historial)
+        return ritmo, ritmo.siguiente_envio(ahora), zona
+    except ErrorPerfil:
+        return None
+
+
+def _motivo_ventana(ritmo: Ritmo, siguiente: datetime, ahora: datetime, zona: ZoneInfo) -> str:
+    """Why the number waits until `siguiente`: outside hours, a day off, or a cap reached."""
+    local = ahora.astimezone(zona)
+    cuando = _cuando(siguiente, ahora, zona)
+    if not ritmo.es_dia_habil(local.date()):
+        return f"Hoy no es día de envío en el perfil; reanuda {cuando}."
+    inicio, fin = ritmo.perfil.hora_inicio, ritmo.perfil.hora_fin
+    hhmm = f"{local:%H:%M}"
+    if hhmm < inicio or hhmm >= fin:
+        return f"Fuera de horario (envía de {inicio} a {fin}); reanuda {cuando}."
+    # The caps are rolling windows (any 24 h, any 60 min), as the dispatcher applies them.
+    if ritmo.en_ventana(ahora, timedelta(days=1)) >= ritmo.cap_dia(local.date()):
+        return f"Llegó al máximo de mensajes en 24 horas para este número; reanuda {cuando}."
+    if ritmo.en_ventana(ahora, timedelta(hours=1)) >= ritmo.cap_hora(local.date(), local.hour):
+        return f"Llegó al máximo de mensajes por hora; reanuda {cuando}."
+    return f"Pausa entre mensajes para parecer humano; el siguiente sale {cuando}."
+
+
+def _eta(ritmo: Ritmo, desde: datetime, pendientes: int) -> datetime | None:
+    """When the last pending message would leave if nothing else stops it: the same pacing, windows and caps."""
+    if pendientes > MAX_SIMULACION_ETA:
+        return None
+    t = desde
+    try:
+        for _ in range(pendientes):
+            t = ritmo.siguiente_envio(t)
+            ritmo.registrar_envio(t)
+    except ErrorPerfil:
+        return None
+    return t
+
+
 async def estado(session: AsyncSession, actor: Actor, campana_id: int, ahora: datetime) -> CampanaEstado:
     campana = await _campana(session, actor, campana_id)
     cuentas = await repo.contar_por_estado(session, campana.id)
     enviados = sum(cuentas.get(e, 0) for e in ENVIADOS)
     pendientes = cuentas.get("pendiente", 0)
     ultima_hora = await repo.enviados_desde(session, campana.id, repo.hace_una_hora(ahora))
-    eta = None
-    if pendientes and ultima_hora and campana.estado == "activa":
-        eta = ahora + timedelta(hours=pendientes / ultima_hora)
+    eta: datetime | None = None
+    motivo: str | None = None
+    reanuda: datetime | None = None
+    if campana.estado == "programada" and campana.inicio_programado:
+        motivo = f"Programada: empieza {_cuando(campana.inicio_programado, ahora, ZoneInfo(campana.zona_horaria))}."
+        reanuda = campana.inicio_programado
+    elif campana.estado == "borrador":
+        motivo = "Aún no se lanza."
+    elif campana.estado == "pausada":
+        motivo = "Pausada: no sale ningún mensaje hasta que alguien la reanude."
+    elif campana.estado == "activa" and (pendientes or cuentas.get("enviando", 0)):
+        paradas = await repo.paradas_activas(session, campana.agente_id)
+        sesion = await repo.estado_sesion(session, campana.agente_id)
+        calculo = await _ritmo_y_espera(session, campana, ahora)
+        if paradas:
+            detalle = paradas[0].detalle or paradas[0].motivo
+            motivo = f"Detenida por seguridad: {detalle}. Un supervisor debe reanudar los envíos."
+        elif sesion != "conectada":
+            motivo = "El WhatsApp del agente no está conectado; los mensajes salen en cuanto se conecte."
+        elif calculo is not None and calculo[1] > ahora + timedelta(minutes=1):
+            ritmo, siguiente, zona = calculo
+            motivo = _motivo_ventana(ritmo, siguiente, ahora, zona)
+            reanuda = siguiente
+        if calculo is not None and pendientes:
+            ritmo, siguiente, _zona = calculo
+            eta = _eta(ritmo, max(siguiente, ahora), pendientes)
+        if eta is None and pendientes and ultima_hora:
+            eta = ahora + timedelta(hours=pendientes / ultima_hora)
     return CampanaEstado(
         campana_id=campana.id,
         estado=campana.estado,
@@ -344,6 +498,8 @@ async def estado(session: AsyncSession, actor: Actor, campana_id: int, ahora: da
         sin_acuse=await repo.contar_sin_acuse(session, campana.id),
         por_hora=float(ultima_hora),
         eta=eta,
+        motivo=motivo,
+        reanuda_at=reanuda,
         no_interesados=len(
             await no_interesados_vigentes(
                 session,

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from enlace.carteras.models import Cartera, Contacto, ImportacionCartera, ImportacionFila, ImportacionParte
 from enlace.comun.actor import Actor
 from enlace.comun.alcance import condicion_agente
+from enlace.db.texto import digitos_de_busqueda, patron, sin_acentos, sin_acentos_sql
 
 # States a contact can be handed out from the pool in (not opted out, not erased, not a declared "no").
 ESTADOS_ASIGNABLES = ("pendiente", "contactado", "respondio", "interesado")
@@ -181,9 +182,13 @@ async def listar_contactos(
         stmt = stmt.where(Contacto.agente_id == agente_id)
     if estado is not None:
         stmt = stmt.where(Contacto.estado == estado)
-    if buscar:
-        patron = "%" + buscar.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(or_(Contacto.nombre.ilike(patron), Contacto.telefono.like(patron)))
+    if buscar and buscar.strip():
+        # Names without accents («nunez» → Núñez); a query of digits also matches inside the number («55 1234»).
+        condiciones = [sin_acentos_sql(Contacto.nombre).like(patron(sin_acentos(buscar.strip())))]
+        digitos = digitos_de_busqueda(buscar)
+        if digitos:
+            condiciones.append(Contacto.telefono.like(patron(digitos)))
+        stmt = stmt.where(or_(*condiciones))
     filas, total = await _paginar(session, stmt, pagina, por_pagina)
     return [f[0] for f in filas], total
 
@@ -228,6 +233,17 @@ _SQL_AUTO_ASIGNAR = text(
     RETURNING c.id
     """
 )
+
+
+async def contar_pool_disponible(session: AsyncSession) -> int:
+    r = await session.scalar(
+        text(
+            "SELECT count(*) FROM contactos c WHERE c.agente_id IS NULL AND c.estado = ANY(:estados) "
+            "AND NOT EXISTS (SELECT 1 FROM supresiones s WHERE s.telefono = c.telefono)"
+        ),
+        {"estados": list(ESTADOS_ASIGNABLES)},
+    )
+    return int(r or 0)
 
 
 async def tomar_del_pool(

@@ -8,24 +8,27 @@ import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
 from enlace.carteras import repository as repo
 from enlace.carteras import service
 from enlace.carteras.models import ImportacionCartera
 from enlace.carteras.schemas import (
+    MAX_AUTO_ASIGNAR,
     AsignacionSalida,
     AutoAsignar,
     CarteraSalida,
     ContactoSalida,
     ImportacionSalida,
     Pagina,
+    PoolSalida,
     ReasignacionSalida,
     Reasignar,
 )
 from enlace.comun.alcances_token import requiere
-from enlace.dependencias import ActorDep, NucleoDep, SessionBD
+from enlace.comun.auditoria import registrar_auditoria
+from enlace.dependencias import ActorDep, NucleoDep, SessionBD, ip_cliente
 from enlace.errores import EntradaInvalida, NoEncontrado
 
 router = APIRouter(prefix="/api", tags=["carteras"], dependencies=[requiere("carteras")])
@@ -45,6 +48,7 @@ def _salida_importacion(
 
 @router.post("/cartera/subir", response_model=ImportacionSalida, status_code=201)
 async def subir_cartera(
+    request: Request,
     actor: ActorDep,
     session: SessionBD,
     nucleo: NucleoDep,
@@ -69,6 +73,14 @@ async def subir_cartera(
         settings=nucleo.settings,
         reloj=nucleo.reloj,
         tareas=nucleo.tareas,
+    )
+    await registrar_auditoria(
+        session,
+        actor,
+        "cartera.subir",
+        ("cartera", importacion.cartera_id),
+        {"nombre": nombre, "archivo": subido.filename or "archivo"},
+        ip=ip_cliente(request),
     )
     if importacion.en_segundo_plano:
         response.status_code = 202
@@ -150,12 +162,30 @@ async def descargar_reporte(
     )
 
 
+@router.get("/cartera/pool", response_model=PoolSalida)
+async def pool(actor: ActorDep, session: SessionBD) -> PoolSalida:
+    """How many contacts auto-assignment can hand out now (the panel's confirmation states it)."""
+    return PoolSalida(disponibles=await service.disponibles_en_pool(session), maximo_por_vez=MAX_AUTO_ASIGNAR)
+
+
 @router.post("/cartera/auto-asignar", response_model=AsignacionSalida)
-async def auto_asignar(datos: AutoAsignar, actor: ActorDep, session: SessionBD, nucleo: NucleoDep) -> AsignacionSalida:
+async def auto_asignar(
+    datos: AutoAsignar, request: Request, actor: ActorDep, session: SessionBD, nucleo: NucleoDep
+) -> AsignacionSalida:
     """Take `cantidad` contacts from the company pool; concurrent calls never get the same contact."""
-    return await service.auto_asignar(
+    salida = await service.auto_asignar(
         session, actor, agente_id=datos.agente_id, cantidad=datos.cantidad, ahora=nucleo.reloj.ahora()
     )
+    if salida.asignados:
+        await registrar_auditoria(
+            session,
+            actor,
+            "cartera.auto_asignar",
+            ("cartera", salida.cartera_id),
+            {"agente_id": salida.agente_id, "asignados": salida.asignados, "cantidad": datos.cantidad},
+            ip=ip_cliente(request),
+        )
+    return salida
 
 
 @router.post("/cartera/reasignar", response_model=ReasignacionSalida)

@@ -51,6 +51,11 @@ class ImportacionSalida(BaseModel):
     sin_whatsapp: int = 0
 
 
+class PoolSalida(BaseModel):
+    disponibles: int
+    maximo_por_vez: int
+
+
 class AutoAsignar(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -245,6 +246,15 @@ async def _agente_destino(session: AsyncSession, actor: Actor, agente_id: int | 
     return agente_id
 
 
+# Names the system gives carteras carry the time people read on the panel: Mexico City's, not UTC.
+ZONA_PANEL = ZoneInfo("America/Mexico_City")
+
+
+async def disponibles_en_pool(session: AsyncSession) -> int:
+    """How many pool contacts auto-assignment could hand out now (free, contactable, not suppressed)."""
+    return await repo.contar_pool_disponible(session)
+
+
 async def auto_asignar(
     session: AsyncSession, actor: Actor, *, agente_id: int | None, cantidad: int, ahora: datetime
 ) -> AsignacionSalida:
@@ -253,7 +263,7 @@ async def auto_asignar(
     cartera = await repo.crear_cartera(
         session,
         agente_id=destino,
-        nombre=f"Auto-asignación {ahora:%Y-%m-%d %H:%M}",
+        nombre=f"Auto-asignación {ahora.astimezone(ZONA_PANEL):%d/%m/%Y %H:%M}",
         fuente="auto_asignacion",
         creada_por=actor.usuario_id,
     )
@@ -296,7 +306,7 @@ async def reasignar(
         cartera = await repo.crear_cartera(
             session,
             agente_id=agente_id,
-            nombre=f"Reasignación {ahora:%Y-%m-%d %H:%M}",
+            nombre=f"Reasignación {ahora.astimezone(ZONA_PANEL):%d/%m/%Y %H:%M}",
             fuente="manual",
             creada_por=actor.usuario_id,
         )

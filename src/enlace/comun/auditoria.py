@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Text, cast, column, func, or_, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from enlace.comun.actor import Actor
 from enlace.comun.models import Auditoria
+from enlace.db.texto import patron, sin_acentos, sin_acentos_sql
 
 # Keys whose values never reach the audit log in clear (secrets, NSS/CURP, message bodies).
 _CLAVES_SENSIBLES = ("password", "contrasena", "contraseña", "token", "secreto", "secret", "nss", "curp", "clave")
@@ -84,6 +85,10 @@ class FiltroAuditoria:
     hasta: datetime | None = None
     antes_de_id: int | None = None  # keyset pagination: rows older than this id
     limite: int = 100
+    # Free text, accent-insensitive: the code, the object, the details, the author's name or login; or any of
+    # `acciones` (the panel sends the codes whose Spanish label matches what was typed).
+    texto: str | None = None
+    acciones: tuple[str, ...] = ()
 
 
 def consulta_auditoria(filtro: FiltroAuditoria) -> Select[Any]:
@@ -105,6 +110,23 @@ def consulta_auditoria(filtro: FiltroAuditoria) -> Select[Any]:
         stmt = stmt.where(Auditoria.created_at < filtro.hasta)
     if filtro.antes_de_id is not None:
         stmt = stmt.where(Auditoria.id < filtro.antes_de_id)
+    if filtro.texto and filtro.texto.strip():
+        buscado = patron(sin_acentos(filtro.texto.strip()))
+        # The users table by name only: the audit log sits below the auth domain.
+        usuarios = table("usuarios", column("id"), column("nombre"), column("usuario"))
+        autores = select(usuarios.c.id).where(
+            or_(sin_acentos_sql(usuarios.c.nombre).like(buscado), sin_acentos_sql(usuarios.c.usuario).like(buscado))
+        )
+        condiciones = [
+            sin_acentos_sql(Auditoria.accion).like(buscado),
+            sin_acentos_sql(func.coalesce(Auditoria.objeto_tipo, "")).like(buscado),
+            sin_acentos_sql(func.coalesce(Auditoria.objeto_id, "")).like(buscado),
+            sin_acentos_sql(cast(Auditoria.detalle, Text)).like(buscado),
+            Auditoria.usuario_id.in_(autores),
+        ]
+        if filtro.acciones:
+            condiciones.append(Auditoria.accion.in_(filtro.acciones))
+        stmt = stmt.where(or_(*condiciones))
     return stmt.order_by(Auditoria.id.desc()).limit(max(1, min(filtro.limite, 500)))
 
 

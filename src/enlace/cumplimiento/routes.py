@@ -135,9 +135,22 @@ async def leer_auditoria(
     hasta: datetime | None = None,
     antes_de_id: int | None = None,
     limite: Annotated[int, Query(ge=1, le=500)] = 100,
+    texto: Annotated[str | None, Query(max_length=200, description="Busca en acción, objeto, detalle y autor")] = None,
+    acciones: Annotated[list[str] | None, Query(max_length=100)] = None,
 ) -> list[AuditoriaSalida]:
     exigir_rol(actor, "admin")
-    filtro = FiltroAuditoria(accion, usuario_id, objeto_tipo, objeto_id, desde, hasta, antes_de_id, limite)
+    filtro = FiltroAuditoria(
+        accion,
+        usuario_id,
+        objeto_tipo,
+        objeto_id,
+        desde,
+        hasta,
+        antes_de_id,
+        limite,
+        texto=texto,
+        acciones=tuple(a[:60] for a in acciones or ()),
+    )
     return [AuditoriaSalida.model_validate(f) for f in await listar_auditoria(session, filtro)]
 
 

@@ -80,6 +80,8 @@ class EventoQR:
 class EventoCodigoEmparejamiento:
     agente_id: int
     codigo: str
+    # Seconds until the link attempt (and so the code) ends, when the engine knows it.
+    expira_en_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

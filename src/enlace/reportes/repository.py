@@ -14,6 +14,7 @@ from enlace.agentes.models import Agente, Equipo
 from enlace.campanas.models import Campana, ParadaSeguridad
 from enlace.comun.actor import Actor
 from enlace.comun.alcance import condicion_agente
+from enlace.db.texto import patron
 from enlace.mensajes.models import MensajeEnviado
 from enlace.reportes.models import RespuestaContada, ResumenDiario
 from enlace.sesiones.models import SesionWA
@@ -25,6 +26,7 @@ class FiltroMensajes:
     equipo_id: int | None = None
     campana_id: int | None = None
     numero: str | None = None
+    numero_parcial: str | None = None  # digits found anywhere in the number («551234»)
     estados: tuple[str, ...] = ()
     desde: datetime | None = None  # inclusive, UTC
     hasta: datetime | None = None  # exclusive, UTC
@@ -84,6 +86,8 @@ def consulta_mensajes(actor: Actor, filtro: FiltroMensajes) -> Select[Any]:
         stmt = stmt.where(m.campana_id == filtro.campana_id)
     if filtro.numero is not None:
         stmt = stmt.where(m.numero_destino == filtro.numero)
+    if filtro.numero_parcial:
+        stmt = stmt.where(m.numero_destino.like(patron(filtro.numero_parcial)))
     if filtro.estados:
         stmt = stmt.where(m.estado.in_(filtro.estados))
     if filtro.desde is not None:

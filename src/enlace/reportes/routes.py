@@ -114,7 +114,7 @@ async def exportar_mensajes(
                     "agenteId": agente_id,
                     "equipoId": equipo_id,
                     "campanaId": campana_id,
-                    "numero": filtro.numero,
+                    "numero": filtro.numero or filtro.numero_parcial,
                     "estado": estado,
                     "fecha": fecha,
                     "desde": desde,

@@ -88,6 +88,7 @@ class SesionResumen(BaseModel):
     nodo_id: str | None
     conectada_at: datetime | None
     ultima_actividad_at: datetime | None
+    motivo: str | None = None  # why it is in this state («Sesión cerrada por el usuario»)
 
 
 class AgenteSnapshot(BaseModel):

@@ -15,6 +15,7 @@ from enlace.comun.actor import Actor
 from enlace.comun.alcance import exigir_agente, exigir_rol
 from enlace.comun.eventos import SupervisionAviso
 from enlace.comun.telefonos import Rechazo, normalizar
+from enlace.db.texto import digitos_de_busqueda
 from enlace.errores import EntradaInvalida, NoEncontrado
 from enlace.mensajes.models import ESTADOS_MENSAJE
 from enlace.reportes import repository as repo
@@ -110,6 +111,23 @@ def numero_canonico(numero: str) -> str:
     return resultado.canonico
 
 
+# Fewer digits than this match too many numbers to be a search.
+MIN_DIGITOS_NUMERO = 4
+
+
+def filtro_numero(numero: str) -> tuple[str | None, str | None]:
+    """(exact canonical number, digits to find inside numbers): a whole number is exact, a part is searched."""
+    resultado = normalizar(numero)
+    if not isinstance(resultado, Rechazo):
+        return resultado.canonico, None
+    digitos = digitos_de_busqueda(numero, minimo=1)
+    if digitos is None:
+        raise EntradaInvalida("numero: escribe solo dígitos (espacios y guiones valen), por ejemplo 55 1234.")
+    if len(digitos) < MIN_DIGITOS_NUMERO:
+        raise EntradaInvalida(f"numero: escribe al menos {MIN_DIGITOS_NUMERO} dígitos para buscar por número.")
+    return None, digitos
+
+
 def estados_validos(estado: str | None) -> tuple[str, ...]:
     if not estado:
         return ()
@@ -143,9 +161,10 @@ async def construir_filtro(
         agente_id=agente_id,
         equipo_id=equipo_id,
         campana_id=campana_id,
-        numero=numero_canonico(numero) if numero else None,
         estados=estados_validos(estado),
     )
+    if numero and numero.strip():
+        filtro.numero, filtro.numero_parcial = filtro_numero(numero)
     rango = rango_dias(fecha, desde, hasta)
     if rango:
         filtro.desde, filtro.hasta = limites_utc(*rango, zona)
@@ -323,6 +342,7 @@ async def snapshot(session: AsyncSession, actor: Actor, ahora: datetime, zona: Z
                     nodo_id=sesion.nodo_id,
                     conectada_at=sesion.conectada_at,
                     ultima_actividad_at=sesion.ultima_actividad_at,
+                    motivo=sesion.motivo,
                 )
                 if sesion is not None
                 else None,

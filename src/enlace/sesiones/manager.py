@@ -79,6 +79,7 @@ class _Control:
     qr: str | None = None
     qr_expira: datetime | None = None
     codigo: str | None = None
+    codigo_expira: datetime | None = None
     capping: str = "ninguno"
     intentos: int = 0
     reconexion: asyncio.Task[None] | None = None
@@ -96,6 +97,7 @@ class EstadoVivo:
     codigo: str | None
     capping: str
     intentos: int
+    codigo_expira: datetime | None = None
 
 
 def nodo_local_muerto(nodo_id: str) -> bool:
@@ -303,7 +305,7 @@ class SessionManager:
         c = self._controles.get(agente_id)
         if c is None:
             return None
-        return EstadoVivo(c.estado, c.qr, c.qr_expira, c.codigo, c.capping, c.intentos)
+        return EstadoVivo(c.estado, c.qr, c.qr_expira, c.codigo, c.capping, c.intentos, c.codigo_expira)
 
     def tocar(self, agente_id: int) -> None:
         """The agent is working (panel open, a send): keeps the session from the idle stop."""
@@ -448,10 +450,22 @@ class SessionManager:
         if c is None:
             return
         c.codigo = e.codigo
+        # Real seconds too, like the QR's (the link attempt's end, when the engine knows it).
+        c.codigo_expira = (
+            self.reloj.ahora() + timedelta(seconds=e.expira_en_s) * self._escala if e.expira_en_s else None
+        )
         if c.estado != "esperando_qr":
             await self._guardar(c, "esperando_qr", None)
         c.hay_qr.set()
-        await publicar("sesion.qr", {"agente_id": e.agente_id, "codigo": e.codigo}, [f"agente:{e.agente_id}"])
+        await publicar(
+            "sesion.qr",
+            {
+                "agente_id": e.agente_id,
+                "codigo": e.codigo,
+                "expira_en_s": round(e.expira_en_s) if e.expira_en_s else None,
+            },
+            [f"agente:{e.agente_id}"],
+        )
 
     async def _al_conectado(self, e: EventoConectado) -> None:
         c = self._controles.get(e.agente_id)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from enlace.comun.alcance import exigir_agente, exigir_rol
 from enlace.comun.alcances_token import requiere
-from enlace.dependencias import ActorDep, NucleoDep, SessionBD
+from enlace.comun.auditoria import registrar_auditoria
+from enlace.dependencias import ActorDep, NucleoDep, SessionBD, ip_cliente
 from enlace.errores import Conflicto, NoEncontrado, ServicioNoDisponible
 from enlace.motores.base import ErrorMotor
 from enlace.sesiones import service
@@ -54,21 +55,36 @@ async def codigo_emparejamiento(
     agente_id: int, datos: CodigoEntrada, actor: ActorDep, session: SessionBD, nucleo: NucleoDep
 ) -> CodigoSalida:
     await exigir_agente(session, actor, agente_id)
+    gestor = _gestor(nucleo)
     try:
-        codigo = await _gestor(nucleo).pedir_codigo(agente_id, datos.telefono)
+        codigo = await gestor.pedir_codigo(agente_id, datos.telefono)
     except ErrorMotor as exc:
         raise Conflicto(str(exc)) from None
-    return CodigoSalida(agente_id=agente_id, codigo=codigo)
+    vivo = gestor.vivo(agente_id)
+    expira = vivo.codigo_expira if vivo is not None and vivo.codigo == codigo else None
+    return CodigoSalida(agente_id=agente_id, codigo=codigo, expira_at=expira)
 
 
 @router.post("/sesion/desconectar/{agente_id}", response_model=SesionSalida)
 async def desconectar(
-    agente_id: int, actor: ActorDep, session: SessionBD, nucleo: NucleoDep, cerrar_sesion: bool = False
+    agente_id: int,
+    request: Request,
+    actor: ActorDep,
+    session: SessionBD,
+    nucleo: NucleoDep,
+    cerrar_sesion: bool = False,
 ) -> SesionSalida:
     """Stop the session keeping its link; `?cerrar_sesion=true` unlinks the phone (a new QR is needed)."""
     await exigir_agente(session, actor, agente_id)
     gestor = _gestor(nucleo)
     await gestor.desconectar(agente_id, cerrar_sesion=cerrar_sesion)
+    await registrar_auditoria(
+        session,
+        actor,
+        "sesion.desvincular" if cerrar_sesion else "sesion.desconectar",
+        ("agente", agente_id),
+        ip=ip_cliente(request),
+    )
     return await service.estado_de(session, actor, agente_id, gestor)
 
 

@@ -24,6 +24,7 @@ class SesionSalida(BaseModel):
     qr: str | None = None
     qr_expira_at: datetime | None = None
     codigo_emparejamiento: str | None = None
+    codigo_expira_at: datetime | None = None  # when the link attempt, and so the pairing code, ends
     capping: str | None = None
 
 
@@ -41,6 +42,7 @@ class CodigoEntrada(BaseModel):
 class CodigoSalida(BaseModel):
     agente_id: int
     codigo: str
+    expira_at: datetime | None = None
 
 
 # ---- simulator controls ----------------------------------------------------------------

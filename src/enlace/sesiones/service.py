@@ -44,6 +44,7 @@ def _salida(
             salida.qr = vivo.qr
             salida.qr_expira_at = vivo.qr_expira
             salida.codigo_emparejamiento = vivo.codigo
+            salida.codigo_expira_at = vivo.codigo_expira if vivo.codigo else None
     return salida
 
 

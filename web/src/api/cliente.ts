@@ -1,6 +1,7 @@
 // The API client: typed paths from the OpenAPI schema, the CSRF header, and one place that notices an expired session.
 import createClient, { type Middleware } from "openapi-fetch";
 import type { paths } from "./esquema";
+import { humanizarMensaje, textoCampo } from "../diccionario";
 
 export class ErrorApi extends Error {
   readonly status: number;
@@ -60,11 +61,11 @@ api.use(middleware);
 /** Turns a `{error: {codigo, mensaje}}` body (or FastAPI's `detail`) into an ErrorApi. */
 export function aError(status: number, cuerpo: unknown): ErrorApi {
   const c = cuerpo as { error?: { codigo?: string; mensaje?: string }; detail?: unknown } | null;
-  if (c?.error?.mensaje) return new ErrorApi(status, c.error.codigo ?? "error", c.error.mensaje);
+  if (c?.error?.mensaje) return new ErrorApi(status, c.error.codigo ?? "error", humanizarMensaje(c.error.mensaje));
   if (typeof c?.detail === "string") return new ErrorApi(status, "error", c.detail);
   if (Array.isArray(c?.detail)) {
     const partes = (c.detail as { loc?: unknown[]; msg?: string }[]).map(
-      (d) => `${(d.loc ?? []).filter((x) => x !== "body").join(".")}: ${d.msg ?? "valor inválido"}`,
+      (d) => `${textoCampo((d.loc ?? []).filter((x) => x !== "body").join("."))}: ${d.msg ?? "valor inválido"}`,
     );
     return new ErrorApi(status, "validacion", `Revisa los datos: ${partes.join("; ")}`);
   }

@@ -38,6 +38,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reloj": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reloj
+         * @description The server's clock (the simulator's, when it runs faster): the panel shows every time on this one.
+         */
+        get: operations["reloj_api_reloj_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/login": {
         parameters: {
             query?: never;
@@ -1318,6 +1338,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/campana/{campana_id}/previa-lanzamiento": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Previa Lanzamiento
+         * @description What «Lanzar» would queue right now (the same selection and rendering, nothing written).
+         */
+        get: operations["previa_lanzamiento_api_campana__campana_id__previa_lanzamiento_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/campana/iniciar": {
         parameters: {
             query?: never;
@@ -1491,6 +1531,26 @@ export interface paths {
          * @description Every row of the file and what happened to it, as CSV (UTF-8 with BOM, opens right in Excel).
          */
         get: operations["descargar_reporte_api_cartera_importaciones__importacion_id__reporte_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cartera/pool": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pool
+         * @description How many contacts auto-assignment can hand out now (the panel's confirmation states it).
+         */
+        get: operations["pool_api_cartera_pool_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1871,6 +1931,10 @@ export interface components {
             por_hora: number;
             /** Eta */
             eta: string | null;
+            /** Motivo */
+            motivo: string | null;
+            /** Reanuda At */
+            reanuda_at: string | null;
             /**
              * No Interesados
              * @default 0
@@ -1991,6 +2055,8 @@ export interface components {
             agente_id: number;
             /** Codigo */
             codigo: string;
+            /** Expira At */
+            expira_at: string | null;
         };
         /** ConfirmarCodigoEntrada */
         ConfirmarCodigoEntrada: {
@@ -2294,6 +2360,10 @@ export interface components {
         ErrorContacto: {
             /** Contacto Id */
             contacto_id: number;
+            /** Nombre */
+            nombre: string | null;
+            /** Telefono */
+            telefono: string | null;
             /** Campos */
             campos: {
                 [key: string]: string;
@@ -2518,6 +2588,25 @@ export interface components {
             error: string | null;
             /** Duracion Ms */
             duracion_ms: number;
+        };
+        /**
+         * LanzamientoPrevia
+         * @description What launching now would queue: the panel's launch dialog shows these very counts.
+         */
+        LanzamientoPrevia: {
+            /** Listos */
+            listos: number;
+            /** Incompletos */
+            incompletos: number;
+            /** En Supresion */
+            en_supresion: number;
+            /**
+             * No Interesados
+             * @default 0
+             */
+            no_interesados: number;
+            /** Errores */
+            errores: components["schemas"]["ErrorContacto"][];
         };
         /** LeidaSalida */
         LeidaSalida: {
@@ -2942,6 +3031,13 @@ export interface components {
              */
             campos: string[];
         };
+        /** PoolSalida */
+        PoolSalida: {
+            /** Disponibles */
+            disponibles: number;
+            /** Maximo Por Vez */
+            maximo_por_vez: number;
+        };
         /** PreviaContacto */
         PreviaContacto: {
             /** Contacto Id */
@@ -3077,6 +3173,8 @@ export interface components {
             conectada_at: string | null;
             /** Ultima Actividad At */
             ultima_actividad_at: string | null;
+            /** Motivo */
+            motivo: string | null;
         };
         /** SesionSalida */
         SesionSalida: {
@@ -3114,6 +3212,8 @@ export interface components {
             qr_expira_at: string | null;
             /** Codigo Emparejamiento */
             codigo_emparejamiento: string | null;
+            /** Codigo Expira At */
+            codigo_expira_at: string | null;
             /** Capping */
             capping: string | null;
         };
@@ -3602,6 +3702,7 @@ export type HistorialSalida = components['schemas']['HistorialSalida'];
 export type HorarioSalida = components['schemas']['HorarioSalida'];
 export type InicioSalida = components['schemas']['InicioSalida'];
 export type IntentoSalida = components['schemas']['IntentoSalida'];
+export type LanzamientoPrevia = components['schemas']['LanzamientoPrevia'];
 export type LeidaSalida = components['schemas']['LeidaSalida'];
 export type LineaActualizar = components['schemas']['LineaActualizar'];
 export type LineaCrear = components['schemas']['LineaCrear'];
@@ -3627,6 +3728,7 @@ export type PerfilSalida = components['schemas']['PerfilSalida'];
 export type PlantillaActualizar = components['schemas']['PlantillaActualizar'];
 export type PlantillaCrear = components['schemas']['PlantillaCrear'];
 export type PlantillaSalida = components['schemas']['PlantillaSalida'];
+export type PoolSalida = components['schemas']['PoolSalida'];
 export type PreviaContacto = components['schemas']['PreviaContacto'];
 export type PreviaPeticion = components['schemas']['PreviaPeticion'];
 export type PreviaSalida = components['schemas']['PreviaSalida'];
@@ -3706,6 +3808,28 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+        };
+    };
+    reloj_api_reloj_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -4618,6 +4742,9 @@ export interface operations {
                 hasta?: string | null;
                 antes_de_id?: number | null;
                 limite?: number;
+                /** @description Busca en acción, objeto, detalle y autor */
+                texto?: string | null;
+                acciones?: string[] | null;
             };
             header?: never;
             path?: never;
@@ -6288,6 +6415,39 @@ export interface operations {
             };
         };
     };
+    previa_lanzamiento_api_campana__campana_id__previa_lanzamiento_get: {
+        parameters: {
+            query?: {
+                plantilla_id?: number | null;
+            };
+            header?: never;
+            path: {
+                campana_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LanzamientoPrevia"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     iniciar_api_campana_iniciar_post: {
         parameters: {
             query?: never;
@@ -6659,6 +6819,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    pool_api_cartera_pool_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PoolSalida"];
                 };
             };
         };

@@ -1,7 +1,8 @@
 // Who is logged in: loads /api/auth/yo once, offers login/logout, and reacts to an expired session.
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import { alExpirarSesion, pedir } from "../api/cliente";
+import { alExpirarSesion, leerCookie, pedir } from "../api/cliente";
+import { sincronizarReloj } from "../reloj";
 
 export type Rol = "admin" | "supervisor" | "agente";
 
@@ -33,8 +34,18 @@ export function ProveedorSesion({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     let vivo = true;
+    // No CSRF cookie means no session (both are set and cleared together): don't ask, so a first visit
+    // logs no 401 in the console.
+    if (!leerCookie("enlace_csrf")) {
+      setCargando(false);
+      return;
+    }
     pedir<Usuario>("GET", "/api/auth/yo")
-      .then((u) => vivo && setUsuario(u))
+      .then((u) => {
+        if (!vivo) return;
+        setUsuario(u);
+        void sincronizarReloj();
+      })
       .catch(() => vivo && setUsuario(null))
       .finally(() => vivo && setCargando(false));
     return () => {
@@ -63,6 +74,7 @@ export function ProveedorSesion({ children }: { children: ReactNode }) {
       cliente.clear();
       setAviso(null);
       setUsuario(yo);
+      void sincronizarReloj();
       return yo;
     },
     [cliente],

@@ -79,7 +79,7 @@ function IndicadorConexion() {
         : { color: "red", texto: "Sin conexión", ayuda: "Reintentando; los datos pueden estar desactualizados" };
   return (
     <Tooltip label={props.ayuda}>
-      <Badge color={props.color} variant="dot" size="lg" role="status" aria-live="polite" data-testid="estado-tiempo-real">
+      <Badge color={props.color} variant="dot" size="lg" role="status" aria-live="polite" data-testid="estado-tiempo-real" style={{ flexShrink: 0 }}>
         {props.texto}
       </Badge>
     </Tooltip>
@@ -98,31 +98,33 @@ export default function Marco() {
   );
 
   return (
-    <AppShell header={{ height: 56 }} navbar={{ width: 250, breakpoint: "sm", collapsed: { mobile: !abierto } }} padding="lg">
+    <AppShell header={{ height: 56 }} navbar={{ width: 250, breakpoint: "sm", collapsed: { mobile: !abierto } }} padding={{ base: "sm", sm: "lg" }}>
       <a href="#contenido" className="saltar-contenido">
         Saltar al contenido
       </a>
       <AppShell.Header>
-        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
-          <Group gap="sm" wrap="nowrap">
-            <Burger opened={abierto} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Abrir menú" />
+        <Group h="100%" px={{ base: "xs", sm: "md" }} justify="space-between" wrap="nowrap" gap="xs">
+          <Group gap="xs" wrap="nowrap" style={{ flexShrink: 0 }}>
+            <Burger opened={abierto} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={abierto ? "Cerrar menú" : "Abrir menú"} />
             <IconMessages size={26} color="var(--mantine-color-enlace-8)" aria-hidden />
             <Title order={1} size="h4">
               Enlace
             </Title>
-            <Badge variant="light" visibleFrom="xs">
+            <Badge variant="light" visibleFrom="md">
               {NOMBRE_ROL[usuario.rol]}
             </Badge>
           </Group>
-          <Group gap="md" wrap="nowrap">
+          <Group gap="xs" wrap="nowrap" style={{ minWidth: 0 }}>
             <IndicadorConexion />
-            <Text size="sm" fw={500} visibleFrom="sm" data-testid="usuario-actual">
+            <Text size="sm" fw={500} truncate maw={{ base: 90, sm: 260 }} data-testid="usuario-actual" title={usuario.nombre}>
               {usuario.nombre}
             </Text>
             <Button
               variant="subtle"
-              color="gray"
-              leftSection={<IconLogout size={18} />}
+              color="dark"
+              px={{ base: 6, sm: "sm" }}
+              leftSection={<IconLogout size={18} aria-hidden />}
+              style={{ flexShrink: 0 }}
               onClick={async () => {
                 await salir();
                 navegar("/login", { replace: true });
@@ -157,7 +159,7 @@ export default function Marco() {
         </AppShell.Section>
         <AppShell.Section>
           <Text size="xs" c="dimmed" px="sm">
-            Sesión: {usuario.usuario}
+            Sesión: {usuario.usuario} · {NOMBRE_ROL[usuario.rol]}
           </Text>
         </AppShell.Section>
       </AppShell.Navbar>

@@ -35,7 +35,7 @@ export default function ZonaArchivo({ aceptar, archivo, alElegir, etiqueta = "Ar
     <Paper
       role="button"
       tabIndex={deshabilitado ? -1 : 0}
-      aria-label={`${etiqueta}. Pulsa Enter para elegir un archivo`}
+      aria-describedby="zona-archivo-ayuda"
       aria-disabled={deshabilitado}
       onClick={() => !deshabilitado && entrada.current?.click()}
       onKeyDown={tecla}
@@ -73,7 +73,7 @@ export default function ZonaArchivo({ aceptar, archivo, alElegir, etiqueta = "Ar
         )}
         <Stack gap={2}>
           <Text fw={600}>{archivo ? archivo.name : etiqueta}</Text>
-          <Text size="sm" c="dimmed">
+          <Text size="sm" c="dimmed" id="zona-archivo-ayuda">
             {archivo ? `${(archivo.size / 1024).toLocaleString("es-MX", { maximumFractionDigits: 1 })} KB · pulsa para cambiarlo` : ayuda ?? "o pulsa para buscarlo"}
           </Text>
         </Stack>

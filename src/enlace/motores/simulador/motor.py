@@ -97,6 +97,7 @@ class _Sesion:
     qr_expira: datetime | None = None
     codigo: str | None = None
     telefono_codigo: str | None = None
+    vinculo_expira: datetime | None = None  # when the current link attempt times out (408)
     tarea: asyncio.Task[None] | None = None
     fallos_envio: list[_FalloEnvio] = field(default_factory=list)
     presencias: dict[str, str] = field(default_factory=dict)
@@ -181,7 +182,10 @@ class MotorSimulador:
         s.codigo = codigo_emparejamiento()
         s.telefono_codigo = canonico
         s.qr = None
-        await self._emitir(EventoCodigoEmparejamiento(agente_id, s.codigo))
+        # Real seconds, like EventoQR.expira_en_s (WhatsApp's figure).
+        escala = getattr(self.reloj, "velocidad", 1.0)
+        restante = (s.vinculo_expira - self.reloj.ahora()).total_seconds() / escala if s.vinculo_expira else None
+        await self._emitir(EventoCodigoEmparejamiento(agente_id, s.codigo, restante))
         if self.auto_escanear:
             gen = s.generacion
             codigo = s.codigo
@@ -503,6 +507,11 @@ class MotorSimulador:
 
     async def _vinculacion(self, s: _Sesion, gen: int, telefono_emparejamiento: str | None) -> None:
         assert s.creds is not None
+        # The whole attempt, in virtual time (each QR lives its real seconds × the clock's speed).
+        escala = getattr(self.reloj, "velocidad", 1.0)
+        s.vinculo_expira = self.reloj.ahora() + timedelta(
+            seconds=(VIDA_PRIMER_QR_S + VIDA_QR_S * (MAX_QRS - 1)) * escala
+        )
         await self._emitir(EventoCredenciales(s.agente_id, {"creds": dict(s.creds)}))
         if telefono_emparejamiento:
             await self.pedir_codigo_emparejamiento(s.agente_id, telefono_emparejamiento)

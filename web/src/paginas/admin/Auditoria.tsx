@@ -1,14 +1,29 @@
 // Admin: the append-only audit log (exports, suppression changes, settings, users, sensitive views).
 import { useMemo, useState } from "react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { Button, Card, Code, Group, Select, Table, Text, TextInput } from "@mantine/core";
+import { Button, Card, Group, Select, Table, Text, TextInput } from "@mantine/core";
+import { useDebouncedValue } from "@mantine/hooks";
 import { IconChevronRight } from "@tabler/icons-react";
 import { api, datos } from "../../api/cliente";
 import { Cargando, Encabezado, ErrorCarga, Vacio } from "../../componentes/comunes";
 import { fmtFechaHora } from "../../formato";
+import { ACCIONES_AUDITORIA, textoAccion, textoDetalle, textoObjeto } from "../../diccionario";
+import { sinAcentos } from "../../buscar";
+import { CampoFecha } from "../../componentes/Fechas";
+
+/** Codes whose Spanish label contains what was typed («exportó» → reportes.exportar, supresion.exportar). */
+function accionesQueDicen(texto: string): string[] {
+  const t = sinAcentos(texto.trim());
+  if (t.length < 3) return [];
+  return Object.entries(ACCIONES_AUDITORIA)
+    .filter(([, etiqueta]) => sinAcentos(etiqueta).includes(t))
+    .map(([codigo]) => codigo);
+}
 
 export default function Auditoria() {
-  const [accion, setAccion] = useState("");
+  const [texto, setTexto] = useState("");
+  const [buscado] = useDebouncedValue(texto, 350);
+  const [accion, setAccion] = useState<string | null>(null);
   const [usuario, setUsuario] = useState<string | null>(null);
   const [desde, setDesde] = useState("");
   const [hasta, setHasta] = useState("");
@@ -17,13 +32,15 @@ export default function Auditoria() {
   const usuarios = useQuery({ queryKey: ["usuarios"], queryFn: () => datos(api.GET("/api/usuarios")) });
   const nombres = useMemo(() => new Map((usuarios.data ?? []).map((u) => [u.id, `${u.nombre} (${u.usuario})`])), [usuarios.data]);
   const q = useQuery({
-    queryKey: ["auditoria", accion, usuario, desde, hasta, cursor],
+    queryKey: ["auditoria", buscado, accion, usuario, desde, hasta, cursor],
     queryFn: () =>
       datos(
         api.GET("/api/auditoria", {
           params: {
             query: {
               accion: accion || undefined,
+              texto: buscado.trim() || undefined,
+              acciones: buscado.trim() ? accionesQueDicen(buscado) : undefined,
               usuario_id: usuario ? Number(usuario) : undefined,
               desde: desde ? new Date(`${desde}T00:00:00`).toISOString() : undefined,
               hasta: hasta ? new Date(`${hasta}T23:59:59`).toISOString() : undefined,
@@ -44,13 +61,31 @@ export default function Auditoria() {
       <Card mb="md">
         <Group gap="sm" align="flex-end">
           <TextInput
-            label="Acción"
-            placeholder="p. ej. reportes.exportar"
-            value={accion}
+            label="Buscar"
+            placeholder="p. ej. exportó, campaña, Ana"
+            description="Busca en la acción, el autor y el detalle"
+            value={texto}
             onChange={(e) => {
-              setAccion(e.currentTarget.value);
+              setTexto(e.currentTarget.value);
               reiniciar();
             }}
+            w={260}
+            data-testid="buscar-auditoria"
+          />
+          <Select
+            label="Acción"
+            placeholder="Todas"
+            data={Object.entries(ACCIONES_AUDITORIA)
+              .filter(([codigo], i, todos) => todos.findIndex(([, e]) => e === ACCIONES_AUDITORIA[codigo]) === i)
+              .map(([codigo, etiqueta]) => ({ value: codigo, label: etiqueta }))}
+            value={accion}
+            onChange={(v) => {
+              setAccion(v);
+              reiniciar();
+            }}
+            clearable
+            searchable
+            w={280}
           />
           <Select
             label="Usuario"
@@ -64,8 +99,8 @@ export default function Auditoria() {
             clearable
             searchable
           />
-          <TextInput type="date" label="Desde" value={desde} onChange={(e) => (setDesde(e.currentTarget.value), reiniciar())} />
-          <TextInput type="date" label="Hasta" value={hasta} onChange={(e) => (setHasta(e.currentTarget.value), reiniciar())} />
+          <CampoFecha label="Desde" value={desde} onChange={(v) => (setDesde(v), reiniciar())} w={160} />
+          <CampoFecha label="Hasta" value={hasta} onChange={(v) => (setHasta(v), reiniciar())} w={160} minDate={desde || undefined} />
         </Group>
       </Card>
       <Card p={0}>
@@ -93,13 +128,11 @@ export default function Auditoria() {
                   <Table.Tr key={a.id}>
                     <Table.Td style={{ whiteSpace: "nowrap" }}>{fmtFechaHora(a.created_at)}</Table.Td>
                     <Table.Td>{a.usuario_id ? nombres.get(a.usuario_id) ?? `#${a.usuario_id}` : "Sistema"}</Table.Td>
-                    <Table.Td>
-                      <Code>{a.accion}</Code>
-                    </Table.Td>
-                    <Table.Td>{a.objeto_tipo ? `${a.objeto_tipo}${a.objeto_id ? ` #${a.objeto_id}` : ""}` : "—"}</Table.Td>
+                    <Table.Td data-accion={a.accion}>{textoAccion(a.accion)}</Table.Td>
+                    <Table.Td>{a.objeto_tipo ? `${textoObjeto(a.objeto_tipo)}${a.objeto_id ? ` ${a.objeto_id}` : ""}` : "—"}</Table.Td>
                     <Table.Td maw={420}>
-                      <Text size="xs" ff="monospace" lineClamp={3} className="texto-mensaje" title={JSON.stringify(a.detalle)}>
-                        {Object.keys(a.detalle ?? {}).length ? JSON.stringify(a.detalle) : "—"}
+                      <Text size="sm" lineClamp={3} className="texto-mensaje">
+                        {textoDetalle(a.detalle) || "—"}
                       </Text>
                     </Table.Td>
                     <Table.Td>{a.ip ?? "—"}</Table.Td>

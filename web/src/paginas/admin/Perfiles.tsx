@@ -7,6 +7,7 @@ import { IconEdit, IconPlus } from "@tabler/icons-react";
 import { api, datos, mensajeDeError } from "../../api/cliente";
 import type { PerfilSalida } from "../../api/esquema";
 import { Cargando, Encabezado, ErrorCarga, Vacio } from "../../componentes/comunes";
+import { CampoHora } from "../../componentes/Fechas";
 
 // The original document's table: the defaults a new profile starts from.
 const BASE: Record<string, unknown> = {
@@ -31,11 +32,44 @@ const BASE: Record<string, unknown> = {
 
 const DIAS = ["Lun", "Mar", "Mié", "Jue", "Vie", "Sáb", "Dom"];
 
+// Bounds the panel states up front; the server checks them again and says what it refuses.
+const LIMITES: Record<string, [number, number]> = {
+  por_hora: [1, 200],
+  por_dia: [1, 2000],
+  pausa: [1, 3600],
+  rafaga: [1, 100],
+  pausa_rafaga: [0, 7200],
+};
+
 function Rango({ etiqueta, c, min, max, set, sufijo }: { etiqueta: string; c: Record<string, unknown>; min: string; max: string; set: (k: string, v: unknown) => void; sufijo?: string }) {
+  const [lo, hi] = LIMITES[min.replace(/_min(_s)?$/, "")] ?? [0, 100000];
+  const vMin = Number(c[min] ?? 0);
+  const vMax = Number(c[max] ?? 0);
+  const fuera = (v: number) => (v < lo || v > hi ? `Entre ${lo} y ${hi}.` : null);
   return (
-    <Group grow gap="xs" align="flex-end">
-      <NumberInput label={`${etiqueta} (mín.)`} value={Number(c[min] ?? 0)} onChange={(v) => set(min, Number(v))} min={0} suffix={sufijo} />
-      <NumberInput label="máx." value={Number(c[max] ?? 0)} onChange={(v) => set(max, Number(v))} min={0} suffix={sufijo} />
+    <Group grow gap="xs" align="flex-start">
+      <NumberInput
+        label={`${etiqueta}: mínimo`}
+        value={vMin}
+        onChange={(v) => set(min, Number(v))}
+        min={lo}
+        max={hi}
+        clampBehavior="none"
+        allowNegative={false}
+        suffix={sufijo}
+        error={fuera(vMin)}
+      />
+      <NumberInput
+        label={`${etiqueta}: máximo`}
+        value={vMax}
+        onChange={(v) => set(max, Number(v))}
+        min={lo}
+        max={hi}
+        clampBehavior="none"
+        allowNegative={false}
+        suffix={sufijo}
+        error={fuera(vMax) ?? (vMax < vMin ? "Debe ser mayor o igual que el mínimo." : null)}
+      />
     </Group>
   );
 }
@@ -83,15 +117,27 @@ function Editor({ perfil, alTerminar }: { perfil: PerfilSalida | null; alTermina
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 6 }}>
           <Group grow gap="xs">
-            <TextInput type="time" label="Desde" value={String(c.hora_inicio)} onChange={(e) => set("hora_inicio", e.currentTarget.value)} />
-            <TextInput type="time" label="Hasta" value={String(c.hora_fin)} onChange={(e) => set("hora_fin", e.currentTarget.value)} />
+            <CampoHora label="Envía desde" value={String(c.hora_inicio)} onChange={(v) => set("hora_inicio", v)} />
+            <CampoHora label="Envía hasta" value={String(c.hora_fin)} onChange={(v) => set("hora_fin", v)} />
           </Group>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 6 }}>
           <Group grow gap="xs" align="flex-end">
-            <TextInput type="time" label="Horario ligero desde" value={String(c.ligero_inicio)} onChange={(e) => set("ligero_inicio", e.currentTarget.value)} />
-            <TextInput type="time" label="hasta" value={String(c.ligero_fin)} onChange={(e) => set("ligero_fin", e.currentTarget.value)} />
-            <NumberInput label="Factor" value={Number(c.factor_ligero)} onChange={(v) => set("factor_ligero", Number(v))} min={0} max={1} step={0.1} decimalScale={2} />
+            <CampoHora label="Horario ligero desde" value={String(c.ligero_inicio)} onChange={(v) => set("ligero_inicio", v)} />
+            <CampoHora label="Horario ligero hasta" value={String(c.ligero_fin)} onChange={(v) => set("ligero_fin", v)} />
+            <NumberInput
+              label="Factor del horario ligero"
+              description="Fracción del límite por hora (0 a 1)"
+              value={Number(c.factor_ligero)}
+              onChange={(v) => set("factor_ligero", Number(v))}
+              min={0}
+              max={1}
+              step={0.1}
+              decimalScale={2}
+              clampBehavior="none"
+              allowNegative={false}
+              error={Number(c.factor_ligero) < 0 || Number(c.factor_ligero) > 1 ? "Entre 0 y 1." : null}
+            />
           </Group>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 6 }}>

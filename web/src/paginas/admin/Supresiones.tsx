@@ -9,6 +9,8 @@ import type { EnlaceCumplimientoSchemasImportacionSalida as ImportacionSalida, S
 import { Cargando, Cifra, Encabezado, ErrorCarga, Vacio } from "../../componentes/comunes";
 import ZonaArchivo from "../../componentes/ZonaArchivo";
 import { fmtFechaHora, fmtNumero, fmtTelefono } from "../../formato";
+import { Formulario } from "../../componentes/Formulario";
+import { textoRegla } from "../../diccionario";
 
 const FUENTES: Record<string, string> = {
   respuesta: "Respondió BAJA",
@@ -112,8 +114,8 @@ function Agregar() {
       <Title order={3} size="h5" mb="sm">
         Agregar un número
       </Title>
-      <form
-        onSubmit={(e) => {
+      <Formulario
+        alEnviar={(e) => {
           e.preventDefault();
           agregar.mutate();
         }}
@@ -127,7 +129,7 @@ function Agregar() {
             </Button>
           </Group>
         </Stack>
-      </form>
+      </Formulario>
     </Card>
   );
 }
@@ -241,7 +243,7 @@ export default function Supresiones() {
                       </Text>
                       {s.regla && (
                         <Text size="xs" c="dimmed">
-                          Regla: {s.regla}
+                          Motivo detectado: {textoRegla(s.regla)}
                         </Text>
                       )}
                     </Table.Td>
@@ -264,8 +266,8 @@ export default function Supresiones() {
         )}
       </Card>
       <Modal opened={quitando !== null} onClose={() => setQuitando(null)} title="Quitar de la lista de supresión">
-        <form
-          onSubmit={(e) => {
+        <Formulario
+          alEnviar={(e) => {
             e.preventDefault();
             quitar.mutate();
           }}
@@ -284,7 +286,7 @@ export default function Supresiones() {
               </Button>
             </Group>
           </Stack>
-        </form>
+        </Formulario>
       </Modal>
     </>
   );

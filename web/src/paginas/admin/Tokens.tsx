@@ -7,6 +7,8 @@ import { IconKey } from "@tabler/icons-react";
 import { api, datos, mensajeDeError } from "../../api/cliente";
 import { Cargando, Encabezado, ErrorCarga, Vacio } from "../../componentes/comunes";
 import { fmtFechaHora } from "../../formato";
+import { useConfirmar } from "../../componentes/Confirmar";
+import { Formulario } from "../../componentes/Formulario";
 
 export default function Tokens() {
   const cliente = useQueryClient();
@@ -17,6 +19,7 @@ export default function Tokens() {
   const tokens = useQuery({ queryKey: ["tokens"], queryFn: () => datos(api.GET("/api/tokens")) });
   const usuarios = useQuery({ queryKey: ["usuarios"], queryFn: () => datos(api.GET("/api/usuarios")) });
   // Scopes come from the server's list: free text is refused there.
+  const confirmar = useConfirmar();
   const catalogo = useQuery({ queryKey: ["tokens", "alcances"], queryFn: () => datos(api.GET("/api/tokens/alcances")) });
   const nombreUsuario = new Map((usuarios.data ?? []).map((u) => [u.id, u.nombre]));
 
@@ -45,8 +48,8 @@ export default function Tokens() {
       <Encabezado titulo="Tokens de API" descripcion="Credenciales para que el CRM de la empresa consulte Enlace. Cada token actúa con los permisos de su usuario." />
       <Stack>
         <Card>
-          <form
-            onSubmit={(e) => {
+          <Formulario
+            alEnviar={(e) => {
               e.preventDefault();
               crear.mutate();
             }}
@@ -76,7 +79,7 @@ export default function Tokens() {
                 Crear token
               </Button>
             </Group>
-          </form>
+          </Formulario>
           {nuevo && (
             <Alert color="green" mt="md" title="Copia el token ahora: no se volverá a mostrar" withCloseButton onClose={() => setNuevo(null)}>
               <Group gap="sm" wrap="nowrap">
@@ -140,7 +143,15 @@ export default function Tokens() {
                             size="xs"
                             variant="subtle"
                             color="red"
-                            onClick={() => window.confirm(`¿Revocar el token «${t.nombre}»? El CRM dejará de tener acceso.`) && revocar.mutate(t.id)}
+                            onClick={async () =>
+                              (await confirmar({
+                                titulo: `¿Revocar el token «${t.nombre}»?`,
+                                mensaje: "Lo que use este token (por ejemplo el CRM) deja de tener acceso en ese momento. No se puede deshacer: habría que crear otro token y configurarlo.",
+                                confirmar: "Sí, revocar el token",
+                                volver: "No, conservarlo",
+                                peligro: true,
+                              })) && revocar.mutate(t.id)
+                            }
                           >
                             Revocar
                           </Button>

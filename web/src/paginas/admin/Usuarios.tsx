@@ -3,6 +3,7 @@ import { useState, type FormEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import {
   ActionIcon,
+  Alert,
   Badge,
   Button,
   Card,
@@ -26,6 +27,7 @@ import type { EquipoSalida, UsuarioSalida } from "../../api/esquema";
 import { Cargando, Encabezado, ErrorCarga, Vacio } from "../../componentes/comunes";
 import { NOMBRE_ROL, type Rol } from "../../auth/sesion";
 import { fmtTelefono } from "../../formato";
+import { Formulario } from "../../componentes/Formulario";
 
 const ROLES = [
   { value: "agente", label: "Agente" },
@@ -65,6 +67,8 @@ function FormUsuario({ equipos, usuario, alTerminar }: { equipos: EquipoSalida[]
     onSuccess: () => {
       cliente.invalidateQueries({ queryKey: ["usuarios"] });
       cliente.invalidateQueries({ queryKey: ["agentes"] });
+      // A renamed agent shows the new name on the wall and in reports at once.
+      cliente.invalidateQueries({ queryKey: ["snapshot"] });
       notifications.show({ color: "green", message: usuario ? "Usuario actualizado." : "Usuario creado." });
       alTerminar();
     },
@@ -78,12 +82,12 @@ function FormUsuario({ equipos, usuario, alTerminar }: { equipos: EquipoSalida[]
   }
 
   return (
-    <form onSubmit={enviar}>
+    <Formulario alEnviar={enviar}>
       <Stack>
         {error && (
-          <Text c="red" size="sm" role="alert">
+          <Alert color="red" role="alert" data-testid="error-usuario">
             {error}
-          </Text>
+          </Alert>
         )}
         <TextInput label="Usuario" required disabled={!!usuario} value={f.usuario} onChange={(e) => setF({ ...f, usuario: e.currentTarget.value })} description="Letras, números, punto, guion o arroba" />
         <TextInput label="Nombre completo" required value={f.nombre} onChange={(e) => setF({ ...f, nombre: e.currentTarget.value })} />
@@ -115,7 +119,7 @@ function FormUsuario({ equipos, usuario, alTerminar }: { equipos: EquipoSalida[]
           </Button>
         </Group>
       </Stack>
-    </form>
+    </Formulario>
   );
 }
 
@@ -210,8 +214,8 @@ function PestanaEquipos({ equipos }: { equipos: EquipoSalida[] }) {
   return (
     <Stack>
       <Card>
-        <form
-          onSubmit={(e) => {
+        <Formulario
+          alEnviar={(e) => {
             e.preventDefault();
             crear.mutate();
           }}
@@ -231,7 +235,7 @@ function PestanaEquipos({ equipos }: { equipos: EquipoSalida[] }) {
               Crear equipo
             </Button>
           </Group>
-        </form>
+        </Formulario>
       </Card>
       {equipos.length === 0 ? (
         <Vacio titulo="Aún no hay equipos">Crea un equipo y asigna un supervisor; los supervisores ven a los agentes de sus equipos.</Vacio>

@@ -24,6 +24,9 @@ import { api, datos, mensajeDeError } from "../../api/cliente";
 import type { SuscripcionSalida } from "../../api/esquema";
 import { Cargando, Encabezado, ErrorCarga, Vacio } from "../../componentes/comunes";
 import { fmtFechaHora } from "../../formato";
+import { Formulario } from "../../componentes/Formulario";
+import { textoEvento } from "../../diccionario";
+import { useConfirmar } from "../../componentes/Confirmar";
 
 const EVENTOS: { valor: string; texto: string }[] = [
   { valor: "mensaje.enviado", texto: "Mensaje enviado" },
@@ -75,9 +78,7 @@ function Entregas({ s }: { s: SuscripcionSalida }) {
           {q.data.map((e) => (
             <Table.Tr key={e.id}>
               <Table.Td style={{ whiteSpace: "nowrap" }}>{fmtFechaHora(e.created_at)}</Table.Td>
-              <Table.Td>
-                <Code>{e.evento}</Code>
-              </Table.Td>
+              <Table.Td data-evento={e.evento}>{textoEvento(e.evento)}</Table.Td>
               <Table.Td>
                 <Badge variant="light" color={ESTADOS_ENTREGA[e.estado]?.color ?? "gray"}>
                   {ESTADOS_ENTREGA[e.estado]?.texto ?? e.estado}
@@ -142,6 +143,7 @@ export default function Webhooks() {
     onSuccess: () => notifications.show({ color: "green", message: "Evento de prueba en camino." }),
     onError: (e) => notifications.show({ color: "red", message: mensajeDeError(e) }),
   });
+  const confirmar = useConfirmar();
   const borrar = useMutation({
     mutationFn: (id: number) => datos(api.DELETE("/api/webhooks/{suscripcion_id}", { params: { path: { suscripcion_id: id } } })),
     onSuccess: () => cliente.invalidateQueries({ queryKey: ["webhooks"] }),
@@ -156,8 +158,8 @@ export default function Webhooks() {
       />
       <Stack>
         <Card>
-          <form
-            onSubmit={(e) => {
+          <Formulario
+            alEnviar={(e) => {
               e.preventDefault();
               crear.mutate();
             }}
@@ -180,7 +182,7 @@ export default function Webhooks() {
                 </Button>
               </Group>
             </Stack>
-          </form>
+          </Formulario>
           {secreto && (
             <Alert color="green" mt="md" title="Secreto de firma: cópialo ahora, no se volverá a mostrar" withCloseButton onClose={() => setSecreto(null)}>
               <Group gap="sm" wrap="nowrap">
@@ -256,7 +258,15 @@ export default function Webhooks() {
                               size="xs"
                               variant="subtle"
                               color="red"
-                              onClick={() => window.confirm(`¿Eliminar el webhook ${s.url}?`) && borrar.mutate(s.id)}
+                              onClick={async () =>
+                                (await confirmar({
+                                  titulo: "¿Eliminar este webhook?",
+                                  mensaje: `El CRM en ${s.url} deja de recibir eventos y se pierde su historial de entregas. No se puede deshacer.`,
+                                  confirmar: "Sí, eliminar el webhook",
+                                  volver: "No, conservarlo",
+                                  peligro: true,
+                                })) && borrar.mutate(s.id)
+                              }
                               aria-label={`Eliminar ${s.url}`}
                             >
                               <IconTrash size={14} />

@@ -4,6 +4,7 @@ import { useNavigate, useParams } from "react-router";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import {
   ActionIcon,
+  Anchor,
   Alert,
   Badge,
   Box,
@@ -28,6 +29,11 @@ import { useUsuario } from "../../auth/sesion";
 import { useEvento } from "../../tiempo_real/socket";
 import { Cargando, Encabezado, ErrorCarga, ESTADOS_CONTACTO, Insignia, Vacio } from "../../componentes/comunes";
 import { fmtFechaHora, fmtHora, fmtRelativo, fmtTelefono } from "../../formato";
+import { Formulario } from "../../componentes/Formulario";
+import { coincide } from "../../buscar";
+import { useMediaQuery } from "@mantine/hooks";
+import { Link } from "react-router";
+import { IconArrowLeft } from "@tabler/icons-react";
 
 type Conversacion = ConversacionSalida;
 type MensajeHilo = MensajeConversacion;
@@ -180,7 +186,7 @@ function Hilo({ conversacion, soloLectura, nombreAgente }: { conversacion: Conve
           Este contacto pidió no recibir mensajes. No se le puede escribir.
         </Alert>
       ) : (
-        <form onSubmit={responder}>
+        <Formulario alEnviar={responder}>
           <Group p="sm" gap="sm" align="flex-end" wrap="nowrap" style={{ borderTop: "1px solid var(--mantine-color-gray-3)" }}>
             <Textarea
               style={{ flex: 1 }}
@@ -204,7 +210,7 @@ function Hilo({ conversacion, soloLectura, nombreAgente }: { conversacion: Conve
               </ActionIcon>
             </Tooltip>
           </Group>
-        </form>
+        </Formulario>
       )}
     </Card>
   );
@@ -233,15 +239,27 @@ export default function Bandeja() {
   useEvento("mensaje.estado", refrescar);
   useEvento("contacto.baja", refrescar);
 
-  const conversaciones = useMemo(() => {
-    const b = buscar.trim().toLowerCase();
-    const todas = q.data ?? [];
-    return b ? todas.filter((c) => (c.nombre ?? "").toLowerCase().includes(b) || c.telefono.includes(b.replace(/\D/g, "") || "§")) : todas;
-  }, [q.data, buscar]);
+  // Names without accents, numbers by their digits in any spacing («55 1234»).
+  const conversaciones = useMemo(() => (q.data ?? []).filter((c) => coincide(buscar, [c.nombre], [c.telefono])), [q.data, buscar]);
+  // On a phone the open thread takes the whole screen, with the reply box in view; the list is one tap back.
+  const movil = useMediaQuery("(max-width: 62em)") ?? false;
   const agentes = useQuery({ queryKey: ["agentes"], queryFn: () => datos(api.GET("/api/agentes")), enabled: soloLectura });
   const nombreAgente = new Map((agentes.data ?? []).map((a) => [a.id, a.nombre]));
   const elegida = (q.data ?? []).find((c) => String(c.contacto_id) === contactoId) ?? null;
   const totalNoLeidos = (q.data ?? []).reduce((s, c) => s + (c.no_leidos ?? 0), 0);
+
+  if (movil && elegida) {
+    return (
+      <Stack gap="xs" h="calc(100dvh - 56px - 2 * var(--mantine-spacing-md))">
+        <Anchor component={Link} to="/bandeja" size="sm" style={{ display: "inline-flex", alignItems: "center", gap: 4 }}>
+          <IconArrowLeft size={14} aria-hidden /> {soloLectura ? "Conversaciones" : "Bandeja"}
+        </Anchor>
+        <Box style={{ flex: 1, minHeight: 0 }}>
+          <Hilo conversacion={elegida} soloLectura={soloLectura} nombreAgente={soloLectura ? nombreAgente.get(elegida.agente_id) : undefined} />
+        </Box>
+      </Stack>
+    );
+  }
 
   return (
     <>

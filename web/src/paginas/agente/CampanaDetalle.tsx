@@ -1,51 +1,111 @@
 // One campaign: launch (with the preview's errors), pause, resume, cancel; live progress, ETA and safety stops.
 import { useState } from "react";
-import { Link, useParams } from "react-router";
+import { Link, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Alert, Anchor, Button, Card, Checkbox, Grid, Group, Modal, Progress, RingProgress, SimpleGrid, Stack, Text, Title, Tooltip } from "@mantine/core";
+import { Alert, Anchor, Button, Card, Grid, Group, List, Modal, Progress, RingProgress, SimpleGrid, Stack, Text, Title, Tooltip } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { IconAlertOctagon, IconArrowLeft, IconPlayerPause, IconPlayerPlay, IconRocket, IconX } from "@tabler/icons-react";
+import { IconAlertOctagon, IconArrowLeft, IconClockPause, IconPlayerPause, IconPlayerPlay, IconRocket, IconX } from "@tabler/icons-react";
 import { api, datos, mensajeDeError } from "../../api/cliente";
 import type { CampanaEstado, CampanaSalida } from "../../api/esquema";
 import { useUsuario } from "../../auth/sesion";
 import { useEvento } from "../../tiempo_real/socket";
 import { Cargando, Cifra, Encabezado, ErrorCarga, ESTADOS_CAMPANA, Insignia } from "../../componentes/comunes";
-import { fmtDuracion, fmtFechaHora, fmtNumero, fmtPorcentaje, hoyISO } from "../../formato";
+import { fmtDuracion, fmtFechaHora, fmtNumero, fmtPorcentaje, fmtTelefono, hoyISO } from "../../formato";
+import { plural, textoCampo } from "../../diccionario";
+import { useConfirmar } from "../../componentes/Confirmar";
+import { useAhora } from "../../reloj";
 import { VistaPrevia } from "./Plantillas";
 import { useProgresoCampanas } from "./Campanas";
 import { usePerfiles, usePlantillas } from "./datos";
 
 function Lanzar({ campana, alTerminar }: { campana: CampanaSalida; alTerminar: () => void }) {
   const cliente = useQueryClient();
-  const [omitir, setOmitir] = useState(false);
+  const navegar = useNavigate();
+  // The server runs the launch's own selection and rendering without writing: these counts are what gets queued.
+  const previa = useQuery({
+    queryKey: ["previa-lanzamiento", campana.id, campana.plantilla_id],
+    queryFn: () =>
+      datos(api.GET("/api/campana/{campana_id}/previa-lanzamiento", { params: { path: { campana_id: campana.id }, query: { plantilla_id: campana.plantilla_id ?? undefined } } })),
+    staleTime: 0,
+  });
   const lanzar = useMutation({
-    mutationFn: () =>
+    mutationFn: (omitir: boolean) =>
       datos(api.POST("/api/campana/iniciar", { body: { campanaId: campana.id, plantillaId: campana.plantilla_id, omitirErrores: omitir } })),
     onSuccess: (r) => {
       notifications.show({
         color: "green",
         title: "Campaña lanzada",
-        message: `${fmtNumero(r.mensajes)} mensajes en cola${r.omitidos?.length ? `; ${r.omitidos.length} contactos omitidos por datos faltantes` : ""}.`,
+        message: `${plural(r.mensajes, "mensaje en cola", "mensajes en cola")}${r.omitidos?.length ? `; ${plural(r.omitidos.length, "contacto quedó fuera", "contactos quedaron fuera")} por datos faltantes` : ""}.`,
       });
       cliente.invalidateQueries({ queryKey: ["campanas"] });
       cliente.invalidateQueries({ queryKey: ["campana-estado", campana.id] });
       alTerminar();
     },
-    onError: (e) => notifications.show({ color: "red", title: "No se pudo lanzar", message: mensajeDeError(e) }),
+    onError: (e) => {
+      notifications.show({ color: "red", title: "No se pudo lanzar", message: mensajeDeError(e) });
+      previa.refetch();
+    },
   });
+  const p = previa.data;
   return (
     <Stack>
       <Text size="sm">
         Al lanzar, Enlace prepara un mensaje por contacto y los envía al ritmo del perfil, solo en horario permitido y respetando la lista de supresión.
       </Text>
+      {previa.isLoading ? (
+        <Cargando texto="Revisando la cartera…" />
+      ) : previa.error ? (
+        <ErrorCarga error={previa.error} titulo="No se puede lanzar" />
+      ) : p ? (
+        <Alert color={p.incompletos ? "yellow" : "green"} variant="light" data-testid="resumen-lanzamiento" title={`${plural(p.listos, "mensaje listo", "mensajes listos")} para enviar`}>
+          <Stack gap={6}>
+            {p.incompletos > 0 && (
+              <Text size="sm">
+                {plural(p.incompletos, "contacto no tiene", "contactos no tienen")} los datos que pide la plantilla y no recibirían el mensaje:
+              </Text>
+            )}
+            {p.incompletos > 0 && (
+              <List size="sm" spacing={2} data-testid="contactos-incompletos">
+                {p.errores.slice(0, 8).map((e) => (
+                  <List.Item key={e.contacto_id}>
+                    <b>{e.nombre ?? "Sin nombre"}</b> ({fmtTelefono(e.telefono)}): {e.campos.map((c) => `${textoCampo(c.campo)}: ${c.motivo}`).join("; ")}
+                  </List.Item>
+                ))}
+                {p.errores.length > 8 && <List.Item>y {plural(p.errores.length - 8, "más", "más")}</List.Item>}
+              </List>
+            )}
+            {p.no_interesados > 0 && (
+              <Text size="sm">
+                {plural(p.no_interesados, "contacto dijo", "contactos dijeron")} «no me interesa» hace poco: no reciben campañas nuevas por
+                ahora y no cuentan en los listos.
+              </Text>
+            )}
+            {p.en_supresion > 0 && (
+              <Text size="sm">
+                {plural(p.en_supresion, "número está", "números están")} en la lista de supresión: se registran como suprimidos y no se les envía nada.
+              </Text>
+            )}
+          </Stack>
+        </Alert>
+      ) : null}
       <VistaPrevia plantillaId={campana.plantilla_id} carteraId={campana.cartera_id} />
-      <Checkbox label="Omitir a los contactos con datos faltantes (se reportan)" checked={omitir} onChange={(e) => setOmitir(e.currentTarget.checked)} />
-      <Group justify="flex-end">
+      <Group justify="flex-end" wrap="wrap">
         <Button variant="default" onClick={alTerminar}>
-          Cancelar
+          Volver sin lanzar
         </Button>
-        <Button leftSection={<IconRocket size={18} />} onClick={() => lanzar.mutate()} loading={lanzar.isPending} data-testid="confirmar-lanzar">
-          Lanzar ahora
+        {p && p.incompletos > 0 && (
+          <Button variant="light" onClick={() => navegar(`/carteras?cartera=${campana.cartera_id ?? ""}`)} data-testid="corregir-cartera">
+            Corregir la cartera
+          </Button>
+        )}
+        <Button
+          leftSection={<IconRocket size={18} aria-hidden />}
+          onClick={() => lanzar.mutate(!!p && p.incompletos > 0)}
+          loading={lanzar.isPending}
+          disabled={!p || p.listos === 0}
+          data-testid="confirmar-lanzar"
+        >
+          {p && p.incompletos > 0 ? `Enviar solo a los ${fmtNumero(p.listos)} completos` : `Lanzar a ${p ? plural(p.listos, "contacto", "contactos") : "…"}`}
         </Button>
       </Group>
     </Stack>
@@ -83,6 +143,8 @@ export default function CampanaDetalle() {
   const usuario = useUsuario();
   const cliente = useQueryClient();
   const [lanzando, setLanzando] = useState(false);
+  const confirmar = useConfirmar();
+  const ahora = useAhora(5_000);
   useProgresoCampanas();
 
   const campanas = useQuery({ queryKey: ["campanas"], queryFn: () => datos(api.GET("/api/campanas")) });
@@ -169,15 +231,30 @@ export default function CampanaDetalle() {
                 variant="subtle"
                 color="red"
                 leftSection={<IconX size={18} />}
-                onClick={() => window.confirm("¿Cancelar la campaña? Los mensajes pendientes no se enviarán.") && cambiar.mutate("cancelada")}
+                onClick={async () => {
+                  const pendientes = e?.pendientes ?? 0;
+                  const si = await confirmar({
+                    titulo: `¿Cancelar la campaña «${campana.nombre}»?`,
+                    mensaje: `${pendientes ? `${plural(pendientes, "mensaje pendiente no se enviará", "mensajes pendientes no se enviarán")}` : "No quedan mensajes pendientes"}. Lo ya enviado no cambia y la campaña no se puede reanudar.`,
+                    confirmar: "Sí, cancelar la campaña",
+                    volver: "No, seguir enviando",
+                    peligro: true,
+                  });
+                  if (si) cambiar.mutate("cancelada");
+                }}
                 data-testid="cancelar"
               >
-                Cancelar
+                Cancelar campaña
               </Button>
             )}
           </>
         }
       />
+      {e?.motivo && !terminada && (
+        <Alert color={estadoActual === "activa" ? "yellow" : "blue"} variant="light" icon={<IconClockPause size={18} aria-hidden />} mb="md" data-testid="motivo-campana">
+          {e.motivo}
+        </Alert>
+      )}
       {paradasAgente.length > 0 && (
         <Alert color="red" icon={<IconAlertOctagon size={18} />} title="Envíos detenidos por seguridad" mb="md" data-testid="parada-seguridad">
           <Stack gap={6}>
@@ -204,14 +281,14 @@ export default function CampanaDetalle() {
                 <Title order={3} size="h5" mb="sm">
                   Avance
                 </Title>
-                <Progress.Root size={22} aria-label="Avance de la campaña" data-testid="avance-campana">
+                <Progress.Root size={22} data-testid="avance-campana">
                   {e && (
                     <>
-                      <Progress.Section value={(e.enviados / (total || 1)) * 100} color="enlace">
+                      <Progress.Section value={(e.enviados / (total || 1)) * 100} color="enlace" aria-label="Enviados">
                         <Progress.Label>{fmtPorcentaje(e.enviados / (total || 1))}</Progress.Label>
                       </Progress.Section>
-                      <Progress.Section value={(e.fallidos / (total || 1)) * 100} color="red" />
-                      <Progress.Section value={((e.suprimidos + e.cancelados + e.inciertos) / (total || 1)) * 100} color="gray" />
+                      <Progress.Section value={(e.fallidos / (total || 1)) * 100} color="red" aria-label="Fallidos" />
+                      <Progress.Section value={((e.suprimidos + e.cancelados + e.inciertos) / (total || 1)) * 100} color="gray" aria-label="Suprimidos, cancelados o inciertos" />
                     </>
                   )}
                 </Progress.Root>
@@ -223,9 +300,17 @@ export default function CampanaDetalle() {
                   <Cifra etiqueta="Ritmo" valor={e ? `${fmtNumero(e.por_hora)}/h` : "—"} ayuda="Mensajes enviados en la última hora" />
                   <Cifra
                     etiqueta="Termina aprox."
-                    valor={e?.eta ? fmtFechaHora(e.eta) : estadoActual === "completada" ? "Terminó" : "—"}
+                    valor={
+                      <span data-testid="eta-campana">
+                        {e?.eta
+                          ? `${fmtFechaHora(e.eta)} (en ${fmtDuracion((new Date(e.eta).getTime() - ahora.getTime()) / 1000)})`
+                          : estadoActual === "completada"
+                            ? "Terminó"
+                            : "—"}
+                      </span>
+                    }
                     tamano={e?.eta ? "sm" : undefined}
-                    ayuda={e?.eta ? `En ${fmtDuracion((new Date(e.eta).getTime() - Date.now()) / 1000)}` : undefined}
+                    ayuda="Calculado con el ritmo, el horario y los límites del perfil de envío"
                   />
                   <Cifra etiqueta="Iniciada" valor={fmtFechaHora(campana.iniciada_at)} tamano="sm" />
                 </SimpleGrid>
@@ -265,8 +350,8 @@ export default function CampanaDetalle() {
                 <Cifra etiqueta="Enviados" valor={fmtNumero(e.enviados)} />
                 <Cifra etiqueta="Entregados" valor={fmtNumero(e.entregados)} />
                 <Cifra etiqueta="Leídos" valor={fmtNumero(e.leidos)} />
-                <Cifra etiqueta="Respondieron" valor={fmtNumero(e.respondidos)} color="orange.8" />
-                <Cifra etiqueta="Fallidos" valor={fmtNumero(e.fallidos)} color="red.8" />
+                <Cifra etiqueta="Respondieron" valor={fmtNumero(e.respondidos)} color="orange.9" />
+                <Cifra etiqueta="Fallidos" valor={fmtNumero(e.fallidos)} color="red.9" />
                 <Cifra etiqueta="Suprimidos" valor={fmtNumero(e.suprimidos)} ayuda="Bajas y lista de supresión" />
                 <Cifra etiqueta="Cancelados" valor={fmtNumero(e.cancelados)} />
                 <Cifra etiqueta="Inciertos" valor={fmtNumero(e.inciertos)} ayuda="No se pudo confirmar si salieron; no se reenvían solos" />

@@ -11,9 +11,11 @@ import type { CampanaProgreso } from "../../api/eventos";
 import { useUsuario } from "../../auth/sesion";
 import { useEvento } from "../../tiempo_real/socket";
 import { Cargando, Encabezado, ErrorCarga, ESTADOS_CAMPANA, Insignia, Vacio } from "../../componentes/comunes";
-import { fmtFechaHora, fmtNumero, fmtPorcentaje } from "../../formato";
+import { fmtFechaHora, fmtNumero, fmtPorcentaje, hoyISO } from "../../formato";
+import { CampoFechaHora } from "../../componentes/Fechas";
 import Plantillas, { VistaPrevia } from "./Plantillas";
 import { useAgentes, useCarteras, usePerfiles, usePlantillas } from "./datos";
+import { Formulario } from "../../componentes/Formulario";
 
 export type ProgresoCampana = CampanaProgreso;
 
@@ -67,7 +69,8 @@ function NuevaCampana({ alTerminar }: { alTerminar: (c: CampanaSalida) => void }
             plantillaId: plantilla ? Number(plantilla) : null,
             perfilId: perfil ? Number(perfil) : null,
             agenteId: usuario.rol === "agente" ? usuario.agente_id : agente ? Number(agente) : null,
-            inicioProgramado: inicio ? new Date(inicio).toISOString() : null,
+            // Mexico City wall time; the server reads a moment without zone in the campaign's zone.
+            inicioProgramado: inicio ? inicio.replace(" ", "T") : null,
           },
         }),
       ),
@@ -78,8 +81,8 @@ function NuevaCampana({ alTerminar }: { alTerminar: (c: CampanaSalida) => void }
   return (
     <Grid gap="lg">
       <Grid.Col span={{ base: 12, md: 6 }}>
-        <form
-          onSubmit={(e) => {
+        <Formulario
+          alEnviar={(e) => {
             e.preventDefault();
             crear.mutate();
           }}
@@ -121,12 +124,13 @@ function NuevaCampana({ alTerminar }: { alTerminar: (c: CampanaSalida) => void }
               placeholder="El del documento original (30–50 por hora, 150–200 por día)"
               clearable
             />
-            <TextInput
-              type="datetime-local"
+            <CampoFechaHora
               label="Programar inicio (opcional)"
-              description="Vacío: la lanzas tú cuando quieras"
+              description="Hora de la Ciudad de México. Vacío: la lanzas tú cuando quieras"
               value={inicio}
-              onChange={(e) => setInicio(e.currentTarget.value)}
+              onChange={setInicio}
+              minDate={hoyISO()}
+              testId="inicio-programado"
             />
             <Group justify="flex-end">
               <Button type="submit" loading={crear.isPending} disabled={!nombre.trim() || !cartera || !plantilla} data-testid="crear-campana">
@@ -134,7 +138,7 @@ function NuevaCampana({ alTerminar }: { alTerminar: (c: CampanaSalida) => void }
               </Button>
             </Group>
           </Stack>
-        </form>
+        </Formulario>
       </Grid.Col>
       <Grid.Col span={{ base: 12, md: 6 }}>
         <Title order={4} size="h6" mb="xs">

@@ -1,4 +1,5 @@
 // Carteras: upload a CSV/XLSX (drag and drop, progress, validation report), self-assign from the pool, browse contacts.
+import { useSearchParams } from "react-router";
 import { useEffect, useState } from "react";
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
 import {
@@ -30,6 +31,9 @@ import { useUsuario } from "../../auth/sesion";
 import { Cargando, Cifra, Encabezado, ErrorCarga, ESTADOS_CONTACTO, Insignia, Vacio } from "../../componentes/comunes";
 import ZonaArchivo from "../../componentes/ZonaArchivo";
 import { fmtDinero, fmtFechaHora, fmtNumero, fmtPorcentaje, fmtTelefono } from "../../formato";
+import { useConfirmar } from "../../componentes/Confirmar";
+import { plural } from "../../diccionario";
+import { textoCampo } from "../../diccionario";
 
 type Importacion = EnlaceCarterasSchemasImportacionSalida;
 
@@ -156,7 +160,7 @@ function ReporteValidacion({ imp }: { imp: Importacion }) {
                       {RESULTADOS[r.resultado] ?? r.resultado}
                     </Badge>
                   </Table.Td>
-                  <Table.Td>{r.campo || "—"}</Table.Td>
+                  <Table.Td>{r.campo ? textoCampo(r.campo) : "—"}</Table.Td>
                   <Table.Td>
                     <Text size="sm" ff="monospace" className="texto-mensaje">
                       {r.telefono}
@@ -308,16 +312,51 @@ function Subir({ alTerminar }: { alTerminar: (r: Importacion) => void }) {
 function AutoAsignar() {
   const usuario = useUsuario();
   const cliente = useQueryClient();
-  const [cantidad, setCantidad] = useState<number | string>(100);
+  const confirmar = useConfirmar();
+  const [cantidad, setCantidad] = useState<number | string>(50);
   const [agente, setAgente] = useState<string | null>(usuario.agente_id ? String(usuario.agente_id) : null);
   const [ocupado, setOcupado] = useState(false);
   const agentes = useAgentes(usuario.rol !== "agente");
+  const pool = useQuery({ queryKey: ["pool"], queryFn: () => datos(api.GET("/api/cartera/pool")) });
+  const maximo = Math.max(1, Math.min(pool.data?.maximo_por_vez ?? 1000, pool.data?.disponibles ?? 1000));
+  const n = typeof cantidad === "number" ? cantidad : Number(cantidad);
+  // Bounds said before the click, not discovered after it: 1 … what the pool has (and the per-call cap).
+  const problema =
+    cantidad === "" || !Number.isInteger(n)
+      ? "Escribe cuántos contactos quieres (un número entero)."
+      : n < 1
+        ? "La cantidad mínima es 1."
+        : pool.data && pool.data.disponibles === 0
+          ? "El pool no tiene contactos disponibles ahora."
+          : n > maximo
+            ? `Como máximo ${fmtNumero(maximo)}${pool.data && maximo === pool.data.disponibles ? " (los que quedan en el pool)" : " por vez"}.`
+            : null;
 
   async function asignar() {
-    if (!agente) return;
+    if (!agente || problema) return;
+    const nombre = usuario.rol === "agente" ? "ti" : agentes.data?.find((a) => String(a.id) === agente)?.nombre ?? "el agente";
+    const disponibles = pool.data?.disponibles ?? 0;
+    const si = await confirmar({
+      titulo: `¿Tomar ${plural(n, "contacto", "contactos")} del pool?`,
+      mensaje: (
+        <Stack gap={6}>
+          <Text size="sm">
+            Se asignarán {plural(n, "contacto", "contactos")} a {nombre} en una cartera nueva «Auto-asignación …» con la fecha y hora de la
+            Ciudad de México.
+          </Text>
+          <Text size="sm" data-testid="consecuencia-pool">
+            El pool tiene {plural(disponibles, "contacto disponible", "contactos disponibles")}; quedarían {fmtNumero(Math.max(0, disponibles - n))} para el resto del
+            equipo. Los contactos sin actividad vuelven al pool solos.
+          </Text>
+        </Stack>
+      ),
+      confirmar: `Sí, asignar ${plural(n, "contacto", "contactos")}`,
+      volver: "No, volver",
+    });
+    if (!si) return;
     setOcupado(true);
     try {
-      const r = await datos(api.POST("/api/cartera/auto-asignar", { body: { agenteId: Number(agente), cantidad: Number(cantidad) } }));
+      const r = await datos(api.POST("/api/cartera/auto-asignar", { body: { agenteId: Number(agente), cantidad: n } }));
       notifications.show({
         color: r.asignados > 0 ? "green" : "yellow",
         title: r.asignados > 0 ? "Contactos asignados" : "No hubo contactos disponibles",
@@ -325,6 +364,7 @@ function AutoAsignar() {
       });
       cliente.invalidateQueries({ queryKey: ["carteras"] });
       cliente.invalidateQueries({ queryKey: ["contactos"] });
+      cliente.invalidateQueries({ queryKey: ["pool"] });
     } catch (e) {
       notifications.show({ color: "red", title: "No se pudo auto-asignar", message: mensajeDeError(e) });
     } finally {
@@ -339,6 +379,7 @@ function AutoAsignar() {
       </Title>
       <Text size="sm" c="dimmed" mb="md">
         Toma contactos libres y sin bajas del pool de la empresa. Cada contacto es de un solo agente a la vez.
+        {pool.data && ` Disponibles ahora: ${fmtNumero(pool.data.disponibles)}.`}
       </Text>
       <Stack>
         {usuario.rol !== "agente" && (
@@ -350,8 +391,22 @@ function AutoAsignar() {
             searchable
           />
         )}
-        <NumberInput label="Cantidad" min={1} max={1000} step={50} value={cantidad} onChange={setCantidad} thousandSeparator="," />
-        <Button leftSection={<IconHandGrab size={18} />} onClick={asignar} loading={ocupado} disabled={!agente}>
+        <NumberInput
+          label="Cantidad de contactos"
+          description={`Entre 1 y ${fmtNumero(maximo)}`}
+          min={1}
+          max={maximo}
+          step={10}
+          allowNegative={false}
+          allowDecimal={false}
+          clampBehavior="none"
+          value={cantidad}
+          onChange={setCantidad}
+          thousandSeparator=","
+          error={problema}
+          data-testid="cantidad-pool"
+        />
+        <Button leftSection={<IconHandGrab size={18} aria-hidden />} onClick={asignar} loading={ocupado} disabled={!agente || !!problema}>
           {usuario.rol === "agente" ? "Asignarme contactos" : "Asignar contactos"}
         </Button>
       </Stack>
@@ -485,7 +540,7 @@ function ListaContactos({ carteraId }: { carteraId: number | null }) {
   return (
     <Card p={0}>
       <Group p="md" gap="sm">
-        <TextInput placeholder="Buscar nombre o teléfono" value={buscar} onChange={(e) => setBuscar(e.currentTarget.value)} aria-label="Buscar contacto" w={260} />
+        <TextInput placeholder="Buscar nombre o teléfono" value={buscar} onChange={(e) => setBuscar(e.currentTarget.value)} aria-label="Buscar contacto por nombre o teléfono" w={260} data-testid="buscar-contacto" />
         <Select
           placeholder="Todos los estados"
           data={Object.entries(ESTADOS_CONTACTO).map(([v, e]) => ({ value: v, label: e.texto }))}
@@ -580,7 +635,10 @@ function ListaContactos({ carteraId }: { carteraId: number | null }) {
 export default function Carteras() {
   const cliente = useQueryClient();
   const [reporte, setReporte] = useState<Importacion | null>(null);
-  const [elegida, setElegida] = useState<number | null>(null);
+  // «Corregir la cartera» from the launch dialog opens its contacts directly.
+  const [parametros] = useSearchParams();
+  const desdeEnlace = Number(parametros.get("cartera")) || null;
+  const [elegida, setElegida] = useState<number | null>(desdeEnlace);
   return (
     <>
       <Encabezado titulo="Carteras" descripcion="Sube tus carteras o toma contactos del pool. Cada fila rechazada se explica." />
@@ -600,7 +658,7 @@ export default function Carteras() {
           </Grid.Col>
         </Grid>
         {reporte && <ReporteValidacion imp={reporte} />}
-        <Tabs defaultValue="carteras">
+        <Tabs defaultValue={desdeEnlace ? "contactos" : "carteras"}>
           <Tabs.List mb="md">
             <Tabs.Tab value="carteras">Carteras</Tabs.Tab>
             <Tabs.Tab value="contactos">Contactos{elegida ? " de la cartera elegida" : ""}</Tabs.Tab>

@@ -27,6 +27,9 @@ import { useUsuario } from "../../auth/sesion";
 import { useEvento } from "../../tiempo_real/socket";
 import { Encabezado, ESTADOS_SESION, Insignia } from "../../componentes/comunes";
 import { fmtFechaHora, fmtTelefono } from "../../formato";
+import { ahoraServidor, useAhora, velocidadReloj } from "../../reloj";
+import { useConfirmar } from "../../componentes/Confirmar";
+import { Formulario } from "../../componentes/Formulario";
 
 function ImagenQR({ valor }: { valor: string }) {
   const [url, setUrl] = useState<string | null>(null);
@@ -43,14 +46,16 @@ function ImagenQR({ valor }: { valor: string }) {
   return <img src={url} width={288} height={288} alt="Código QR para vincular WhatsApp" data-testid="qr-imagen" data-qr={valor} />;
 }
 
+/** Seconds left until `hasta` (server time, ms) on the server's clock. */
+function useRestante(hasta: number | null): number | null {
+  const ahora = useAhora(250);
+  // Countdowns are for a person: real seconds, even when the simulator's clock runs faster.
+  return hasta === null ? null : Math.max(0, Math.round((hasta - ahora.getTime()) / 1000 / velocidadReloj()));
+}
+
 function CuentaRegresiva({ hasta }: { hasta: number | null }) {
-  const [ahora, setAhora] = useState(() => Date.now());
-  useEffect(() => {
-    const t = window.setInterval(() => setAhora(Date.now()), 1000);
-    return () => window.clearInterval(t);
-  }, []);
-  if (!hasta) return null;
-  const s = Math.max(0, Math.round((hasta - ahora) / 1000));
+  const s = useRestante(hasta);
+  if (s === null) return null;
   return (
     <Text size="sm" c="dimmed" aria-live="off">
       {s > 0 ? `El código cambia en ${s} s` : "Actualizando el código…"}
@@ -58,13 +63,30 @@ function CuentaRegresiva({ hasta }: { hasta: number | null }) {
   );
 }
 
+function VigenciaCodigo({ hasta }: { hasta: number | null }) {
+  const s = useRestante(hasta);
+  if (s === null) return <Text size="sm" c="dimmed">El código sirve mientras esta vinculación siga abierta.</Text>;
+  const min = Math.floor(s / 60);
+  return (
+    <Text size="sm" c={s > 30 ? "dimmed" : "red.9"} aria-live="off" data-testid="vigencia-codigo">
+      {s > 0 ? `Vence en ${min ? `${min} min ` : ""}${s % 60} s` : "El código venció."}
+    </Text>
+  );
+}
+
+const CODIGO_VENCIDO =
+  "El código de emparejamiento venció sin usarse. Pide uno nuevo y escríbelo en tu teléfono antes de que termine la cuenta regresiva.";
+
 export default function ConectarWhatsApp() {
   const usuario = useUsuario();
   const agenteId = usuario.agente_id;
   const cliente = useQueryClient();
   const [modo, setModo] = useState<"qr" | "codigo">("qr");
   const [qr, setQr] = useState<{ valor: string; hasta: number | null } | null>(null);
-  const [codigo, setCodigo] = useState<string | null>(null);
+  const [codigo, setCodigo] = useState<{ valor: string; hasta: number | null } | null>(null);
+  // Shown when a link attempt ends unused (the code or QR expired) instead of silently going back to «Desconectada».
+  const [vencido, setVencido] = useState<string | null>(null);
+  const confirmar = useConfirmar();
   const [telefono, setTelefono] = useState("");
   const [ocupado, setOcupado] = useState(false);
 
@@ -92,7 +114,9 @@ export default function ConectarWhatsApp() {
     if (sesion?.qr && (!qr || qr.valor !== sesion.qr)) {
       setQr({ valor: sesion.qr, hasta: sesion.qr_expira_at ? new Date(sesion.qr_expira_at).getTime() : null });
     }
-    if (sesion?.codigo_emparejamiento) setCodigo(sesion.codigo_emparejamiento);
+    if (sesion?.codigo_emparejamiento && codigo?.valor !== sesion.codigo_emparejamiento) {
+      setCodigo({ valor: sesion.codigo_emparejamiento, hasta: sesion.codigo_expira_at ? new Date(sesion.codigo_expira_at).getTime() : null });
+    }
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [sesion?.qr, sesion?.codigo_emparejamiento]);
 
@@ -100,16 +124,45 @@ export default function ConectarWhatsApp() {
     if (estado === "conectada") {
       setQr(null);
       setCodigo(null);
+      setVencido(null);
+    } else if (estado !== "esperando_qr" && estado !== "conectando" && (codigo || qr)) {
+      // The link attempt ended without the phone: say so, and don't leave a dead code on screen.
+      // Keep a notice already given (the code's countdown); otherwise the server's reason, or ours.
+      setVencido(
+        (previo) => previo ?? (codigo ? CODIGO_VENCIDO : sesion?.motivo ?? "El código QR venció sin escanearse. Genera otro para seguir."),
+      );
+      setQr(null);
+      setCodigo(null);
     }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [estado]);
 
   // The same event carries a new QR or, when linking by phone number, the pairing code.
   useEvento("sesion.qr", (d) => {
     if (d.agente_id !== agenteId) return;
-    if (d.qr) setQr({ valor: d.qr, hasta: d.expira_en_s ? Date.now() + d.expira_en_s * 1000 : null });
-    if (d.codigo) setCodigo(d.codigo);
+    // `expira_en_s` is real seconds (WhatsApp's figure); on the server's clock that is speed × longer.
+    const ahora = ahoraServidor().getTime();
+    const hasta = d.expira_en_s ? ahora + d.expira_en_s * 1000 * velocidadReloj() : null;
+    if (d.qr && codigo) {
+      // A QR in place of the code means a new link attempt: the code typed now would not work.
+      setVencido(CODIGO_VENCIDO);
+      setCodigo(null);
+      if (modo === "codigo") return;
+    }
+    if (d.qr) setQr({ valor: d.qr, hasta });
+    if (d.codigo) setCodigo({ valor: d.codigo, hasta });
+    setVencido(null);
     cliente.setQueryData<SesionSalida>(["sesion", agenteId], (s) => (s ? { ...s, estado: "esperando_qr" } : s));
   });
+
+  // The code's countdown reached zero: say so at once, whatever the server does next.
+  const ahoraCodigo = useAhora(1000);
+  useEffect(() => {
+    if (codigo?.hasta && ahoraCodigo.getTime() >= codigo.hasta) {
+      setVencido(CODIGO_VENCIDO);
+      setCodigo(null);
+    }
+  }, [ahoraCodigo, codigo]);
   useEvento("sesion.estado", (d) => {
     if (d.agente_id !== agenteId) return;
     cliente.setQueryData<SesionSalida>(["sesion", agenteId], (s) => (s ? { ...s, estado: d.estado, motivo: d.motivo ?? null } : s));
@@ -121,6 +174,7 @@ export default function ConectarWhatsApp() {
   async function conectar() {
     if (agenteId === null) return;
     setOcupado(true);
+    setVencido(null);
     try {
       const r = await datos(api.POST("/api/sesion/conectar/{agente_id}", { params: { path: { agente_id: agenteId } } }));
       if (r.qr) setQr({ valor: r.qr, hasta: r.qr_expira_at ? new Date(r.qr_expira_at).getTime() : null });
@@ -140,7 +194,8 @@ export default function ConectarWhatsApp() {
       const r = await datos(
         api.POST("/api/sesion/{agente_id}/codigo-emparejamiento", { params: { path: { agente_id: agenteId } }, body: { telefono } }),
       );
-      setCodigo(r.codigo);
+      setVencido(null);
+      setCodigo({ valor: r.codigo, hasta: r.expira_at ? new Date(r.expira_at).getTime() : null });
       await consulta.refetch();
     } catch (err) {
       notifications.show({ color: "red", title: "No se pudo generar el código", message: mensajeDeError(err) });
@@ -151,7 +206,15 @@ export default function ConectarWhatsApp() {
 
   async function desconectar() {
     if (agenteId === null) return;
-    if (!window.confirm("¿Desvincular tu WhatsApp de Enlace? Las campañas activas se detendrán.")) return;
+    const si = await confirmar({
+      titulo: "¿Desvincular tu WhatsApp de Enlace?",
+      mensaje:
+        "Tus campañas activas dejan de enviar hasta que vuelvas a vincular el número con un código QR nuevo, y dejarás de recibir aquí las respuestas. Los mensajes ya enviados no cambian.",
+      confirmar: "Sí, desvincular",
+      volver: "No, seguir conectado",
+      peligro: true,
+    });
+    if (!si) return;
     setOcupado(true);
     try {
       await datos(api.POST("/api/sesion/desconectar/{agente_id}", { params: { path: { agente_id: agenteId }, query: { cerrar_sesion: true } } }));
@@ -177,7 +240,15 @@ export default function ConectarWhatsApp() {
       <Encabezado
         titulo="Conectar WhatsApp"
         descripcion="Vincula tu número para enviar campañas y recibir respuestas desde Enlace."
-        acciones={<Insignia mapa={ESTADOS_SESION} valor={estado} size="lg" />}
+        acciones={
+          codigo && estado === "esperando_qr" ? (
+            <Badge color="yellow" variant="light" size="lg" data-estado="esperando_codigo" data-testid="insignia-sesion">
+              Esperando código
+            </Badge>
+          ) : (
+            <Insignia mapa={ESTADOS_SESION} valor={estado} size="lg" />
+          )
+        }
       />
       <Grid gap="lg">
         <Grid.Col span={{ base: 12, md: 7 }}>
@@ -196,6 +267,11 @@ export default function ConectarWhatsApp() {
               </Stack>
             ) : (
               <Stack gap="md">
+                {vencido && (
+                  <Alert color="yellow" icon={<IconAlertTriangle size={18} aria-hidden />} title="La vinculación venció" role="status" data-testid="aviso-vencido">
+                    {vencido}
+                  </Alert>
+                )}
                 {problema && (
                   <Alert color="red" icon={<IconAlertTriangle size={18} />} title={ESTADOS_SESION[estado]?.texto}>
                     {sesion?.motivo ??
@@ -240,7 +316,7 @@ export default function ConectarWhatsApp() {
                     </Button>
                   </Stack>
                 ) : (
-                  <form onSubmit={pedirCodigo}>
+                  <Formulario alEnviar={pedirCodigo}>
                     <Stack>
                       <TextInput
                         label="Tu número de WhatsApp"
@@ -258,14 +334,15 @@ export default function ConectarWhatsApp() {
                       </Group>
                       {codigo && (
                         <Paper p="md" bg="gray.0">
-                          <Text size="sm" c="dimmed">Escribe este código en tu teléfono:</Text>
+                          <Text size="sm" c="dimmed">Escribe este código en tu teléfono (WhatsApp → Dispositivos vinculados → Vincular con el número de teléfono):</Text>
                           <Code fz={28} fw={700} style={{ letterSpacing: 6 }} data-testid="codigo-emparejamiento">
-                            {codigo}
+                            {codigo.valor}
                           </Code>
+                          <VigenciaCodigo hasta={codigo.hasta} />
                         </Paper>
                       )}
                     </Stack>
-                  </form>
+                  </Formulario>
                 )}
               </Stack>
             )}
@@ -298,7 +375,9 @@ export default function ConectarWhatsApp() {
             )}
             <Group mt="md" gap="xs">
               <Text size="sm" c="dimmed">Estado:</Text>
-              <Badge variant="outline" data-testid="estado-sesion">{ESTADOS_SESION[estado]?.texto ?? estado}</Badge>
+              <Badge variant="outline" data-testid="estado-sesion">
+                {codigo && estado === "esperando_qr" ? "Esperando código" : ESTADOS_SESION[estado]?.texto ?? estado}
+              </Badge>
             </Group>
           </Card>
         </Grid.Col>

@@ -9,6 +9,8 @@ import { api, datos, mensajeDeError } from "../../api/cliente";
 import type { PlantillaSalida } from "../../api/esquema";
 import { Cargando, ErrorCarga, Vacio } from "../../componentes/comunes";
 import { useCarteras } from "./datos";
+import { textoCampo } from "../../diccionario";
+import { useConfirmar } from "../../componentes/Confirmar";
 
 const CAMPOS = ["{saludo}", "{nombre}", "{monto}", "{tipo_credito}"];
 
@@ -58,7 +60,7 @@ export function VistaPrevia({ variantes, plantillaId, carteraId }: { variantes?:
         <Alert color="red" variant="light" title="Contactos que no recibirían un mensaje correcto">
           {p.errores.slice(0, 8).map((e) => (
             <Text size="xs" key={e.contacto_id ?? e.nombre}>
-              {e.nombre ?? `#${e.contacto_id}`}: {e.errores.map((x) => `${x.campo} — ${x.motivo}`).join("; ")}
+              {e.nombre ?? "Contacto sin nombre"}: {e.errores.map((x) => `${textoCampo(x.campo)}: ${x.motivo}`).join("; ")}
             </Text>
           ))}
           {p.errores.length > 8 && <Text size="xs">y {p.errores.length - 8} más…</Text>}
@@ -160,6 +162,7 @@ export default function Plantillas() {
   const cliente = useQueryClient();
   const [editando, setEditando] = useState<PlantillaSalida | "nueva" | null>(null);
   const q = useQuery({ queryKey: ["plantillas"], queryFn: () => datos(api.GET("/api/plantillas")) });
+  const confirmar = useConfirmar();
   const borrar = useMutation({
     mutationFn: (id: number) => datos(api.DELETE("/api/plantillas/{plantilla_id}", { params: { path: { plantilla_id: id } } })),
     onSuccess: () => cliente.invalidateQueries({ queryKey: ["plantillas"] }),
@@ -221,7 +224,15 @@ export default function Plantillas() {
                         <ActionIcon
                           variant="subtle"
                           color="red"
-                          onClick={() => window.confirm(`¿Eliminar la plantilla «${p.nombre}»?`) && borrar.mutate(p.id)}
+                          onClick={async () =>
+                            (await confirmar({
+                              titulo: `¿Eliminar la plantilla «${p.nombre}»?`,
+                              mensaje: "Ya no se podrá elegir para campañas nuevas. Las campañas que ya la usaron conservan sus mensajes.",
+                              confirmar: "Sí, eliminar la plantilla",
+                              volver: "No, conservarla",
+                              peligro: true,
+                            })) && borrar.mutate(p.id)
+                          }
                           aria-label={`Eliminar ${p.nombre}`}
                         >
                           <IconTrash size={16} />

@@ -3,11 +3,26 @@ import { useEffect, useMemo, useState } from "react";
 import { useDebouncedValue } from "@mantine/hooks";
 import { Link, useSearchParams } from "react-router";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { Anchor, Button, Card, Group, Menu, Select, Stack, Table, Text, TextInput, Tooltip } from "@mantine/core";
+import { Alert, Anchor, Button, Card, Group, Menu, Select, Stack, Table, Text, TextInput, Tooltip } from "@mantine/core";
 import { IconChevronLeft, IconChevronRight, IconDownload, IconFilterOff } from "@tabler/icons-react";
 import { api, datos, descargar } from "../../api/cliente";
 import { Cargando, Encabezado, ErrorCarga, ESTADOS_MENSAJE, Insignia, Vacio } from "../../componentes/comunes";
 import { fmtFechaHora, fmtTelefono, hoyISO } from "../../formato";
+import { soloDigitos } from "../../buscar";
+import { CampoFecha } from "../../componentes/Fechas";
+
+const MIN_DIGITOS = 4;
+const ETIQUETA_ID: Record<string, string> = { agenteId: "agente", equipoId: "equipo", campanaId: "campaña" };
+
+/** A partial number is sent only once it can be searched; while typing, a hint (not an error). */
+function estadoNumero(texto: string): { enviar: string; ayuda?: string; error?: string } {
+  const t = texto.trim();
+  if (!t) return { enviar: "" };
+  if (!/^[\d\s+().-]+$/.test(t)) return { enviar: "", error: "Escribe solo dígitos (espacios y guiones valen)." };
+  const d = soloDigitos(t);
+  if (d.length < MIN_DIGITOS) return { enviar: "", ayuda: `Escribe al menos ${MIN_DIGITOS} dígitos para buscar.` };
+  return { enviar: t, ayuda: "Busca los números que contienen estos dígitos." };
+}
 
 const CLAVES = ["agenteId", "equipoId", "campanaId", "numero", "estado", "desde", "hasta"] as const;
 type Filtros = Record<(typeof CLAVES)[number], string>;
@@ -17,6 +32,9 @@ const ORIGENES: Record<string, string> = { campana: "Campaña", telefono: "Telé
 export default function BitacoraMensajes() {
   const [params, setParams] = useSearchParams();
   const filtros: Filtros = Object.fromEntries(CLAVES.map((k) => [k, params.get(k) ?? ""])) as Filtros;
+  // An id filter that is not a number (a hand-edited link) is explained and left out, never silently ignored.
+  const invalidos = (["agenteId", "equipoId", "campanaId"] as const).filter((k) => filtros[k] && !/^\d+$/.test(filtros[k]));
+  for (const k of invalidos) filtros[k] = "";
   if (!params.has("desde") && !params.has("hasta")) {
     filtros.desde = hoyISO();
     filtros.hasta = hoyISO();
@@ -24,8 +42,10 @@ export default function BitacoraMensajes() {
   // The number filter is typed: wait for a pause before querying.
   const [numero, setNumero] = useState(filtros.numero);
   const [numeroQuieto] = useDebouncedValue(numero, 400);
+  const numeroEstado = estadoNumero(numero);
   useEffect(() => {
-    if (numeroQuieto !== filtros.numero) cambiar("numero", numeroQuieto);
+    const enviar = estadoNumero(numeroQuieto).enviar;
+    if (enviar !== filtros.numero) cambiar("numero", enviar);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [numeroQuieto]);
   // Stack of cursors: index 0 is the first page.
@@ -34,6 +54,7 @@ export default function BitacoraMensajes() {
 
   const agentes = useQuery({ queryKey: ["agentes"], queryFn: () => datos(api.GET("/api/agentes")) });
   const equipos = useQuery({ queryKey: ["equipos"], queryFn: () => datos(api.GET("/api/equipos")) });
+  const campanas = useQuery({ queryKey: ["campanas"], queryFn: () => datos(api.GET("/api/campanas")) });
   const nombreAgente = useMemo(() => new Map((agentes.data ?? []).map((a) => [a.id, a.nombre])), [agentes.data]);
 
   const consulta = {
@@ -57,6 +78,7 @@ export default function BitacoraMensajes() {
       p.set("desde", filtros.desde);
       p.set("hasta", filtros.hasta);
     }
+    for (const malo of invalidos) p.delete(malo);
     if (v) p.set(k, v);
     else p.delete(k);
     setParams(p, { replace: true });
@@ -89,8 +111,14 @@ export default function BitacoraMensajes() {
           </Menu>
         }
       />
+      {invalidos.length > 0 && (
+        <Alert color="yellow" role="status" mb="md" data-testid="filtro-invalido">
+          {invalidos.map((k) => `El filtro de ${ETIQUETA_ID[k]} «${params.get(k)}» no es válido (debe ser un número de la lista)`).join("; ")}: no
+          se aplicó. Elige el {ETIQUETA_ID[invalidos[0]]} en la lista de abajo.
+        </Alert>
+      )}
       <Card mb="md">
-        <Group gap="sm" align="flex-end" wrap="wrap">
+        <Group gap="sm" align="flex-start" wrap="wrap">
           <Select
             label="Agente"
             placeholder="Todos"
@@ -119,10 +147,29 @@ export default function BitacoraMensajes() {
             clearable
             w={150}
           />
-          <TextInput label="Número" placeholder="55 1234 5678" value={numero} onChange={(e) => setNumero(e.currentTarget.value)} w={160} />
-          <TextInput label="Campaña (id)" value={filtros.campanaId} onChange={(e) => cambiar("campanaId", e.currentTarget.value.replace(/\D/g, ""))} w={110} />
-          <TextInput type="date" label="Desde" value={filtros.desde} onChange={(e) => cambiar("desde", e.currentTarget.value)} w={160} />
-          <TextInput type="date" label="Hasta" value={filtros.hasta} onChange={(e) => cambiar("hasta", e.currentTarget.value)} w={160} />
+          <TextInput
+            label="Número"
+            placeholder="55 1234"
+            value={numero}
+            onChange={(e) => setNumero(e.currentTarget.value)}
+            inputMode="tel"
+            w={180}
+            description={numeroEstado.error ? undefined : numeroEstado.ayuda}
+            error={numeroEstado.error}
+            data-testid="filtro-numero"
+          />
+          <Select
+            label="Campaña"
+            placeholder="Todas"
+            data={(campanas.data ?? []).map((c) => ({ value: String(c.id), label: c.nombre }))}
+            value={filtros.campanaId || null}
+            onChange={(v) => cambiar("campanaId", v)}
+            clearable
+            searchable
+            w={220}
+          />
+          <CampoFecha label="Desde" value={filtros.desde} onChange={(v) => cambiar("desde", v)} w={160} />
+          <CampoFecha label="Hasta" value={filtros.hasta} onChange={(v) => cambiar("hasta", v)} w={160} minDate={filtros.desde || undefined} />
           <Tooltip label="Quitar filtros">
             <Button
               variant="default"

@@ -1,9 +1,9 @@
 // The supervisors' live wall: every agent's session and today's figures, safety stops, active campaigns.
 // Built for 210+ agents on a wall screen: rows are virtualized and bursts of events are applied in batches.
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { Link } from "react-router";
+import { Link, useNavigate } from "react-router";
 import {
   Alert,
   Anchor,
@@ -29,6 +29,9 @@ import type { AgenteSnapshot, Contadores, Snapshot } from "../../api/esquema";
 import { useEvento, useTiempoReal } from "../../tiempo_real/socket";
 import { Cargando, Cifra, Encabezado, ErrorCarga, ESTADOS_SESION } from "../../componentes/comunes";
 import { fmtDuracion, fmtHora, fmtNumero, fmtPorcentaje, fmtRelativo, fmtTelefono } from "../../formato";
+import { coincide } from "../../buscar";
+import { plural } from "../../diccionario";
+import { ahoraServidor, useAhora } from "../../reloj";
 
 const ANCHO_TARJETA = 270;
 const ALTO_FILA = 150;
@@ -59,21 +62,38 @@ export function textoParada(motivo: string): string {
   return MOTIVOS_PARADA[motivo] ?? motivo.replace(/_/g, " ");
 }
 
-function TarjetaAgente({ a, parada }: { a: AgenteSnapshot; parada: boolean }) {
+// The agent unlinked or disconnected on purpose: the stop that follows the lost session is not a safety alarm.
+const POR_EL_USUARIO = /por el usuario|desde Enlace/i;
+export function desvinculoVoluntario(a: AgenteSnapshot | undefined, p: { motivo: string; detalle?: string | null }): boolean {
+  if (!a || p.motivo !== "sesion_perdida") return false;
   const estado = a.sesion?.estado ?? "desconectada";
-  const e = ESTADOS_SESION[estado] ?? { color: "gray", texto: estado };
+  return (estado === "sesion_cerrada" || estado === "desconectada") && (POR_EL_USUARIO.test(a.sesion?.motivo ?? "") || POR_EL_USUARIO.test(p.detalle ?? ""));
+}
+
+function TarjetaAgente({ a, parada, voluntaria, ahora }: { a: AgenteSnapshot; parada: boolean; voluntaria: boolean; ahora: Date }) {
+  const estado = a.sesion?.estado ?? "desconectada";
+  const e = voluntaria ? { color: "gray", texto: "Desvinculada" } : ESTADOS_SESION[estado] ?? { color: "gray", texto: estado };
   const h = a.hoy;
+  const navegar = useNavigate();
   return (
     <Paper
+      component={Link}
+      to={`/agentes/${a.id}`}
       p="sm"
       radius="md"
       h={ALTO_FILA - 12}
       data-testid="tarjeta-agente"
       data-agente={a.id}
       data-estado={estado}
-      tabIndex={0}
-      aria-label={`${a.nombre}: ${e.texto}, ${h.enviados} enviados hoy`}
-      style={{ borderLeft: `4px solid var(--mantine-color-${e.color}-6)`, background: parada ? "var(--mantine-color-red-0)" : undefined }}
+      title={`Abrir la página de ${a.nombre}`}
+      onKeyDown={(ev: KeyboardEvent) => ev.key === " " && (ev.preventDefault(), navegar(`/agentes/${a.id}`))}
+      style={{
+        display: "block",
+        color: "inherit",
+        textDecoration: "none",
+        borderLeft: `4px solid var(--mantine-color-${e.color}-7)`,
+        background: parada ? "var(--mantine-color-red-0)" : undefined,
+      }}
     >
       <Group justify="space-between" wrap="nowrap" gap={6}>
         <Text fw={600} size="sm" truncate>
@@ -83,29 +103,29 @@ function TarjetaAgente({ a, parada }: { a: AgenteSnapshot; parada: boolean }) {
           {e.texto}
         </Badge>
       </Group>
-      <Text size="xs" c="dimmed" className="num" truncate>
-        {fmtTelefono(a.sesion?.numero_wa ?? null)} · {a.sesion?.ultima_actividad_at ? fmtRelativo(a.sesion.ultima_actividad_at) : "sin actividad"}
+      <Text size="xs" c="gray.7" className="num" truncate>
+        {fmtTelefono(a.sesion?.numero_wa ?? null)} · {a.sesion?.ultima_actividad_at ? fmtRelativo(a.sesion.ultima_actividad_at, ahora) : "sin actividad"}
       </Text>
       <SimpleGrid cols={4} spacing={4} mt={8}>
         <Mini etiqueta="Env." valor={h.enviados} ayuda="Enviados hoy" />
         <Mini etiqueta="Entr." valor={h.entregados} ayuda="Entregados hoy" />
         <Mini etiqueta="Leídos" valor={h.leidos} ayuda="Leídos hoy" />
-        <Mini etiqueta="Resp." valor={h.respondidos} ayuda="Respondieron hoy" color="green.8" />
+        <Mini etiqueta="Resp." valor={h.respondidos} ayuda="Respondieron hoy" color="green.9" />
       </SimpleGrid>
       <Group gap={6} mt={6} wrap="nowrap">
         {parada && (
-          <Badge size="xs" color="red" leftSection={<IconAlertOctagon size={10} />}>
+          <Badge size="xs" color="red.8" leftSection={<IconAlertOctagon size={10} aria-hidden />}>
             Parada
           </Badge>
         )}
         {h.fallidos > 0 && (
-          <Badge size="xs" color="red" variant="outline">
-            {h.fallidos} fallidos
+          <Badge size="xs" color="red.9" variant="outline">
+            {plural(h.fallidos, "fallido", "fallidos")}
           </Badge>
         )}
         {h.bajas > 0 && (
-          <Badge size="xs" color="orange" variant="outline">
-            {h.bajas} bajas
+          <Badge size="xs" color="orange.9" variant="outline">
+            {plural(h.bajas, "baja", "bajas")}
           </Badge>
         )}
       </Group>
@@ -117,7 +137,7 @@ function Mini({ etiqueta, valor, ayuda, color }: { etiqueta: string; valor: numb
   return (
     <Tooltip label={ayuda} openDelay={400}>
       <div>
-        <Text size="10px" c="dimmed" tt="uppercase" fw={600}>
+        <Text size="11px" c="gray.7" tt="uppercase" fw={600}>
           {etiqueta}
         </Text>
         <Text size="md" fw={700} className="num" c={color}>
@@ -135,17 +155,17 @@ function Totales({ t }: { t: Contadores }) {
         <Cifra etiqueta="Enviados hoy" valor={fmtNumero(t.enviados)} />
         <Cifra etiqueta="Entregados" valor={fmtNumero(t.entregados)} />
         <Cifra etiqueta="Leídos" valor={fmtNumero(t.leidos)} />
-        <Cifra etiqueta="Respondieron" valor={fmtNumero(t.respondidos)} color="green.8" />
+        <Cifra etiqueta="Respondieron" valor={fmtNumero(t.respondidos)} color="green.9" />
         <Cifra etiqueta="Tasa de respuesta" valor={fmtPorcentaje(t.tasa_respuesta)} />
         <Cifra etiqueta="Mediana de respuesta" valor={fmtDuracion(t.mediana_respuesta_s)} />
-        <Cifra etiqueta="Bajas" valor={fmtNumero(t.bajas)} color="orange.8" />
-        <Cifra etiqueta="Fallidos" valor={fmtNumero(t.fallidos)} color="red.8" />
+        <Cifra etiqueta="Bajas" valor={fmtNumero(t.bajas)} color="orange.9" />
+        <Cifra etiqueta="Fallidos" valor={fmtNumero(t.fallidos)} color="red.9" />
       </SimpleGrid>
     </Card>
   );
 }
 
-function Rejilla({ agentes, paradas }: { agentes: AgenteSnapshot[]; paradas: Set<number> }) {
+function Rejilla({ agentes, paradas, voluntarias, ahora }: { agentes: AgenteSnapshot[]; paradas: Set<number>; voluntarias: Set<number>; ahora: Date }) {
   const { ref: medida, width } = useElementSize();
   const contenedor = useRef<HTMLDivElement>(null);
   const columnas = Math.max(1, Math.floor((width || 1200) / ANCHO_TARJETA));
@@ -178,7 +198,7 @@ function Rejilla({ agentes, paradas }: { agentes: AgenteSnapshot[]; paradas: Set
             >
               {agentes.slice(fila.index * columnas, fila.index * columnas + columnas).map((a) => (
                 <div role="listitem" key={a.id}>
-                  <TarjetaAgente a={a} parada={paradas.has(a.id)} />
+                  <TarjetaAgente a={a} parada={paradas.has(a.id)} voluntaria={voluntarias.has(a.id)} ahora={ahora} />
                 </div>
               ))}
             </div>
@@ -224,7 +244,7 @@ export default function Muro() {
         agentes: s.agentes.map((a) => {
           const p = porAgente.get(a.id);
           if (!p?.sesion) return a;
-          const base = a.sesion ?? { estado: "desconectada", numero_wa: null, nodo_id: null, conectada_at: null, ultima_actividad_at: null };
+          const base = a.sesion ?? { estado: "desconectada", numero_wa: null, nodo_id: null, conectada_at: null, ultima_actividad_at: null, motivo: null };
           return { ...a, sesion: { ...base, ...p.sesion } };
         }),
       };
@@ -259,7 +279,10 @@ export default function Muro() {
 
   // One key casing on the wire (enlace.comun.eventos): the payload type is generated, nothing to guess.
   useEvento("sesion.estado", (d) => {
-    encolar({ agente_id: d.agente_id, sesion: { estado: d.estado, ultima_actividad_at: new Date().toISOString() } });
+    encolar({
+      agente_id: d.agente_id,
+      sesion: { estado: d.estado, motivo: d.motivo ?? null, ultima_actividad_at: ahoraServidor().toISOString() },
+    });
   });
   useEvento("mensaje.enviado", refrescarPronto);
   useEvento("mensaje.estado", refrescarPronto);
@@ -269,7 +292,26 @@ export default function Muro() {
   useEvento("campana.progreso", refrescarPronto);
 
   const snap = q.data;
-  const paradas = useMemo(() => new Set((snap?.paradas ?? []).map((p) => p.agente_id)), [snap?.paradas]);
+  const ahora = useAhora(30_000);
+  const porId = useMemo(() => new Map((snap?.agentes ?? []).map((a) => [a.id, a])), [snap?.agentes]);
+  // A voluntary unlink is shown as a grey notice, not as a red safety stop.
+  const [alertas, avisos] = useMemo(() => {
+    const rojas: Snapshot["paradas"] = [];
+    const grises = new Map<number, string | null>();
+    for (const p of snap?.paradas ?? []) {
+      if (desvinculoVoluntario(porId.get(p.agente_id), p)) grises.set(p.agente_id, p.created_at);
+      else rojas.push(p);
+    }
+    // An agent who unlinked on purpose is a notice even when no stop was raised for it.
+    for (const a of snap?.agentes ?? []) {
+      if (a.sesion?.estado === "sesion_cerrada" && POR_EL_USUARIO.test(a.sesion.motivo ?? "") && !grises.has(a.id)) {
+        grises.set(a.id, a.sesion.ultima_actividad_at);
+      }
+    }
+    return [rojas, [...grises.entries()].map(([agente_id, momento]) => ({ agente_id, momento }))];
+  }, [snap?.paradas, snap?.agentes, porId]);
+  const paradas = useMemo(() => new Set(alertas.map((p) => p.agente_id)), [alertas]);
+  const voluntarias = useMemo(() => new Set(avisos.map((p) => p.agente_id)), [avisos]);
   const nombres = useMemo(() => new Map((snap?.agentes ?? []).map((a) => [a.id, a.nombre])), [snap?.agentes]);
   const conteo = useMemo(() => {
     const c: Record<string, number> = {};
@@ -281,7 +323,6 @@ export default function Muro() {
   }, [snap?.agentes]);
 
   const visibles = useMemo(() => {
-    const b = buscar.trim().toLowerCase();
     return [...(snap?.agentes ?? [])]
       .filter((a) => a.activo)
       .filter((a) => !equipo || String(a.equipo_id) === equipo)
@@ -292,7 +333,7 @@ export default function Muro() {
         if (filtroEstado === "desconectada") return e !== "conectada";
         return true;
       })
-      .filter((a) => !b || a.nombre.toLowerCase().includes(b) || (a.sesion?.numero_wa ?? "").includes(b))
+      .filter((a) => coincide(buscar, [a.nombre], [a.sesion?.numero_wa]))
       .sort((x, y) => {
         const px = paradas.has(x.id) ? -1 : ORDEN_ESTADO[x.sesion?.estado ?? "desconectada"] ?? 9;
         const py = paradas.has(y.id) ? -1 : ORDEN_ESTADO[y.sesion?.estado ?? "desconectada"] ?? 9;
@@ -322,16 +363,31 @@ export default function Muro() {
         }
       />
       <Totales t={snap.totales_hoy} />
-      {snap.paradas.length > 0 && (
-        <Alert color="red" icon={<IconAlertOctagon size={18} />} title={`Paradas de seguridad activas (${snap.paradas.length})`} mb="md" data-testid="paradas">
+      {alertas.length > 0 && (
+        <Alert color="red" icon={<IconAlertOctagon size={18} />} title={`Paradas de seguridad activas (${alertas.length})`} mb="md" data-testid="paradas">
           <Stack gap={2}>
-            {snap.paradas.slice(0, 6).map((p) => (
+            {alertas.slice(0, 6).map((p) => (
               <Text size="sm" key={p.id}>
-                <b>{nombres.get(p.agente_id) ?? `Agente #${p.agente_id}`}</b>: {p.detalle ?? textoParada(p.motivo)} (
-                {fmtRelativo(p.created_at)})
+                <Anchor component={Link} to={`/agentes/${p.agente_id}`} fw={700} c="inherit">
+                  {nombres.get(p.agente_id) ?? `Agente #${p.agente_id}`}
+                </Anchor>
+                : {p.detalle ?? textoParada(p.motivo)} ({fmtRelativo(p.created_at, ahora)})
               </Text>
             ))}
-            {snap.paradas.length > 6 && <Text size="sm">y {snap.paradas.length - 6} más…</Text>}
+            {alertas.length > 6 && <Text size="sm">y {alertas.length - 6} más…</Text>}
+          </Stack>
+        </Alert>
+      )}
+      {avisos.length > 0 && (
+        <Alert color="gray" variant="light" title={`Sesiones desvinculadas por su agente (${avisos.length})`} mb="md" data-testid="avisos-desvinculo">
+          <Stack gap={2}>
+            {avisos.slice(0, 6).map((p) => (
+              <Text size="sm" key={p.agente_id}>
+                <b>{nombres.get(p.agente_id) ?? `Agente #${p.agente_id}`}</b> desvinculó su WhatsApp{p.momento ? ` ${fmtRelativo(p.momento, ahora)}` : ""}; no
+                es una alerta de seguridad.
+              </Text>
+            ))}
+            {avisos.length > 6 && <Text size="sm">y {avisos.length - 6} más…</Text>}
           </Stack>
         </Alert>
       )}
@@ -357,11 +413,11 @@ export default function Muro() {
           w={200}
         />
         <TextInput leftSection={<IconSearch size={16} />} placeholder="Buscar agente o número" value={buscar} onChange={(e) => setBuscar(e.currentTarget.value)} aria-label="Buscar agente" w={240} />
-        <Text size="sm" c="dimmed">
-          {fmtNumero(visibles.length)} visibles
+        <Text size="sm" c="gray.7" role="status">
+          {plural(visibles.length, "agente visible", "agentes visibles")}
         </Text>
       </Group>
-      <Rejilla agentes={visibles} paradas={paradas} />
+      <Rejilla agentes={visibles} paradas={paradas} voluntarias={voluntarias} ahora={ahora} />
       {snap.campanas_activas.length > 0 && (
         <Card mt="md">
           <Title order={3} size="h5" mb="sm">
