@@ -35,6 +35,7 @@ DESCRIPCIONES: dict[str, str] = {
     "login_espera_base_s": (
         "tras esos fallos (por usuario y dirección) cada nuevo intento espera esto, duplicándose (docs/seguridad.md)"
     ),
+    "login_max_fallos_ip": "fallos confirmados desde una dirección (cualquier usuario) en la ventana antes de frenarla",
     "hash_hilos": "hilos que calculan Argon2id de las contraseñas, fuera del bucle de eventos",
     "cookie_segura": "cookies solo por HTTPS (vacío: sí en `produccion`)",
     "docs": "`/docs`, `/redoc` y `/openapi.json` (vacío: sí, salvo en `produccion`)",

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     login_ventana_minutos: int = 15
     # After `login_max_fallos` failures (per user name AND address) each new try waits this, doubling.
     login_espera_base_s: int = 30
+    # Confirmed failures from one address (any user) in the window before that address is held.
+    login_max_fallos_ip: int = 50
     # Threads hashing passwords (Argon2id), off the event loop.
     hash_hilos: int = 2
     cookie_segura: bool | None = None

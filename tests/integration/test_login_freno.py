@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 import httpx
@@ -72,3 +73,33 @@ async def test_las_esperas_crecen(app: Any, crear_usuario: Any, reloj: Any) -> N
         # A good login from this address clears its failures.
         assert (await _login(c, u["usuario"], u["password"])).status_code == 200
         assert (await _login(c, u["usuario"], "mala")).status_code == 401
+
+
+async def test_una_oficina_tras_una_ip_entra_a_la_vez(nucleo: Any, crear_usuario: Any, monkeypatch: Any) -> None:
+    """A whole office behind one NAT logging in at once: attempts being verified are not failures of
+    the address (here the address limit is 3 and 20 people log in together)."""
+    from enlace.api import create_app
+    from tests.conftest import ajustes_prueba
+
+    nucleo.settings = ajustes_prueba(nucleo.database_url, login_max_fallos_ip=3)
+    app = create_app(nucleo, iniciar_nucleo=False)
+    usuarios = [await crear_usuario("agente") for _ in range(20)]
+    original = seguridad.verificar_password
+
+    def lento(*args: Any) -> bool:
+        time.sleep(0.05)  # a real Argon2id takes this long: the attempts overlap as they do in production
+        return original(*args)
+
+    monkeypatch.setattr(seguridad, "verificar_password", lento)
+    async with _desde(app, "198.51.100.200") as c:
+
+        async def entrar(i: int, u: dict[str, Any]) -> httpx.Response:
+            await asyncio.sleep(i * 0.02)  # arriving one after another while earlier ones are being verified
+            return await _login(c, u["usuario"], u["password"])
+
+        respuestas = await asyncio.gather(*(entrar(i, u) for i, u in enumerate(usuarios)))
+        assert sorted(r.status_code for r in respuestas) == [200] * 20
+        # Confirmed failures still hold the address.
+        for _ in range(3):
+            assert (await _login(c, usuarios[0]["usuario"], "mala")).status_code == 401
+        assert (await _login(c, usuarios[1]["usuario"], usuarios[1]["password"])).status_code == 429

@@ -60,7 +60,12 @@ class TokenApi(ConCreado, Base):
 
 
 class IntentoLogin(Base):
-    """Failed logins, by user name and by address, for throttling."""
+    """Login attempts, by user name and by address, for throttling.
+
+    A row is written before the password is verified (`pendiente`), so parallel guesses count each
+    other; a good login deletes it, a bad one clears `pendiente`. Only confirmed failures count
+    against the address as a whole (an office behind one NAT logging in at nine is not an attack).
+    """
 
     __tablename__ = "intentos_login"
     __table_args__ = (
@@ -72,3 +77,4 @@ class IntentoLogin(Base):
     usuario: Mapped[str] = mapped_column(String(80))
     ip: Mapped[str | None] = mapped_column(String(64))
     momento: Mapped[datetime]
+    pendiente: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")

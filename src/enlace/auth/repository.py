@@ -79,14 +79,27 @@ async def fallos_recientes(session: AsyncSession, *, usuario: str, ip: str | Non
 
 
 async def fallos_de_ip(session: AsyncSession, ip: str, desde: datetime) -> int:
-    return await session.scalar(select(func.count()).where(IntentoLogin.ip == ip, IntentoLogin.momento >= desde)) or 0
+    """Confirmed failures from `ip` (any user): attempts still being verified do not count."""
+    return (
+        await session.scalar(
+            select(func.count()).where(
+                IntentoLogin.ip == ip, IntentoLogin.momento >= desde, IntentoLogin.pendiente.is_(False)
+            )
+        )
+        or 0
+    )
 
 
-async def registrar_fallo(session: AsyncSession, *, usuario: str, ip: str | None, momento: datetime) -> int:
-    fila = IntentoLogin(usuario=usuario.lower(), ip=ip, momento=momento)
+async def registrar_intento(session: AsyncSession, *, usuario: str, ip: str | None, momento: datetime) -> int:
+    """An attempt about to be verified; it counts as a failure for this user and address until cleared."""
+    fila = IntentoLogin(usuario=usuario.lower(), ip=ip, momento=momento, pendiente=True)
     session.add(fila)
     await session.flush()
     return fila.id
+
+
+async def confirmar_fallo(session: AsyncSession, intento_id: int) -> None:
+    await session.execute(update(IntentoLogin).where(IntentoLogin.id == intento_id).values(pendiente=False))
 
 
 async def limpiar_fallos(session: AsyncSession, usuario: str, ip: str | None, ahora: datetime, intento_id: int) -> None:

@@ -66,6 +66,7 @@ async def login(
         ventana_minutos=ajustes.login_ventana_minutos,
         horas_sesion=ajustes.sesion_horas,
         espera_base_s=ajustes.login_espera_base_s,
+        max_fallos_ip=ajustes.login_max_fallos_ip,
     )
     edad = ajustes.sesion_horas * 3600
     seguro = ajustes.cookies_seguras

@@ -26,7 +26,6 @@ CABECERA_CSRF = "x-csrf-token"
 METODOS_SEGUROS = {"GET", "HEAD", "OPTIONS"}
 # The same words whatever went wrong: no user enumeration through messages.
 MENSAJE_LOGIN_FALLIDO = "Usuario o contraseña incorrectos."
-MAX_FALLOS_POR_IP = 50
 
 
 @dataclass(slots=True)
@@ -70,6 +69,7 @@ async def reservar_intento(
     max_fallos: int,
     ventana_minutos: int,
     espera_base_s: int,
+    max_fallos_ip: int = 50,
 ) -> tuple[int, Usuario | None]:
     """Count this attempt BEFORE verifying anything, atomically per user name.
 
@@ -89,12 +89,12 @@ async def reservar_intento(
                 f"Demasiados intentos fallidos desde esta dirección. Espera {_duracion(faltan)} e inténtalo de nuevo.",
                 reintentar_en_s=faltan,
             )
-        if ip and await repo.fallos_de_ip(otra, ip, desde) >= MAX_FALLOS_POR_IP:
+        if ip and await repo.fallos_de_ip(otra, ip, desde) >= max_fallos_ip:
             raise DemasiadosIntentos(
                 f"Demasiados intentos fallidos desde esta dirección. Espera {ventana_minutos} minutos.",
                 reintentar_en_s=ventana_minutos * 60,
             )
-        intento_id = await repo.registrar_fallo(otra, usuario=usuario, ip=ip, momento=ahora)
+        intento_id = await repo.registrar_intento(otra, usuario=usuario, ip=ip, momento=ahora)
         encontrado = await repo.usuario_por_nombre(otra, usuario)
         await otra.commit()
     return intento_id, encontrado
@@ -119,6 +119,7 @@ async def iniciar_sesion(
     ventana_minutos: int,
     horas_sesion: int,
     espera_base_s: int = 30,
+    max_fallos_ip: int = 50,
 ) -> SesionCreada:
     intento_id, encontrado = await reservar_intento(
         fabrica_independiente,
@@ -128,11 +129,15 @@ async def iniciar_sesion(
         max_fallos=max_fallos,
         ventana_minutos=ventana_minutos,
         espera_base_s=espera_base_s,
+        max_fallos_ip=max_fallos_ip,
     )
     # Always verify a hash, even for unknown users, so timing does not reveal who exists. No database
     # connection is held meanwhile: the attempt is already committed, the request session is untouched.
     valido = await verificar(encontrado.password_hash if encontrado else None, password)
     if not valido or encontrado is None or not encontrado.activo:
+        async with fabrica_independiente() as otra:
+            await repo.confirmar_fallo(otra, intento_id)
+            await otra.commit()
         raise NoAutenticado(MENSAJE_LOGIN_FALLIDO, codigo="credenciales_invalidas")
     # Success: this attempt and this address's earlier failures for the user stop counting.
     await repo.limpiar_fallos(session, usuario, ip, ahora, intento_id)
