@@ -54,7 +54,7 @@ async def obtener_actor(request: Request, session: SessionBD) -> Actor:
 
 
 # What a user whose one-time password is still unchanged may do.
-RUTAS_SIN_CAMBIO = frozenset({"/api/auth/yo", "/api/auth/password", "/api/auth/logout"})
+RUTAS_SIN_CAMBIO = frozenset({"/api/auth/yo", "/api/auth/password", "/api/auth/logout", "/api/reloj"})
 
 
 ActorDep = Annotated[Actor, Depends(obtener_actor)]
