@@ -153,7 +153,10 @@ async def test_codigo_de_emparejamiento(sim):
     await reloj.avanzar(0)
     codigo = await motor.pedir_codigo_emparejamiento(1, "5215566667777")
     assert len(codigo) == 8 and set(codigo) <= set(ALFABETO_CODIGO)
-    assert receptor.de(EventoCodigoEmparejamiento) == [EventoCodigoEmparejamiento(1, codigo)]
+    (evento,) = receptor.de(EventoCodigoEmparejamiento)
+    assert (evento.agente_id, evento.codigo) == (1, codigo)
+    # The code lives as long as the link attempt: 60 s + 5 × 20 s in real seconds, nothing of it spent yet.
+    assert evento.expira_en_s == 160
     with pytest.raises(ErrorMotor):
         await motor.confirmar_codigo(1, "AAAAAAAA" if codigo != "AAAAAAAA" else "BBBBBBBB")
     await motor.confirmar_codigo(1, codigo[:4] + "-" + codigo[4:])

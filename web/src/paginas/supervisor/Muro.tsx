@@ -119,12 +119,12 @@ function TarjetaAgente({ a, parada, voluntaria, ahora }: { a: AgenteSnapshot; pa
           </Badge>
         )}
         {h.fallidos > 0 && (
-          <Badge size="xs" color="red.9" variant="outline">
+          <Badge size="xs" color="red" variant="light">
             {plural(h.fallidos, "fallido", "fallidos")}
           </Badge>
         )}
         {h.bajas > 0 && (
-          <Badge size="xs" color="orange.9" variant="outline">
+          <Badge size="xs" color="orange" variant="light">
             {plural(h.bajas, "baja", "bajas")}
           </Badge>
         )}
