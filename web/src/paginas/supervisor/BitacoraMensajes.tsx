@@ -196,7 +196,7 @@ export default function BitacoraMensajes() {
           <Vacio titulo="Sin mensajes con estos filtros">Cambia las fechas o quita algún filtro.</Vacio>
         ) : (
           <Table.ScrollContainer minWidth={1000}>
-            <Table striped data-testid="tabla-bitacora" style={{ opacity: q.isFetching ? 0.7 : 1 }}>
+            <Table striped data-testid="tabla-bitacora" aria-busy={q.isFetching}>
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th>Fecha</Table.Th>
