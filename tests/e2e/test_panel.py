@@ -200,10 +200,13 @@ def test_supervisora_ve_al_agente_en_vivo_y_exporta_la_bitacora(abrir_panel, ser
     tarjeta.wait_for()
     assert tarjeta.get_attribute("data-estado") == "conectada"
     assert "Ana Agente" in tarjeta.inner_text()
-    assert "1 de 210 agentes conectados" in pagina.get_by_role("main").inner_text()
+    # Other e2e files may have added agents to this team (an official line bound to a team queue is one).
+    total = servidor.sql("SELECT count(*) FROM agentes WHERE equipo_id = %s", equipo)[0][0]
+    assert total >= 210, total
+    assert f"1 de {total} agentes conectados" in pagina.get_by_role("main").inner_text()
     # Virtualized: only the rows on screen are in the DOM, and scrolling reaches the last agent.
     en_dom = pagina.get_by_test_id("tarjeta-agente").count()
-    assert 0 < en_dom < 210, en_dom
+    assert 0 < en_dom < total, en_dom
     panel.capturar("09-supervisor-muro")
     pagina.get_by_test_id("muro-agentes").evaluate("e => e.scrollTo(0, e.scrollHeight)")
     pagina.get_by_test_id("tarjeta-agente").filter(has_text="Agente 209").wait_for()
